@@ -1,0 +1,290 @@
+//! Server functions. Each one is a public HTTP endpoint under `/api/fn/`: it finds out who is
+//! asking, checks what they may do through the platform's access service (fail closed), calls
+//! one platform service and maps its error.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::*;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! The request context of a server function, and the mapping of platform errors.
+
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+    use platform::services::access::AccessError;
+    use platform::{Ctx, CurrentUser, Platform};
+
+    use crate::error::AppError;
+
+    /// Facts the server provides to pages and server functions besides the platform.
+    #[derive(Clone, Copy, Debug)]
+    pub struct ConsoleFlags {
+        pub sandbox: bool,
+    }
+
+    pub struct Call {
+        pub platform: Arc<Platform>,
+        pub ctx: Ctx,
+        pub user: Option<CurrentUser>,
+        pub session: Option<tower_sessions::Session>,
+    }
+
+    /// Who is asking, from the request the server's middleware annotated.
+    pub fn call() -> Result<Call, AppError> {
+        let parts = use_context::<http::request::Parts>().ok_or_else(|| wiring("request parts"))?;
+        let platform = use_context::<Arc<Platform>>().ok_or_else(|| wiring("platform"))?;
+        let ctx = parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| wiring("request context"))?;
+        Ok(Call {
+            platform,
+            user: parts.extensions.get::<CurrentUser>().cloned(),
+            session: parts.extensions.get::<tower_sessions::Session>().cloned(),
+            ctx,
+        })
+    }
+
+    pub fn flags() -> ConsoleFlags {
+        use_context::<ConsoleFlags>().unwrap_or(ConsoleFlags { sandbox: false })
+    }
+
+    fn wiring(what: &str) -> AppError {
+        tracing::error!("server function called without {what} in context");
+        AppError::Internal {
+            request_id: "n/a".into(),
+        }
+    }
+
+    /// An unexpected failure: the cause goes to the log with the request id, the person gets
+    /// the id to quote.
+    pub fn internal(ctx: &Ctx, cause: impl std::fmt::Display) -> AppError {
+        tracing::error!(request_id = %ctx.meta.request_id, error = %cause, "server function failed");
+        AppError::Internal {
+            request_id: ctx.meta.request_id.clone(),
+        }
+    }
+
+    pub fn access(ctx: &Ctx, e: AccessError) -> AppError {
+        match e {
+            AccessError::Unauthenticated => AppError::Unauthenticated,
+            AccessError::UnknownTenant(_) => AppError::NotFound {
+                message: e.to_string(),
+            },
+            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
+                AppError::Forbidden {
+                    message: e.to_string(),
+                }
+            }
+            AccessError::Internal(cause) => internal(ctx, cause),
+        }
+    }
+}
+
+/// The frame of every page: who is signed in (if anyone), sandbox or not, partner mode or not.
+#[server(prefix = "/api/fn", endpoint = "session_info")]
+pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+    use platform::services::access::AccessError;
+    let call = ssr::call()?;
+    let me = match call.platform.access.me(&call.ctx).await {
+        Ok(me) => Some(me),
+        Err(AccessError::Unauthenticated) => None,
+        Err(e) => return Err(ssr::access(&call.ctx, e)),
+    };
+    let partner_mode = call.ctx.partner_mode && me.as_ref().is_some_and(|m| m.partner.is_some());
+    Ok(SessionInfo {
+        me: me.map(|me| MeView {
+            user_id: me.user_id,
+            email: me.email,
+            name: me.name,
+            tenants: me
+                .tenants
+                .into_iter()
+                .map(|t| TenantRoleView {
+                    is_admin: t.role.is_admin(),
+                    role: t.role.as_str().into(),
+                    slug: t.slug,
+                    name: t.name,
+                    status: t.status,
+                })
+                .collect(),
+            partner: me.partner.map(|p| p.name),
+        }),
+        sandbox: ssr::flags().sandbox,
+        partner_mode,
+    })
+}
+
+/// The tenant `/admin` opens: the first one the person administers.
+#[server(prefix = "/api/fn", endpoint = "admin_home")]
+pub async fn get_admin_home() -> Result<String, AppError> {
+    let call = ssr::call()?;
+    let me = call
+        .platform
+        .access
+        .me(&call.ctx)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let Some(first) = me.tenants.iter().find(|t| t.role.is_admin()) else {
+        // Record the denial through the same check a tenant URL gets.
+        if let Some(t) = me.tenants.first() {
+            let denied = call.platform.access.tenant_admin(&call.ctx, &t.slug).await;
+            if let Err(e) = denied {
+                return Err(ssr::access(&call.ctx, e));
+            }
+        }
+        return Err(AppError::Forbidden {
+            message: "You are not an admin or owner of any workspace.".into(),
+        });
+    };
+    Ok(first.slug.clone())
+}
+
+#[server(prefix = "/api/fn", endpoint = "admin_dashboard")]
+pub async fn get_admin_dashboard(tenant: String) -> Result<DashboardView, AppError> {
+    let call = ssr::call()?;
+    let admin = call
+        .platform
+        .access
+        .tenant_admin(&call.ctx, &tenant)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let overview = call
+        .platform
+        .tenants
+        .admin_overview(&admin)
+        .await
+        .map_err(|e| ssr::internal(&call.ctx, e))?;
+    Ok(DashboardView {
+        tenant_slug: overview.tenant.slug,
+        tenant_name: overview.tenant.name,
+        tenant_status: overview.tenant.status,
+        viewer_name: admin.user().name.clone(),
+        viewer_role: admin.role().map(|r| r.as_str().to_string()),
+        via_partner: admin.via_partner(),
+        seats_used: overview.seats_used,
+        recent_audit: overview
+            .recent_audit
+            .into_iter()
+            .map(|e| AuditEventView {
+                at_ms: e.created_at,
+                actor: e.actor_email.unwrap_or_else(|| "system".into()),
+                as_partner: e.actor_partner_staff,
+                action: e.action,
+                target: e.target,
+                outcome: e.outcome,
+            })
+            .collect(),
+    })
+}
+
+#[server(prefix = "/api/fn", endpoint = "partner_overview")]
+pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
+    let call = ssr::call()?;
+    let staff = call
+        .platform
+        .access
+        .partner_staff(&call.ctx)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let tenants = call
+        .platform
+        .tenants
+        .partner_tenants(&staff)
+        .await
+        .map_err(|e| ssr::internal(&call.ctx, e))?;
+    Ok(PartnerView {
+        partner_name: staff.partner().name.clone(),
+        tenants: tenants
+            .into_iter()
+            .map(|t| PartnerTenantView {
+                slug: t.slug,
+                name: t.name,
+                status: t.status,
+            })
+            .collect(),
+    })
+}
+
+/// Partner staff open a tenant they look after; the session enters partner mode. Returns the
+/// page to go to.
+#[server(prefix = "/api/fn", endpoint = "enter_partner_mode")]
+pub async fn enter_partner_mode(tenant: String) -> Result<String, AppError> {
+    use platform::ctx::session_keys;
+    let call = ssr::call()?;
+    let entered = call
+        .platform
+        .access
+        .enter_as_partner(&call.ctx, &tenant)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let session = call
+        .session
+        .ok_or_else(|| ssr::internal(&call.ctx, "no session layer"))?;
+    session
+        .insert(session_keys::PARTNER_MODE, true)
+        .await
+        .map_err(|e| ssr::internal(&call.ctx, e))?;
+    Ok(format!("/admin/{}", entered.slug))
+}
+
+#[server(prefix = "/api/fn", endpoint = "exit_partner_mode")]
+pub async fn exit_partner_mode() -> Result<(), AppError> {
+    use platform::ctx::session_keys;
+    let call = ssr::call()?;
+    if call.user.is_none() {
+        return Err(AppError::Unauthenticated);
+    }
+    if let Some(session) = call.session {
+        session
+            .remove::<bool>(session_keys::PARTNER_MODE)
+            .await
+            .map_err(|e| ssr::internal(&call.ctx, e))?;
+    }
+    Ok(())
+}
+
+/// The person's own profile, with the claims the IdP returns for their access token (the
+/// token is refreshed and the call retried once if the IdP answers 401).
+#[server(prefix = "/api/fn", endpoint = "profile")]
+pub async fn get_profile() -> Result<ProfileView, AppError> {
+    use platform::services::auth::AuthError;
+    let call = ssr::call()?;
+    let who = call
+        .platform
+        .access
+        .signed_in(&call.ctx)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let user = call.user.ok_or(AppError::Unauthenticated)?;
+    let claims = match call.platform.auth.userinfo(&user).await {
+        Ok(claims) => claims,
+        Err(AuthError::SessionEnded) => return Err(AppError::Unauthenticated),
+        Err(AuthError::Oidc(e)) => {
+            return Err(AppError::Unavailable {
+                message: e.to_string(),
+            })
+        }
+        Err(e) => return Err(ssr::internal(&call.ctx, e)),
+    };
+    let mut idp_claims: Vec<(String, String)> = claims
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect();
+    idp_claims.sort();
+    Ok(ProfileView {
+        name: who.user().name.clone(),
+        email: who.user().email.clone(),
+        idp_claims,
+    })
+}

@@ -1,0 +1,67 @@
+//! The console's pages, components and server functions (Leptos 0.8, SSR + hydration).
+//!
+//! Server functions in `api` are thin: who is asking, may they, call one platform service,
+//! map its error. `platform` is only linked with the `ssr` feature, so none of it reaches the
+//! wasm bundle.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use components::Layout;
+use pages::{
+    AdminDashboard, AdminHome, Home, NotFound, PartnerHome, ProfilePage, SignedOutPage,
+};
+
+/// The HTML document around the app (rendered on the server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="data:,"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                // A page restored from the back/forward cache after sign-out must not show
+                // private data: reload it so the server decides again.
+                <script>
+                    "window.addEventListener('pageshow',function(e){if(e.persisted){location.reload();}});"
+                </script>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/dezky.css"/>
+        <Title text="Dezky console"/>
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant") view=AdminDashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
+                    <Route path=path!("/signed-out") view=SignedOutPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

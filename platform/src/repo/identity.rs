@@ -1,0 +1,291 @@
+//! Users, tenants, memberships and partners.
+
+use sqlx::FromRow;
+
+use super::RepoResult;
+use crate::domain::{Partner, Role, Tenant, TenantMembership, User};
+use crate::{new_id, now_ms, Db};
+
+#[derive(FromRow)]
+struct UserRow {
+    id: String,
+    subject: String,
+    email: String,
+    name: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            subject: r.subject,
+            email: r.email,
+            name: r.name,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct TenantRow {
+    id: String,
+    slug: String,
+    name: String,
+    status: String,
+}
+
+impl From<TenantRow> for Tenant {
+    fn from(r: TenantRow) -> Self {
+        Tenant {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            status: r.status,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct PartnerRow {
+    id: String,
+    slug: String,
+    name: String,
+}
+
+impl From<PartnerRow> for Partner {
+    fn from(r: PartnerRow) -> Self {
+        Partner {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+        }
+    }
+}
+
+/// Creates the user on first sign-in, or keeps email and name current on every later one.
+pub async fn upsert_user_by_subject(
+    db: &Db,
+    subject: &str,
+    email: &str,
+    name: &str,
+) -> RepoResult<User> {
+    let now = now_ms();
+    let row: UserRow = sqlx::query_as(
+        "INSERT INTO users (id, subject, email, name, created_at, updated_at, last_sign_in_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $5)
+         ON CONFLICT (subject) DO UPDATE
+            SET email = excluded.email, name = excluded.name,
+                updated_at = excluded.updated_at, last_sign_in_at = excluded.last_sign_in_at
+         RETURNING id, subject, email, name",
+    )
+    .bind(new_id())
+    .bind(subject)
+    .bind(email)
+    .bind(name)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(row.into())
+}
+
+/// Registers a person known by their IdP subject before their first sign-in (seeding,
+/// invitations). Leaves an existing user untouched.
+pub async fn ensure_user(db: &Db, subject: &str, email: &str, name: &str) -> RepoResult<User> {
+    sqlx::query(
+        "INSERT INTO users (id, subject, email, name, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (subject) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(subject)
+    .bind(email)
+    .bind(name)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    let row: UserRow =
+        sqlx::query_as("SELECT id, subject, email, name FROM users WHERE subject = $1")
+            .bind(subject)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(row.into())
+}
+
+pub async fn user_by_id(db: &Db, id: &str) -> RepoResult<Option<User>> {
+    let row: Option<UserRow> =
+        sqlx::query_as("SELECT id, subject, email, name FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn ensure_tenant(db: &Db, slug: &str, name: &str, status: &str) -> RepoResult<Tenant> {
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, name, status, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (slug) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(slug)
+    .bind(name)
+    .bind(status)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    tenant_by_slug(db, slug)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn tenant_by_slug(db: &Db, slug: &str) -> RepoResult<Option<Tenant>> {
+    let row: Option<TenantRow> =
+        sqlx::query_as("SELECT id, slug, name, status FROM tenants WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(Into::into))
+}
+
+/// Sets a person's role in a tenant (adding the membership when there is none).
+pub async fn set_membership(db: &Db, tenant_id: &str, user_id: &str, role: Role) -> RepoResult<()> {
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn role_in_tenant(db: &Db, tenant_id: &str, user_id: &str) -> RepoResult<Option<Role>> {
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await?;
+    // An unknown role string is treated as no membership at all: fail closed.
+    Ok(role.as_deref().and_then(Role::parse))
+}
+
+#[derive(FromRow)]
+struct MembershipRow {
+    slug: String,
+    name: String,
+    status: String,
+    role: String,
+}
+
+pub async fn memberships_of(db: &Db, user_id: &str) -> RepoResult<Vec<TenantMembership>> {
+    let rows: Vec<MembershipRow> = sqlx::query_as(
+        "SELECT t.slug, t.name, t.status, m.role
+           FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+          WHERE m.user_id = $1
+          ORDER BY t.name, t.slug",
+    )
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(TenantMembership {
+                role: Role::parse(&r.role)?,
+                slug: r.slug,
+                name: r.name,
+                status: r.status,
+            })
+        })
+        .collect())
+}
+
+pub async fn ensure_partner(db: &Db, slug: &str, name: &str) -> RepoResult<Partner> {
+    sqlx::query(
+        "INSERT INTO partners (id, slug, name, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (slug) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(slug)
+    .bind(name)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    let row: PartnerRow = sqlx::query_as("SELECT id, slug, name FROM partners WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.into())
+}
+
+pub async fn add_partner_staff(db: &Db, partner_id: &str, user_id: &str) -> RepoResult<()> {
+    sqlx::query(
+        "INSERT INTO partner_staff (partner_id, user_id) VALUES ($1, $2)
+         ON CONFLICT (partner_id, user_id) DO NOTHING",
+    )
+    .bind(partner_id)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn add_partner_tenant(db: &Db, partner_id: &str, tenant_id: &str) -> RepoResult<()> {
+    sqlx::query(
+        "INSERT INTO partner_tenants (partner_id, tenant_id) VALUES ($1, $2)
+         ON CONFLICT (partner_id, tenant_id) DO NOTHING",
+    )
+    .bind(partner_id)
+    .bind(tenant_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The partner organisation a person works for, if any.
+pub async fn partner_of_staff(db: &Db, user_id: &str) -> RepoResult<Option<Partner>> {
+    let row: Option<PartnerRow> = sqlx::query_as(
+        "SELECT p.id, p.slug, p.name FROM partners p
+           JOIN partner_staff s ON s.partner_id = p.id
+          WHERE s.user_id = $1
+          ORDER BY p.slug LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(Into::into))
+}
+
+/// The tenants a partner looks after.
+pub async fn tenants_of_partner(db: &Db, partner_id: &str) -> RepoResult<Vec<Tenant>> {
+    let rows: Vec<TenantRow> = sqlx::query_as(
+        "SELECT t.id, t.slug, t.name, t.status FROM tenants t
+           JOIN partner_tenants pt ON pt.tenant_id = t.id
+          WHERE pt.partner_id = $1
+          ORDER BY t.name, t.slug",
+    )
+    .bind(partner_id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn partner_looks_after(db: &Db, partner_id: &str, tenant_id: &str) -> RepoResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM partner_tenants WHERE partner_id = $1 AND tenant_id = $2",
+    )
+    .bind(partner_id)
+    .bind(tenant_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn count_members(db: &Db, tenant_id: &str) -> RepoResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(db.pool())
+        .await
+}

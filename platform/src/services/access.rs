@@ -1,0 +1,268 @@
+//! Who may do what. Each check builds a typed proof (`SignedIn`, `TenantMember`,
+//! `TenantAdmin`, `PartnerStaff`) that only this module can construct, so a service method
+//! that takes one cannot be called without the check. Anything that cannot be decided is
+//! denied, and every denial is audited.
+
+use serde_json::json;
+
+use crate::domain::{Me, Outcome, Partner, Role, Tenant, User};
+use crate::repo::identity as repo;
+use crate::services::audit::{AuditEntry, AuditRecorder};
+use crate::{Ctx, Db};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("There is no workspace called \"{0}\".")]
+    UnknownTenant(String),
+    #[error("You are not a member of the workspace \"{0}\".")]
+    NotMember(String),
+    #[error("Only admins and owners of \"{0}\" can open its admin console.")]
+    NotAdmin(String),
+    #[error("Only partner staff can open the partner view.")]
+    NotPartnerStaff,
+    #[error("The access check could not be completed.")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for AccessError {
+    fn from(e: sqlx::Error) -> Self {
+        AccessError::Internal(e.to_string())
+    }
+}
+
+/// Proof that the caller is signed in and known.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    user: User,
+}
+
+impl SignedIn {
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+}
+
+/// Proof that the caller is a member of the tenant (any role).
+#[derive(Clone, Debug)]
+pub struct TenantMember {
+    user: User,
+    tenant: Tenant,
+    role: Role,
+}
+
+impl TenantMember {
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+/// Proof that the caller may administer the tenant: an admin or owner, or partner staff of
+/// the partner that looks after it, acting in partner mode.
+#[derive(Clone, Debug)]
+pub struct TenantAdmin {
+    user: User,
+    tenant: Tenant,
+    role: Option<Role>,
+    via_partner: bool,
+}
+
+impl TenantAdmin {
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+    /// The caller's own role in the tenant (none when acting as partner staff only).
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+    pub fn via_partner(&self) -> bool {
+        self.via_partner
+    }
+}
+
+/// Proof that the caller works for a partner organisation.
+#[derive(Clone, Debug)]
+pub struct PartnerStaff {
+    user: User,
+    partner: Partner,
+}
+
+impl PartnerStaff {
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+    pub fn partner(&self) -> &Partner {
+        &self.partner
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessService {
+    db: Db,
+    audit: AuditRecorder,
+}
+
+impl AccessService {
+    pub fn new(db: Db, audit: AuditRecorder) -> Self {
+        Self { db, audit }
+    }
+
+    pub async fn signed_in(&self, ctx: &Ctx) -> Result<SignedIn, AccessError> {
+        let id = ctx.user_id.as_deref().ok_or(AccessError::Unauthenticated)?;
+        let user = repo::user_by_id(&self.db, id)
+            .await?
+            .ok_or(AccessError::Unauthenticated)?;
+        Ok(SignedIn { user })
+    }
+
+    /// The profile, the tenants with the role in each, and partner staff or not.
+    pub async fn me(&self, ctx: &Ctx) -> Result<Me, AccessError> {
+        let who = self.signed_in(ctx).await?;
+        let tenants = repo::memberships_of(&self.db, &who.user.id).await?;
+        let partner = repo::partner_of_staff(&self.db, &who.user.id).await?;
+        Ok(Me {
+            user_id: who.user.id,
+            email: who.user.email,
+            name: who.user.name,
+            tenants,
+            partner,
+        })
+    }
+
+    pub async fn tenant_member(&self, ctx: &Ctx, slug: &str) -> Result<TenantMember, AccessError> {
+        let who = self.signed_in(ctx).await?;
+        let tenant = self.tenant(ctx, slug, "tenant.open").await?;
+        match repo::role_in_tenant(&self.db, &tenant.id, &who.user.id).await? {
+            Some(role) => Ok(TenantMember {
+                user: who.user,
+                tenant,
+                role,
+            }),
+            None => {
+                self.deny(ctx, Some(&tenant), "tenant.open", "not a member").await;
+                Err(AccessError::NotMember(slug.to_string()))
+            }
+        }
+    }
+
+    pub async fn tenant_admin(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
+        let who = self.signed_in(ctx).await?;
+        let tenant = self.tenant(ctx, slug, "admin.open").await?;
+        let role = repo::role_in_tenant(&self.db, &tenant.id, &who.user.id).await?;
+        if role.is_some_and(Role::is_admin) {
+            return Ok(TenantAdmin {
+                user: who.user,
+                tenant,
+                role,
+                via_partner: false,
+            });
+        }
+        if ctx.partner_mode {
+            if let Some(partner) = repo::partner_of_staff(&self.db, &who.user.id).await? {
+                if repo::partner_looks_after(&self.db, &partner.id, &tenant.id).await? {
+                    return Ok(TenantAdmin {
+                        user: who.user,
+                        tenant,
+                        role,
+                        via_partner: true,
+                    });
+                }
+            }
+        }
+        let (reason, err) = match role {
+            Some(_) => ("not an admin", AccessError::NotAdmin(slug.to_string())),
+            None => ("not a member", AccessError::NotMember(slug.to_string())),
+        };
+        self.deny(ctx, Some(&tenant), "admin.open", reason).await;
+        Err(err)
+    }
+
+    pub async fn partner_staff(&self, ctx: &Ctx) -> Result<PartnerStaff, AccessError> {
+        let who = self.signed_in(ctx).await?;
+        match repo::partner_of_staff(&self.db, &who.user.id).await? {
+            Some(partner) => Ok(PartnerStaff {
+                user: who.user,
+                partner,
+            }),
+            None => {
+                self.deny(ctx, None, "partner.open", "not partner staff").await;
+                Err(AccessError::NotPartnerStaff)
+            }
+        }
+    }
+
+    /// Partner staff open a tenant their partner looks after, in partner mode. Audited in that
+    /// tenant's log with the staff member as actor.
+    pub async fn enter_as_partner(&self, ctx: &Ctx, slug: &str) -> Result<Tenant, AccessError> {
+        let staff = self.partner_staff(ctx).await?;
+        let tenant = self.tenant(ctx, slug, "partner.enter_tenant").await?;
+        let partner_ctx = Ctx {
+            partner_mode: true,
+            ..ctx.clone()
+        };
+        if !repo::partner_looks_after(&self.db, &staff.partner.id, &tenant.id).await? {
+            self.deny(&partner_ctx, Some(&tenant), "partner.enter_tenant", "not looked after by this partner")
+                .await;
+            return Err(AccessError::NotMember(slug.to_string()));
+        }
+        self.audit
+            .record(
+                &partner_ctx,
+                AuditEntry {
+                    tenant_id: Some(&tenant.id),
+                    action: "partner.enter_tenant",
+                    target: &tenant.slug,
+                    outcome: Outcome::Success,
+                    details: json!({ "partner": staff.partner.slug }),
+                },
+            )
+            .await;
+        Ok(tenant)
+    }
+
+    async fn tenant(&self, ctx: &Ctx, slug: &str, action: &str) -> Result<Tenant, AccessError> {
+        match repo::tenant_by_slug(&self.db, slug).await? {
+            Some(t) => Ok(t),
+            None => {
+                self.audit
+                    .record(
+                        ctx,
+                        AuditEntry {
+                            tenant_id: None,
+                            action,
+                            target: slug,
+                            outcome: Outcome::Denied,
+                            details: json!({ "reason": "unknown tenant" }),
+                        },
+                    )
+                    .await;
+                Err(AccessError::UnknownTenant(slug.to_string()))
+            }
+        }
+    }
+
+    async fn deny(&self, ctx: &Ctx, tenant: Option<&Tenant>, action: &str, reason: &str) {
+        self.audit
+            .record(
+                ctx,
+                AuditEntry {
+                    tenant_id: tenant.map(|t| t.id.as_str()),
+                    action,
+                    target: tenant.map(|t| t.slug.as_str()).unwrap_or("partner"),
+                    outcome: Outcome::Denied,
+                    details: json!({ "reason": reason }),
+                },
+            )
+            .await;
+    }
+}

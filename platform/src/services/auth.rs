@@ -1,0 +1,332 @@
+//! Sign-in, sessions' IdP tokens, refresh and sign-out.
+//!
+//! Tokens live server-side only, sealed in `auth_tokens` under a random key that the browser
+//! session holds. The access token is refreshed shortly before it expires (and once more when
+//! the IdP answers 401). Authentik rotates refresh tokens, so a refresh must happen once per
+//! session: requests of one instance queue on a per-session lock, and instances race on the
+//! row's `version` — the loser reads the winner's tokens instead of refreshing again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::crypto::{random_token, SecretBox};
+use crate::domain::{Outcome, User};
+use crate::repo::tokens::{self as repo, SealedTokens, TokenRow};
+use crate::repo::identity;
+use crate::services::audit::{AuditEntry, AuditRecorder};
+use crate::upstream::authentik::oidc::{
+    AuthorizationRequest, IssuedTokens, OidcClient, OidcError, PendingSignIn,
+};
+use crate::{now_ms, Ctx, CurrentUser, Db};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("The sign-in could not be completed: {0}")]
+    SignIn(String),
+    #[error("Your session has ended; please sign in again.")]
+    SessionEnded,
+    #[error(transparent)]
+    Oidc(#[from] OidcError),
+    #[error("The session store failed: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+pub struct AuthService {
+    db: Db,
+    sealer: SecretBox,
+    oidc: Arc<OidcClient>,
+    audit: AuditRecorder,
+    margin: Duration,
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+/// Plain tokens of one session, after opening the sealed row.
+struct OpenTokens {
+    access: SecretString,
+    refresh: Option<SecretString>,
+    id_token: SecretString,
+}
+
+/// The result of a sign-out: where the browser goes next.
+pub struct SignedOut {
+    pub end_session_url: Option<String>,
+}
+
+impl AuthService {
+    pub fn new(
+        db: Db,
+        sealer: SecretBox,
+        oidc: Arc<OidcClient>,
+        audit: AuditRecorder,
+        margin: Duration,
+    ) -> Self {
+        Self {
+            db,
+            sealer,
+            oidc,
+            audit,
+            margin,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Step 1: where to send the browser, and what to remember until the callback.
+    pub async fn start_sign_in(&self, next: String) -> Result<AuthorizationRequest, AuthError> {
+        Ok(self.oidc.authorization_request(next).await?)
+    }
+
+    /// Step 2: the callback. Checks `state` against the pending sign-in, exchanges the code
+    /// (PKCE), verifies the ID token, keeps the user's profile current and stores the tokens.
+    pub async fn finish_sign_in(
+        &self,
+        ctx: &Ctx,
+        pending: &PendingSignIn,
+        state: &str,
+        code: &str,
+    ) -> Result<(User, CurrentUser), AuthError> {
+        if !constant_time_eq(pending.state.as_bytes(), state.as_bytes()) {
+            return Err(AuthError::SignIn(
+                "the sign-in response does not belong to this browser session (state mismatch)"
+                    .into(),
+            ));
+        }
+        let (tokens, identity) = self.oidc.exchange_code(code, pending).await?;
+        if identity.subject.is_empty() {
+            return Err(AuthError::SignIn("the ID token has no subject".into()));
+        }
+        let user = identity::upsert_user_by_subject(
+            &self.db,
+            &identity.subject,
+            &identity.email,
+            &identity.name,
+        )
+        .await?;
+        let key = random_token(32);
+        let id_token = tokens
+            .id_token
+            .clone()
+            .ok_or_else(|| AuthError::SignIn("no ID token".into()))?;
+        repo::insert(
+            &self.db,
+            &key,
+            &user.id,
+            &SealedTokens {
+                access_token: &self.sealer.seal_str(&tokens.access_token),
+                refresh_token: tokens
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| self.sealer.seal_str(t))
+                    .as_deref(),
+                id_token: &self.sealer.seal_str(&id_token),
+                expires_at: expiry(&tokens),
+            },
+        )
+        .await?;
+        let signed_in = Ctx {
+            user_id: Some(user.id.clone()),
+            ..ctx.clone()
+        };
+        self.audit
+            .record(
+                &signed_in,
+                AuditEntry {
+                    tenant_id: None,
+                    action: "auth.sign_in",
+                    target: &user.email,
+                    outcome: Outcome::Success,
+                    details: json!({}),
+                },
+            )
+            .await;
+        Ok((
+            user.clone(),
+            CurrentUser {
+                user_id: user.id,
+                auth_key: key,
+            },
+        ))
+    }
+
+    /// Resolves a session's key to its user, refreshing the access token when it is about
+    /// to expire. `Ok(None)` means the session has ended (signed out elsewhere, refresh
+    /// refused): the caller treats the person as signed out.
+    pub async fn resolve(&self, auth_key: &str) -> Result<Option<CurrentUser>, AuthError> {
+        let Some(row) = repo::get(&self.db, auth_key).await? else {
+            return Ok(None);
+        };
+        if row.expires_at > now_ms() + self.margin.as_millis() as i64 {
+            return Ok(Some(current(&row)));
+        }
+        match self.refresh(auth_key, row.version).await {
+            Ok(row) => Ok(Some(current(&row))),
+            Err(AuthError::SessionEnded) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Calls the IdP's userinfo with the session's access token; on 401, refreshes once and
+    /// tries again.
+    pub async fn userinfo(
+        &self,
+        user: &CurrentUser,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, AuthError> {
+        let row = repo::get(&self.db, &user.auth_key)
+            .await?
+            .ok_or(AuthError::SessionEnded)?;
+        let tokens = self.open(&row)?;
+        match self.oidc.userinfo(&tokens.access).await {
+            Err(OidcError::Unauthorized) => {
+                let row = self.refresh(&user.auth_key, row.version).await?;
+                let tokens = self.open(&row)?;
+                Ok(self.oidc.userinfo(&tokens.access).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Refreshes once per session even when many requests ask at the same time. Returns the
+    /// newest row: the one this call wrote, or the one another request or instance wrote
+    /// since `seen_version`.
+    async fn refresh(&self, auth_key: &str, seen_version: i64) -> Result<TokenRow, AuthError> {
+        let lock = self.lock_for(auth_key);
+        let _guard = lock.lock().await;
+        let row = repo::get(&self.db, auth_key)
+            .await?
+            .ok_or(AuthError::SessionEnded)?;
+        if row.version != seen_version {
+            return Ok(row); // someone refreshed while we waited
+        }
+        let tokens = self.open(&row)?;
+        let Some(refresh_token) = tokens.refresh else {
+            repo::delete(&self.db, auth_key).await?;
+            return Err(AuthError::SessionEnded);
+        };
+        match self.oidc.refresh(&refresh_token).await {
+            Ok(issued) => {
+                let won = repo::replace_if_version(
+                    &self.db,
+                    auth_key,
+                    row.version,
+                    &SealedTokens {
+                        access_token: &self.sealer.seal_str(&issued.access_token),
+                        refresh_token: issued
+                            .refresh_token
+                            .as_ref()
+                            .map(|t| self.sealer.seal_str(t))
+                            .as_deref(),
+                        id_token: &self
+                            .sealer
+                            .seal_str(issued.id_token.as_ref().unwrap_or(&tokens.id_token)),
+                        expires_at: expiry(&issued),
+                    },
+                )
+                .await?;
+                if !won {
+                    tracing::debug!("another instance refreshed this session first");
+                }
+                repo::get(&self.db, auth_key)
+                    .await?
+                    .ok_or(AuthError::SessionEnded)
+            }
+            Err(OidcError::RefreshRejected) => {
+                // Another instance may have rotated the token a moment ago.
+                match repo::get(&self.db, auth_key).await? {
+                    Some(newer) if newer.version != row.version => Ok(newer),
+                    _ => {
+                        repo::delete(&self.db, auth_key).await?;
+                        Err(AuthError::SessionEnded)
+                    }
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Ends the console session: deletes the tokens, revokes the refresh token at the IdP
+    /// (best effort) and returns the IdP's end-session URL.
+    pub async fn sign_out(&self, ctx: &Ctx, auth_key: &str) -> Result<SignedOut, AuthError> {
+        let row = repo::get(&self.db, auth_key).await?;
+        repo::delete(&self.db, auth_key).await?;
+        let Some(row) = row else {
+            return Ok(SignedOut {
+                end_session_url: self.oidc.end_session_url(None).await,
+            });
+        };
+        let tokens = self.open(&row).ok();
+        if let Some(refresh) = tokens.as_ref().and_then(|t| t.refresh.as_ref()) {
+            if let Err(e) = self.oidc.revoke(refresh).await {
+                tracing::warn!(request_id = %ctx.meta.request_id, error = %e, "refresh token revocation failed");
+            }
+        }
+        let email = identity::user_by_id(&self.db, &row.user_id)
+            .await?
+            .map(|u| u.email)
+            .unwrap_or_default();
+        self.audit
+            .record(
+                ctx,
+                AuditEntry {
+                    tenant_id: None,
+                    action: "auth.sign_out",
+                    target: &email,
+                    outcome: Outcome::Success,
+                    details: json!({}),
+                },
+            )
+            .await;
+        Ok(SignedOut {
+            end_session_url: self
+                .oidc
+                .end_session_url(tokens.as_ref().map(|t| &t.id_token))
+                .await,
+        })
+    }
+
+    /// Ends every console session of a person (used by force sign-out and suspension).
+    pub async fn end_sessions_of(&self, user_id: &str) -> Result<u64, AuthError> {
+        Ok(repo::delete_for_user(&self.db, user_id).await?)
+    }
+
+    fn open(&self, row: &TokenRow) -> Result<OpenTokens, AuthError> {
+        let open = |s: &str| {
+            self.sealer
+                .open_str(s)
+                .map_err(|_| AuthError::SessionEnded)
+        };
+        Ok(OpenTokens {
+            access: open(&row.access_token)?,
+            refresh: row.refresh_token.as_deref().map(open).transpose()?,
+            id_token: open(&row.id_token)?,
+        })
+    }
+
+    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().expect("lock map is never poisoned");
+        locks.retain(|_, w| w.strong_count() > 0);
+        if let Some(l) = locks.get(key).and_then(Weak::upgrade) {
+            return l;
+        }
+        let l = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(key.to_string(), Arc::downgrade(&l));
+        l
+    }
+}
+
+fn current(row: &TokenRow) -> CurrentUser {
+    CurrentUser {
+        user_id: row.user_id.clone(),
+        auth_key: row.id.clone(),
+    }
+}
+
+fn expiry(t: &IssuedTokens) -> i64 {
+    now_ms() + t.expires_in.as_millis() as i64
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,106 @@
+//! Fault injection: the next N requests whose path starts with a prefix fail with a status,
+//! hang (the client's timeout fires), or are slowed down. Set through `POST /_sandbox/faults`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Fault {
+    /// Requests whose path starts with this are affected.
+    pub path_prefix: String,
+    /// How many requests: after that the fault is gone. 0 means every request until cleared.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Answer with this status (and a JSON error body) instead of the real handler.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Wait this long before handling (or before failing).
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Never answer (the client's timeout fires).
+    #[serde(default)]
+    pub timeout: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Default)]
+pub struct Faults {
+    inner: Arc<Mutex<Vec<Fault>>>,
+}
+
+impl Faults {
+    pub fn add(&self, fault: Fault) {
+        self.inner.lock().expect("faults lock").push(fault);
+    }
+
+    pub fn clear(&self) {
+        self.inner.lock().expect("faults lock").clear();
+    }
+
+    /// Takes the first fault matching `path`, counting it down.
+    fn take(&self, path: &str) -> Option<Fault> {
+        let mut faults = self.inner.lock().expect("faults lock");
+        let i = faults.iter().position(|f| path.starts_with(&f.path_prefix))?;
+        let fault = faults[i].clone();
+        if fault.count == 1 {
+            faults.remove(i);
+        } else if fault.count > 1 {
+            faults[i].count -= 1;
+        }
+        Some(fault)
+    }
+
+    /// Control routes: `POST /_sandbox/faults` adds one, `DELETE /_sandbox/faults` clears all.
+    pub fn routes(&self) -> Router {
+        Router::new()
+            .route("/_sandbox/faults", post(add).delete(clear))
+            .with_state(self.clone())
+    }
+}
+
+async fn add(State(faults): State<Faults>, Json(fault): Json<Fault>) -> StatusCode {
+    faults.add(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear(State(faults): State<Faults>) -> StatusCode {
+    faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// Middleware applying the faults to every non-control request.
+pub async fn inject(State(faults): State<Faults>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/_sandbox/") {
+        return next.run(req).await;
+    }
+    let Some(fault) = faults.take(&path) else {
+        return next.run(req).await;
+    };
+    if fault.timeout {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    if fault.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    }
+    match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        Some(status) => (
+            status,
+            Json(serde_json::json!({ "detail": format!("sandbox fault injection: {status}") })),
+        )
+            .into_response(),
+        None => next.run(req).await,
+    }
+}

@@ -1,0 +1,18 @@
+//! Local stand-ins for the upstreams Dezky manages, speaking their real wire protocols on
+//! loopback, with fault injection for tests. Nothing here is provisioned for real: the
+//! console shows a banner whenever it runs against the sandbox.
+//!
+//! - `authentik`: OIDC provider (discovery, authorize with a sign-in form, token with
+//!   refresh-token rotation, userinfo, JWKS, revocation, end-session) per
+//!   `shared/reference/authentik.md`.
+//! - `faults`: make the next N requests to a path fail, time out or be slow.
+//! - `demo`: the seeded demo people.
+//!
+//! Control endpoints for tests live under `/_sandbox/` and are never part of a real API.
+
+pub mod authentik;
+pub mod demo;
+pub mod faults;
+
+pub use authentik::{AuthentikSandbox, OAuthClientRegistration};
+

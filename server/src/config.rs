@@ -1,0 +1,350 @@
+//! The console's configuration: one typed `Settings`, read once at start from the environment
+//! (and `.env`). A missing or malformed value stops the start with a message that names the
+//! variable and what is expected. `.env.example` lists every variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {var} {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn err(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        problem: problem.into(),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthentikSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub admin_token: Option<SecretString>,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct StalwartSettings {
+    pub enabled: bool,
+    pub url: Option<String>,
+    pub admin_user: Option<String>,
+    pub admin_password: Option<SecretString>,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct OcisSettings {
+    pub enabled: bool,
+    pub url: Option<String>,
+    pub admin_user: Option<String>,
+    pub admin_password: Option<SecretString>,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct StripeSettings {
+    pub enabled: bool,
+    pub secret_key: Option<SecretString>,
+    pub publishable_key: Option<String>,
+    pub api_base: String,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// Where the console listens.
+    pub bind_addr: SocketAddr,
+    /// The URL people reach the console at; `None` means "http://<bound address>".
+    pub public_url: Option<url::Url>,
+    pub session_secret: SecretString,
+    pub session_cookie_name: String,
+    pub session_idle_timeout: Duration,
+    pub token_refresh_margin: Duration,
+    /// Run against the embedded sandbox upstreams (and seed the demo workspace).
+    pub sandbox: bool,
+    /// Port for the embedded Authentik stand-in (0: any free port).
+    pub sandbox_authentik_port: u16,
+    /// `None` in sandbox mode: derived from the embedded sandbox.
+    pub authentik: Option<AuthentikSettings>,
+    pub stalwart: StalwartSettings,
+    pub ocis: OcisSettings,
+    pub stripe: StripeSettings,
+    pub dns_resolvers: Vec<SocketAddr>,
+    pub dns_timeout: Duration,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Reads variables through `get`, so tests can pass a map instead of the process environment.
+struct Source<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Source<'_> {
+    fn opt(&self, var: &'static str) -> Option<String> {
+        (self.0)(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, var: &'static str, default: &str) -> String {
+        self.opt(var).unwrap_or_else(|| default.to_string())
+    }
+
+    fn bool(&self, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.opt(var).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes" | "on") => Ok(true),
+            Some("false" | "0" | "no" | "off") => Ok(false),
+            Some(other) => Err(err(var, format!("must be true or false (got {other:?})"))),
+        }
+    }
+
+    fn number<T: std::str::FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.opt(var) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| err(var, format!("must be a whole number (got {v:?})"))),
+        }
+    }
+
+    fn secs(&self, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        let n: u64 = self.number(var, default)?;
+        if n == 0 {
+            return Err(err(var, "must be at least 1"));
+        }
+        Ok(Duration::from_secs(n))
+    }
+
+    fn url(&self, var: &'static str) -> Result<Option<String>, ConfigError> {
+        match self.opt(var) {
+            None => Ok(None),
+            Some(v) => match url::Url::parse(&v) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(v)),
+                _ => Err(err(var, format!("must be an http(s) URL (got {v:?})"))),
+            },
+        }
+    }
+
+    fn required(&self, var: &'static str, why: &str) -> Result<String, ConfigError> {
+        self.opt(var).ok_or_else(|| err(var, format!("is required {why}")))
+    }
+}
+
+/// The session secret used only by the embedded sandbox default, never in production.
+const SANDBOX_SESSION_SECRET: &str = "dezky-sandbox-only-session-secret-not-for-production";
+
+impl Settings {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_source(&|k| std::env::var(k).ok())
+    }
+
+    pub fn from_source(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let s = Source(get);
+        let sandbox = s.bool("DEZKY_SANDBOX", true)?;
+        let database_url = s.string("DATABASE_URL", "sqlite://data/dezky.db");
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "DATABASE_URL",
+                format!("must start with sqlite: or postgres:// (got {database_url:?})"),
+            ));
+        }
+        let bind = s.string("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
+        let bind_addr = bind
+            .parse()
+            .map_err(|_| err("LEPTOS_SITE_ADDR", format!("must be host:port (got {bind:?})")))?;
+        let public_url = match s.url("PUBLIC_URL")? {
+            Some(u) => Some(url::Url::parse(&u).expect("checked above")),
+            None => None,
+        };
+        let session_secret = match s.opt("SESSION_SECRET") {
+            Some(v) if v.len() >= 32 => SecretString::from(v),
+            Some(_) => return Err(err("SESSION_SECRET", "must be at least 32 characters long")),
+            None if sandbox => SecretString::from(SANDBOX_SESSION_SECRET),
+            None => {
+                return Err(err(
+                    "SESSION_SECRET",
+                    "is required (32+ random characters, e.g. `openssl rand -base64 48`)",
+                ))
+            }
+        };
+        let authentik = if sandbox {
+            None
+        } else {
+            let issuer = s
+                .url("AUTHENTIK_ISSUER")?
+                .ok_or_else(|| err("AUTHENTIK_ISSUER", "is required when DEZKY_SANDBOX=false (https://<host>/application/o/<slug>/)"))?;
+            Some(AuthentikSettings {
+                issuer,
+                client_id: s.required("AUTHENTIK_CLIENT_ID", "when DEZKY_SANDBOX=false")?,
+                client_secret: SecretString::from(
+                    s.required("AUTHENTIK_CLIENT_SECRET", "when DEZKY_SANDBOX=false")?,
+                ),
+                admin_token: s.opt("AUTHENTIK_ADMIN_TOKEN").map(SecretString::from),
+                timeout: s.secs("AUTHENTIK_TIMEOUT_SECS", 10)?,
+            })
+        };
+        let stalwart_enabled = s.bool("STALWART_PROVISIONING_ENABLED", false)?;
+        let stalwart = StalwartSettings {
+            enabled: stalwart_enabled,
+            url: s.url("STALWART_URL")?,
+            admin_user: s.opt("STALWART_ADMIN_USER"),
+            admin_password: s.opt("STALWART_ADMIN_PASSWORD").map(SecretString::from),
+            timeout: s.secs("STALWART_TIMEOUT_SECS", 10)?,
+        };
+        if stalwart.enabled && !sandbox && stalwart.url.is_none() {
+            return Err(err("STALWART_URL", "is required when STALWART_PROVISIONING_ENABLED=true"));
+        }
+        let ocis = OcisSettings {
+            enabled: s.bool("OCIS_PROVISIONING_ENABLED", false)?,
+            url: s.url("OCIS_URL")?,
+            admin_user: s.opt("OCIS_ADMIN_USER"),
+            admin_password: s.opt("OCIS_ADMIN_PASSWORD").map(SecretString::from),
+            timeout: s.secs("OCIS_TIMEOUT_SECS", 10)?,
+        };
+        if ocis.enabled && !sandbox && ocis.url.is_none() {
+            return Err(err("OCIS_URL", "is required when OCIS_PROVISIONING_ENABLED=true"));
+        }
+        let stripe = StripeSettings {
+            enabled: s.bool("STRIPE_ENABLED", false)?,
+            secret_key: s.opt("STRIPE_SECRET_KEY").map(SecretString::from),
+            publishable_key: s.opt("STRIPE_PUBLISHABLE_KEY"),
+            api_base: s
+                .url("STRIPE_API_BASE")?
+                .unwrap_or_else(|| "https://api.stripe.com".into()),
+            timeout: s.secs("STRIPE_TIMEOUT_SECS", 20)?,
+        };
+        if stripe.enabled && stripe.secret_key.is_none() {
+            return Err(err("STRIPE_SECRET_KEY", "is required when STRIPE_ENABLED=true"));
+        }
+        let resolvers = s.string("DNS_RESOLVERS", "1.1.1.1:53,8.8.8.8:53");
+        let dns_resolvers = resolvers
+            .split(',')
+            .map(|r| r.trim())
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                r.parse::<SocketAddr>()
+                    .or_else(|_| format!("{r}:53").parse())
+                    .map_err(|_| err("DNS_RESOLVERS", format!("must be a comma-separated list of IP[:port] (got {r:?})")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if dns_resolvers.is_empty() {
+            return Err(err("DNS_RESOLVERS", "must name at least one resolver"));
+        }
+        let log_format = match s.string("LOG_FORMAT", "json").as_str() {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => return Err(err("LOG_FORMAT", format!("must be json or pretty (got {other:?})"))),
+        };
+        Ok(Self {
+            database_url,
+            database_max_connections: s.number("DATABASE_MAX_CONNECTIONS", 10)?,
+            bind_addr,
+            public_url,
+            session_secret,
+            session_cookie_name: s.string("SESSION_COOKIE_NAME", "dezky_session"),
+            session_idle_timeout: Duration::from_secs(60 * s.number::<u64>("SESSION_IDLE_MINUTES", 480)?),
+            token_refresh_margin: Duration::from_secs(s.number("TOKEN_REFRESH_MARGIN_SECS", 60)?),
+            sandbox,
+            sandbox_authentik_port: s.number("SANDBOX_AUTHENTIK_PORT", 0)?,
+            authentik,
+            stalwart,
+            ocis,
+            stripe,
+            dns_resolvers,
+            dns_timeout: Duration::from_millis(s.number("DNS_TIMEOUT_MS", 2000)?),
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_source(&move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_embedded_default_needs_no_variables() {
+        let s = load(&[]).unwrap();
+        assert!(s.sandbox);
+        assert_eq!(s.database_url, "sqlite://data/dezky.db");
+        assert_eq!(s.dns_resolvers.len(), 2);
+        assert!(!s.stalwart.enabled);
+    }
+
+    #[test]
+    fn production_requires_the_idp_and_a_session_secret() {
+        let e = load(&[("DEZKY_SANDBOX", "false")]).unwrap_err();
+        assert_eq!(e.var, "SESSION_SECRET");
+        let e = load(&[("DEZKY_SANDBOX", "false"), ("SESSION_SECRET", &"x".repeat(40))]).unwrap_err();
+        assert_eq!(e.var, "AUTHENTIK_ISSUER");
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        for (var, value) in [
+            ("DEZKY_SANDBOX", "maybe"),
+            ("DATABASE_URL", "mysql://x"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("PUBLIC_URL", "ftp://x"),
+            ("SESSION_SECRET", "short"),
+            ("DNS_RESOLVERS", "not-an-ip"),
+            ("AUTHENTIK_TIMEOUT_SECS", "0"),
+            ("LOG_FORMAT", "xml"),
+        ] {
+            let mut vars = vec![(var, value)];
+            if var == "AUTHENTIK_TIMEOUT_SECS" {
+                vars.extend([
+                    ("DEZKY_SANDBOX", "false"),
+                    ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+                    ("AUTHENTIK_ISSUER", "https://auth.example/application/o/dezky/"),
+                    ("AUTHENTIK_CLIENT_ID", "c"),
+                    ("AUTHENTIK_CLIENT_SECRET", "s"),
+                ]);
+            }
+            let e = load(&vars).unwrap_err();
+            assert_eq!(e.var, var, "{e}");
+        }
+    }
+
+    #[test]
+    fn enabling_an_upstream_requires_its_url() {
+        let base = [
+            ("DEZKY_SANDBOX", "false"),
+            ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("AUTHENTIK_ISSUER", "https://auth.example/application/o/dezky/"),
+            ("AUTHENTIK_CLIENT_ID", "c"),
+            ("AUTHENTIK_CLIENT_SECRET", "s"),
+        ];
+        let mut vars = base.to_vec();
+        vars.push(("STALWART_PROVISIONING_ENABLED", "true"));
+        assert_eq!(load(&vars).unwrap_err().var, "STALWART_URL");
+        let mut vars = base.to_vec();
+        vars.push(("STRIPE_ENABLED", "true"));
+        assert_eq!(load(&vars).unwrap_err().var, "STRIPE_SECRET_KEY");
+        assert!(load(&base).is_ok());
+    }
+}

@@ -1,0 +1,58 @@
+//! `server doctor`: checks the database and each enabled upstream, one line per check with a
+//! fix hint, and exits non-zero when any check fails.
+
+use std::process::ExitCode;
+
+use platform::services::health::{self, Check, CheckStatus};
+use platform::Db;
+
+use crate::config::Settings;
+use crate::startup;
+
+pub async fn run(settings: &Settings) -> ExitCode {
+    let mut checks: Vec<Check> = Vec::new();
+    match Db::connect(&settings.database_url, 2).await {
+        Ok(db) => checks.push(health::database(&db).await),
+        Err(e) => checks.push(Check {
+            name: "database".into(),
+            status: CheckStatus::Failed,
+            detail: e.to_string(),
+            hint: Some("check DATABASE_URL; for PostgreSQL, that the server runs and the database exists".into()),
+        }),
+    }
+    match startup::resolve_upstreams(settings, None).await {
+        Ok(resolved) => {
+            for probe in &resolved.probes {
+                checks.push(health::upstream(probe, std::time::Duration::from_secs(5)).await);
+            }
+        }
+        Err(e) => checks.push(Check {
+            name: "sandbox".into(),
+            status: CheckStatus::Failed,
+            detail: e.to_string(),
+            hint: Some("another process may hold SANDBOX_AUTHENTIK_PORT".into()),
+        }),
+    }
+    let mut failed = false;
+    for c in &checks {
+        let mark = match c.status {
+            CheckStatus::Ok => "ok  ",
+            CheckStatus::Disabled => "off ",
+            CheckStatus::Failed => {
+                failed = true;
+                "FAIL"
+            }
+        };
+        match &c.hint {
+            Some(h) if c.status == CheckStatus::Failed => {
+                println!("[{mark}] {}: {} — fix: {h}", c.name, c.detail)
+            }
+            _ => println!("[{mark}] {}: {}", c.name, c.detail),
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

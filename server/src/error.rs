@@ -1,0 +1,69 @@
+//! The JSON API's error: `{"error": code, "message": …, "field": …, "request_id": …}` with a
+//! 4xx status for what the caller can fix, mapped from service errors in one place.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use platform::services::access::AccessError;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub request_id: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    request_id: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, request_id: &str) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            request_id: request_id.to_string(),
+        }
+    }
+
+    pub fn access(e: AccessError, request_id: &str) -> Self {
+        let (status, code) = match &e {
+            AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AccessError::UnknownTenant(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
+            AccessError::Internal(cause) => {
+                tracing::error!(request_id, error = %cause, "access check failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let message = match &e {
+            AccessError::Internal(_) => format!("Something went wrong on our side. Reference: {request_id}."),
+            other => other.to_string(),
+        };
+        Self::new(status, code, message, request_id)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            error: self.code,
+            message: &self.message,
+            field: self.field.as_deref(),
+            request_id: &self.request_id,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,157 @@
+//! Request middleware, outermost first:
+//! 1. `request_context`: a request id (kept from `x-request-id` or new), the client's IP and
+//!    user agent, a tracing span carrying the id, and one log line per request with status and
+//!    duration.
+//! 2. (the session layer)
+//! 3. `identity`: resolves the session to the signed-in person (refreshing the access token
+//!    when it is about to expire), builds the service `Ctx`, sends anonymous browsers on
+//!    private pages to sign-in, and marks every answer `no-store` so the back button after
+//!    sign-out shows no private page.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::ctx::session_keys;
+use platform::{Ctx, RequestMeta};
+use tower_sessions::Session;
+use tracing::Instrument;
+
+use crate::startup::AppState;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+pub async fn request_context(mut req: Request<Body>, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(String::from)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(300).collect());
+    req.extensions_mut().insert(RequestMeta {
+        request_id: request_id.clone(),
+        ip,
+        user_agent,
+    });
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            path,
+            status,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+/// Pages that only a signed-in person may see; an anonymous browser is sent to sign in and
+/// comes back afterwards.
+fn is_private_page(path: &str) -> bool {
+    path == "/"
+        || path == "/profile"
+        || path == "/admin"
+        || path.starts_with("/admin/")
+        || path == "/partner"
+        || path.starts_with("/partner/")
+}
+
+pub async fn identity(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
+    let meta = req
+        .extensions()
+        .get::<RequestMeta>()
+        .cloned()
+        .unwrap_or_default();
+    let mut user = None;
+    if let Ok(Some(key)) = session.get::<String>(session_keys::AUTH_KEY).await {
+        match state.platform.auth.resolve(&key).await {
+            Ok(Some(u)) => user = Some(u),
+            Ok(None) => {
+                let _ = session.remove::<String>(session_keys::AUTH_KEY).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the session could not be refreshed; treating the request as signed out");
+            }
+        }
+    }
+    let partner_mode = user.is_some()
+        && session
+            .get::<bool>(session_keys::PARTNER_MODE)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+    let ctx = Ctx::new(user.as_ref(), partner_mode, meta);
+    let path = req.uri().path().to_string();
+    if user.is_none() && matches!(*req.method(), Method::GET | Method::HEAD) && is_private_page(&path) {
+        let next_path = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        return no_store(
+            Redirect::to(&format!("/login?next={}", urlencoding::encode(&next_path))).into_response(),
+        );
+    }
+    req.extensions_mut().insert(ctx);
+    if let Some(u) = user {
+        req.extensions_mut().insert(u);
+    }
+    let response = next.run(req).await;
+    if path.starts_with("/pkg/") {
+        response
+    } else {
+        no_store(response)
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, private"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_private_page;
+
+    #[test]
+    fn private_pages_are_the_console_not_the_sign_in_machinery() {
+        for p in ["/", "/admin", "/admin/acme", "/partner", "/profile"] {
+            assert!(is_private_page(p), "{p}");
+        }
+        for p in ["/login", "/auth/callback", "/signed-out", "/healthz", "/pkg/dezky.js", "/administrator"] {
+            assert!(!is_private_page(p), "{p}");
+        }
+    }
+}
