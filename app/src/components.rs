@@ -8,14 +8,9 @@ use crate::api::{exit_partner_mode, get_session_info};
 use crate::error::AppError;
 use crate::model::SessionInfo;
 
-/// The frame's data, shared with the pages through context.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<SessionInfo, AppError>>);
-
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let info = Resource::new(|| (), |_| get_session_info());
-    provide_context(SessionResource(info));
     // Set only in the browser, once the wasm has taken over the page.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -113,6 +108,18 @@ fn initials(name: &str) -> String {
         .take(2)
         .collect::<String>()
         .to_uppercase()
+}
+
+/// Answers a page request with `303 See Other` to `path` (whatever the `Accept` header).
+#[cfg(feature = "ssr")]
+pub fn ssr_redirect(path: &str) {
+    if let (Some(response), Ok(location)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(path),
+    ) {
+        response.set_status(http::StatusCode::SEE_OTHER);
+        response.insert_header(http::header::LOCATION, location);
+    }
 }
 
 /// Shows an error with what happened and the way back, and gives the page its status code.

@@ -5,15 +5,19 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_admin_dashboard, get_admin_home, enter_partner_mode, get_partner_overview, get_profile};
-use crate::components::{format_time, ErrorView, SessionResource, Tile};
+use crate::api::{
+    enter_partner_mode, get_admin_dashboard, get_admin_home, get_partner_overview, get_profile,
+    get_session_info,
+};
+use crate::components::{format_time, ErrorView, Tile};
 use crate::error::AppError;
 
 /// The app launcher: Personal tiles for everyone, Admin tiles for admins, the partner view
 /// for partner staff.
 #[component]
 pub fn Home() -> impl IntoView {
-    let info = expect_context::<SessionResource>().0;
+    // Its own resource: awaiting the frame's resource from a second Suspense can stall SSR.
+    let info = Resource::new(|| (), |_| get_session_info());
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -69,7 +73,12 @@ pub fn AdminHome() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match target.await {
-                    Ok(slug) => view! { <Redirect path=format!("/admin/{slug}")/> }.into_any(),
+                    Ok(slug) => {
+                        let path = format!("/admin/{slug}");
+                        #[cfg(feature = "ssr")]
+                        crate::components::ssr_redirect(&path);
+                        view! { <Redirect path/> }.into_any()
+                    }
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 }
             })}

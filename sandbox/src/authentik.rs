@@ -299,7 +299,7 @@ fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     (
         status,
         Html(format!(
-            "<!doctype html><html><head><title>{title}</title></head><body>\
+            "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>{title}</title></head><body>\
              <h1>{title}</h1><p>{message}</p></body></html>"
         )),
     )
@@ -414,7 +414,7 @@ fn flow_page(next: &str, error: Option<&str>) -> Html<String> {
         .unwrap_or_default();
     let next = html_escape(next);
     Html(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>authentik (Dezky sandbox)</title></head>\
+        "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>authentik (Dezky sandbox)</title></head>\
          <body><main><h1>Welcome to authentik!</h1>\
          <p><strong>Sandbox identity provider</strong>: not a real authentik.</p>{error}\
          <form method=\"post\" action=\"{FLOW_PATH}\">\

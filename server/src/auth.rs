@@ -124,8 +124,10 @@ async fn callback(
     {
         Ok((_user, current)) => {
             // A new session id at sign-in, and nothing from before it (no stale partner mode).
-            if let Err(e) = session.flush().await {
-                tracing::error!(error = %e, "could not renew the session");
+            session.clear().await;
+            if let Err(e) = session.cycle_id().await {
+                tracing::error!(error = %e, "could not renew the session id");
+                return error_page(&state, StatusCode::INTERNAL_SERVER_ERROR, "Sign-in could not be completed", "The console could not renew your session. Please try again.", &pending.next);
             }
             if let Err(e) = session
                 .insert(session_keys::AUTH_KEY, &current.auth_key)

@@ -88,6 +88,31 @@ impl AuthService {
         state: &str,
         code: &str,
     ) -> Result<(User, CurrentUser), AuthError> {
+        let result = self.complete(ctx, pending, state, code).await;
+        if let Err(e) = &result {
+            self.audit
+                .record(
+                    ctx,
+                    AuditEntry {
+                        tenant_id: None,
+                        action: "auth.sign_in",
+                        target: "unknown",
+                        outcome: Outcome::Failure,
+                        details: json!({ "reason": e.to_string() }),
+                    },
+                )
+                .await;
+        }
+        result
+    }
+
+    async fn complete(
+        &self,
+        ctx: &Ctx,
+        pending: &PendingSignIn,
+        state: &str,
+        code: &str,
+    ) -> Result<(User, CurrentUser), AuthError> {
         if !constant_time_eq(pending.state.as_bytes(), state.as_bytes()) {
             return Err(AuthError::SignIn(
                 "the sign-in response does not belong to this browser session (state mismatch)"

@@ -1,0 +1,57 @@
+import { defineConfig } from "@playwright/test";
+import * as os from "os";
+import * as path from "path";
+
+// The console binary built by `cargo leptos build` (see scripts/test.sh).
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/dezky/target");
+const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, "debug/server");
+const root = path.resolve(__dirname, "..");
+const port = process.env.E2E_PORT ?? "3000";
+const sandboxPort = process.env.E2E_SANDBOX_PORT ?? "3901";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  workers: 1,
+  reporter: "list",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: "chromium",
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: process.env.E2E_EXTERNAL_SERVER
+    ? undefined
+    : {
+        command: serverBin,
+        cwd: root,
+        url: `http://127.0.0.1:${port}/healthz`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        stdout: "ignore",
+        stderr: "pipe",
+        env: {
+          DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${os.tmpdir()}/dezky-e2e-${Date.now()}/console.db`,
+          LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+          LEPTOS_SITE_ROOT: path.join(root, "target/site"),
+          LEPTOS_OUTPUT_NAME: "dezky",
+          SANDBOX_AUTHENTIK_PORT: sandboxPort,
+          DEZKY_SANDBOX: "true",
+          LOG_FORMAT: "json",
+        },
+      },
+});

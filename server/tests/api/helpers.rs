@@ -1,0 +1,220 @@
+//! `spawn_app`: the real application on port 0 with its embedded sandbox, a fresh database,
+//! and a browser-like HTTP client (cookies, redirects followed by hand so tests can look at
+//! each hop).
+
+use std::sync::{Arc, OnceLock};
+
+use platform::db::Backend;
+use platform::testing::TestDatabase;
+use platform::Platform;
+use reqwest::{Response, StatusCode};
+use server::config::Settings;
+use server::Application;
+
+pub struct TestApp {
+    pub address: String,
+    pub sandbox_url: String,
+    pub platform: Arc<Platform>,
+    pub db: Option<TestDatabase>,
+}
+
+/// Every test app runs on one runtime that lives as long as the test binary: Leptos's
+/// global task spawner must never point at a test's runtime that has already ended.
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("server runtime")
+    })
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        server::telemetry::init(server::config::LogFormat::Pretty);
+    }
+    let db = TestDatabase::new(backend).await;
+    let url = db.url.clone();
+    let settings = Settings::from_source(&move |k| match k {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
+        "LOG_FORMAT" => Some("pretty".into()),
+        _ => None,
+    })
+    .expect("test settings");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    server_runtime().spawn(async move {
+        let app = Application::build(settings).await.expect("the app builds");
+        let address = app.public_url.as_str().trim_end_matches('/').to_string();
+        let sandbox_url = app.authentik_sandbox.as_ref().expect("sandbox mode").1.clone();
+        let _ = tx.send((address, sandbox_url, app.platform.clone()));
+        let _ = app.run_until_stopped().await;
+    });
+    let (address, sandbox_url, platform) = rx.await.expect("the app started");
+    TestApp {
+        address,
+        sandbox_url,
+        platform,
+        db: Some(db),
+    }
+}
+
+/// A browser: its own cookie jar, no automatic redirects.
+pub struct Browser {
+    pub client: reqwest::Client,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(std::time::Duration::from_secs(15))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Response {
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+    }
+
+    /// Follows redirects like a browser would, until a non-redirect answer.
+    pub async fn follow(&self, mut response: Response) -> Response {
+        for _ in 0..15 {
+            if !response.status().is_redirection() {
+                return response;
+            }
+            let next = location(&response);
+            response = self.get(&next).await;
+        }
+        panic!("too many redirects");
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    let loc = response
+        .headers()
+        .get("location")
+        .expect("a redirect has a Location")
+        .to_str()
+        .unwrap()
+        .to_string();
+    response.url().join(&loc).unwrap().to_string()
+}
+
+pub struct Person {
+    pub username: &'static str,
+    pub password: &'static str,
+}
+
+pub const OWNER: Person = Person { username: "olivia@acme.example", password: "demo-owner-2026" };
+pub const ADMIN: Person = Person { username: "adam@acme.example", password: "demo-admin-2026" };
+pub const MEMBER: Person = Person { username: "mia@acme.example", password: "demo-member-2026" };
+pub const GLOBEX_ADMIN: Person = Person { username: "gina@globex.example", password: "demo-globex-2026" };
+pub const PARTNER: Person = Person { username: "pat@northwind.example", password: "demo-partner-2026" };
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Starts a sign-in for `next`, signs in at the IdP's form, and returns the callback URL
+    /// the IdP sends the browser to (not yet followed).
+    pub async fn sign_in_until_callback(&self, browser: &Browser, who: &Person, next: &str) -> String {
+        let start = browser
+            .get(&self.url(&format!("/login?next={}", urlencoding::encode(next))))
+            .await;
+        assert_eq!(start.status(), StatusCode::SEE_OTHER);
+        let authorize = location(&start);
+        assert!(authorize.starts_with(&self.sandbox_url), "{authorize}");
+        let mut r = browser.get(&authorize).await;
+        if r.status().is_redirection() && location(&r).contains("/if/flow/") {
+            let form_url = location(&r);
+            let next_param = url::Url::parse(&form_url)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "next")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            let submitted = browser
+                .client
+                .post(format!("{}/if/flow/default-authentication-flow/", self.sandbox_url))
+                .form(&[("uid_field", who.username), ("password", who.password), ("next", &next_param)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(submitted.status(), StatusCode::SEE_OTHER, "the IdP accepted the password");
+            r = browser.get(&location(&submitted)).await;
+        }
+        assert!(r.status().is_redirection(), "authorize redirects to the callback");
+        let callback = location(&r);
+        assert!(callback.starts_with(&self.url("/auth/callback")), "{callback}");
+        callback
+    }
+
+    /// A full sign-in; returns the final page.
+    pub async fn sign_in(&self, browser: &Browser, who: &Person, next: &str) -> Response {
+        let callback = self.sign_in_until_callback(browser, who, next).await;
+        let r = browser.get(&callback).await;
+        browser.follow(r).await
+    }
+
+    pub async fn me_status(&self, browser: &Browser) -> StatusCode {
+        browser.get(&self.url("/api/me")).await.status()
+    }
+
+    pub async fn sandbox_post(&self, path: &str, body: serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", self.sandbox_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "sandbox control {path}: {}", r.status());
+    }
+
+    pub async fn sandbox_stats(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/_sandbox/authentik/stats", self.sandbox_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function the way the browser does (form-encoded POST).
+    pub async fn server_fn(&self, browser: &Browser, name: &str, form: &[(&str, &str)]) -> Response {
+        browser
+            .client
+            .post(self.url(&format!("/api/fn/{name}")))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn audit(&self) -> Vec<platform::domain::AuditEvent> {
+        platform::repo::audit::all(&self.platform.db, 1000).await.unwrap()
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some(db) = self.db.take() {
+            db.cleanup().await;
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a random port, the sandbox upstreams on loopback,
+//! a fresh database per test, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod access;
+mod health;
+mod sign_in;
+mod tokens;
