@@ -131,8 +131,24 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             response.set_status(status);
         }
     }
+    let here = leptos_router::hooks::use_location();
     let (href, label) = match &error {
-        AppError::Unauthenticated => ("/login".to_string(), "Sign in"),
+        AppError::Unauthenticated => {
+            let path = format!(
+                "{}{}",
+                here.pathname.get_untracked(),
+                here.search.get_untracked()
+            );
+            let next = if path.is_empty() {
+                "/".to_string()
+            } else {
+                path
+            };
+            (
+                format!("/login?next={}", encode_component(&next)),
+                "Sign in",
+            )
+        }
         _ => ("/".to_string(), "Back to the start page"),
     };
     view! {
@@ -167,6 +183,18 @@ pub fn Tile(
         }
         .into_any(),
     }
+}
+
+/// Percent-encodes a URL query component (RFC 3986 unreserved characters stay).
+fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A time in milliseconds since the epoch, as UTC text (same on server and browser, so
@@ -206,6 +234,14 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_time(1_795_000_000_000), "2026-11-17 10:26 UTC");
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn query_components_are_encoded() {
+        assert_eq!(
+            encode_component("/admin/acme?x=1"),
+            "%2Fadmin%2Facme%3Fx%3D1"
+        );
     }
 
     #[test]

@@ -16,9 +16,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::Layout;
-use pages::{
-    AdminDashboard, AdminHome, Home, NotFound, PartnerHome, ProfilePage, SignedOutPage,
-};
+use pages::{AdminDashboard, AdminHome, Home, NotFound, PartnerHome, ProfilePage, SignedOutPage};
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -66,16 +66,21 @@ impl TestDatabase {
     }
 
     pub async fn connect(&self) -> Db {
-        Db::connect(&self.url, 5).await.expect("connect to the test database")
+        Db::connect(&self.url, 5)
+            .await
+            .expect("connect to the test database")
     }
 
     /// Drops a PostgreSQL test database (SQLite files go with the temp dir).
     pub async fn cleanup(self) {
         if self.backend == Backend::Postgres {
             if let Ok(mut conn) = AnyConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                    .execute(&mut conn)
-                    .await;
+                let _ = sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut conn)
+                .await;
             }
         }
     }

@@ -25,36 +25,86 @@ async fn users_are_keyed_by_subject_and_kept_current(backend: Backend) {
     assert_eq!(kept.email, "new@x.example");
     tdb.cleanup().await;
 }
-on_both_backends!(users_keyed_by_subject, users_are_keyed_by_subject_and_kept_current);
+on_both_backends!(
+    users_keyed_by_subject,
+    users_are_keyed_by_subject_and_kept_current
+);
 
 async fn memberships_and_partners(backend: Backend) {
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
-    let acme = identity::ensure_tenant(&db, "acme", "Acme", "active").await.unwrap();
-    let globex = identity::ensure_tenant(&db, "globex", "Globex", "active").await.unwrap();
-    let u = identity::ensure_user(&db, "s", "a@acme.example", "A").await.unwrap();
-    identity::set_membership(&db, &acme.id, &u.id, Role::Member).await.unwrap();
-    identity::set_membership(&db, &acme.id, &u.id, Role::Admin).await.unwrap();
+    let acme = identity::ensure_tenant(&db, "acme", "Acme", "active")
+        .await
+        .unwrap();
+    let globex = identity::ensure_tenant(&db, "globex", "Globex", "active")
+        .await
+        .unwrap();
+    let u = identity::ensure_user(&db, "s", "a@acme.example", "A")
+        .await
+        .unwrap();
+    identity::set_membership(&db, &acme.id, &u.id, Role::Member)
+        .await
+        .unwrap();
+    identity::set_membership(&db, &acme.id, &u.id, Role::Admin)
+        .await
+        .unwrap();
     assert_eq!(
-        identity::role_in_tenant(&db, &acme.id, &u.id).await.unwrap(),
+        identity::role_in_tenant(&db, &acme.id, &u.id)
+            .await
+            .unwrap(),
         Some(Role::Admin)
     );
-    assert_eq!(identity::role_in_tenant(&db, &globex.id, &u.id).await.unwrap(), None);
+    assert_eq!(
+        identity::role_in_tenant(&db, &globex.id, &u.id)
+            .await
+            .unwrap(),
+        None
+    );
     let ms = identity::memberships_of(&db, &u.id).await.unwrap();
     assert_eq!(ms.len(), 1);
     assert_eq!(ms[0].slug, "acme");
     assert_eq!(identity::count_members(&db, &acme.id).await.unwrap(), 1);
 
-    let p = identity::ensure_partner(&db, "nw", "Northwind").await.unwrap();
-    let staff = identity::ensure_user(&db, "p", "p@nw.example", "P").await.unwrap();
-    identity::add_partner_staff(&db, &p.id, &staff.id).await.unwrap();
-    identity::add_partner_tenant(&db, &p.id, &acme.id).await.unwrap();
-    identity::add_partner_tenant(&db, &p.id, &acme.id).await.unwrap();
-    assert_eq!(identity::partner_of_staff(&db, &staff.id).await.unwrap().unwrap().slug, "nw");
-    assert!(identity::partner_of_staff(&db, &u.id).await.unwrap().is_none());
-    assert!(identity::partner_looks_after(&db, &p.id, &acme.id).await.unwrap());
-    assert!(!identity::partner_looks_after(&db, &p.id, &globex.id).await.unwrap());
-    assert_eq!(identity::tenants_of_partner(&db, &p.id).await.unwrap().len(), 1);
+    let p = identity::ensure_partner(&db, "nw", "Northwind")
+        .await
+        .unwrap();
+    let staff = identity::ensure_user(&db, "p", "p@nw.example", "P")
+        .await
+        .unwrap();
+    identity::add_partner_staff(&db, &p.id, &staff.id)
+        .await
+        .unwrap();
+    identity::add_partner_tenant(&db, &p.id, &acme.id)
+        .await
+        .unwrap();
+    identity::add_partner_tenant(&db, &p.id, &acme.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        identity::partner_of_staff(&db, &staff.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .slug,
+        "nw"
+    );
+    assert!(identity::partner_of_staff(&db, &u.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(identity::partner_looks_after(&db, &p.id, &acme.id)
+        .await
+        .unwrap());
+    assert!(!identity::partner_looks_after(&db, &p.id, &globex.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        identity::tenants_of_partner(&db, &p.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     tdb.cleanup().await;
 }
 on_both_backends!(memberships, memberships_and_partners);
@@ -62,26 +112,47 @@ on_both_backends!(memberships, memberships_and_partners);
 async fn token_rows_change_only_from_the_version_seen(backend: Backend) {
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
-    let u = identity::ensure_user(&db, "s", "a@x.example", "A").await.unwrap();
+    let u = identity::ensure_user(&db, "s", "a@x.example", "A")
+        .await
+        .unwrap();
     let t = |a: &'static str, r: Option<&'static str>| tokens::SealedTokens {
         access_token: a,
         refresh_token: r,
         id_token: "id",
         expires_at: 1,
     };
-    tokens::insert(&db, "k1", &u.id, &t("a1", Some("r1"))).await.unwrap();
+    tokens::insert(&db, "k1", &u.id, &t("a1", Some("r1")))
+        .await
+        .unwrap();
     let row = tokens::get(&db, "k1").await.unwrap().unwrap();
     assert_eq!(row.version, 1);
-    assert!(tokens::replace_if_version(&db, "k1", 1, &t("a2", Some("r2"))).await.unwrap());
     assert!(
-        !tokens::replace_if_version(&db, "k1", 1, &t("a3", Some("r3"))).await.unwrap(),
+        tokens::replace_if_version(&db, "k1", 1, &t("a2", Some("r2")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tokens::replace_if_version(&db, "k1", 1, &t("a3", Some("r3")))
+            .await
+            .unwrap(),
         "a writer that saw version 1 loses after someone else wrote"
     );
     // No refresh token in the answer keeps the current one.
-    assert!(tokens::replace_if_version(&db, "k1", 2, &t("a4", None)).await.unwrap());
+    assert!(tokens::replace_if_version(&db, "k1", 2, &t("a4", None))
+        .await
+        .unwrap());
     let row = tokens::get(&db, "k1").await.unwrap().unwrap();
-    assert_eq!((row.access_token.as_str(), row.refresh_token.as_deref(), row.version), ("a4", Some("r2"), 3));
-    tokens::insert(&db, "k2", &u.id, &t("b", None)).await.unwrap();
+    assert_eq!(
+        (
+            row.access_token.as_str(),
+            row.refresh_token.as_deref(),
+            row.version
+        ),
+        ("a4", Some("r2"), 3)
+    );
+    tokens::insert(&db, "k2", &u.id, &t("b", None))
+        .await
+        .unwrap();
     assert_eq!(tokens::delete_for_user(&db, &u.id).await.unwrap(), 2);
     assert!(tokens::get(&db, "k1").await.unwrap().is_none());
     tdb.cleanup().await;

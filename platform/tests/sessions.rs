@@ -13,7 +13,10 @@ use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 
 fn record(expiry: OffsetDateTime) -> Record {
     let mut data = std::collections::HashMap::new();
-    data.insert("auth_key".to_string(), serde_json::json!("super-secret-key"));
+    data.insert(
+        "auth_key".to_string(),
+        serde_json::json!("super-secret-key"),
+    );
     Record {
         id: Id::default(),
         data,
@@ -24,7 +27,10 @@ fn record(expiry: OffsetDateTime) -> Record {
 async fn sessions_round_trip_sealed_and_expire(backend: Backend) {
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
-    let store = DbSessionStore::new(db.clone(), SecretBox::new(&SecretString::from("a".repeat(40))));
+    let store = DbSessionStore::new(
+        db.clone(),
+        SecretBox::new(&SecretString::from("a".repeat(40))),
+    );
     let mut live = record(OffsetDateTime::now_utc() + time::Duration::hours(1));
     store.create(&mut live).await.unwrap();
     let loaded = store.load(&live.id).await.unwrap().expect("stored");
@@ -35,14 +41,26 @@ async fn sessions_round_trip_sealed_and_expire(backend: Backend) {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    assert!(!raw.contains("super-secret-key"), "session data is sealed at rest");
+    assert!(
+        !raw.contains("super-secret-key"),
+        "session data is sealed at rest"
+    );
 
-    let other = DbSessionStore::new(db.clone(), SecretBox::new(&SecretString::from("b".repeat(40))));
-    assert!(other.load(&live.id).await.unwrap().is_none(), "another secret reads nothing");
+    let other = DbSessionStore::new(
+        db.clone(),
+        SecretBox::new(&SecretString::from("b".repeat(40))),
+    );
+    assert!(
+        other.load(&live.id).await.unwrap().is_none(),
+        "another secret reads nothing"
+    );
 
     let mut dead = record(OffsetDateTime::now_utc() - time::Duration::seconds(1));
     store.save(&dead).await.unwrap();
-    assert!(store.load(&dead.id).await.unwrap().is_none(), "expired records are not loaded");
+    assert!(
+        store.load(&dead.id).await.unwrap().is_none(),
+        "expired records are not loaded"
+    );
     store.delete_expired().await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
         .fetch_one(db.pool())

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::authentik_admin::Group;
 use crate::demo::DEMO_USERS;
 use crate::faults::{self, Faults};
 
@@ -110,6 +111,9 @@ struct State_ {
     access_token_ttl: i64,
     tamper: IdTokenTamper,
     stats: Stats,
+    admin_token: String,
+    groups: Vec<Group>,
+    next_num_pk: i64,
 }
 
 /// A running Authentik stand-in.
@@ -128,6 +132,7 @@ impl AuthentikSandbox {
     pub async fn start(
         addr: SocketAddr,
         client: OAuthClientRegistration,
+        admin_token: String,
     ) -> std::io::Result<(Self, String)> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
@@ -157,6 +162,9 @@ impl AuthentikSandbox {
                 access_token_ttl: 600,
                 tamper: IdTokenTamper::default(),
                 stats: Stats::default(),
+                admin_token,
+                groups: Vec::new(),
+                next_num_pk: 1000,
             })),
             key: Arc::new(
                 EncodingKey::from_rsa_pem(SIGNING_KEY_PEM.as_bytes())
@@ -203,6 +211,7 @@ impl AuthentikSandbox {
                 post(set_user_active),
             )
             .with_state(self.clone())
+            .merge(crate::authentik_admin::routes(self.clone()))
             .merge(self.faults.routes())
             .layer(axum::middleware::from_fn_with_state(
                 self.faults.clone(),
@@ -217,6 +226,48 @@ impl AuthentikSandbox {
     /// How many refresh-token grants succeeded (for tests of the refresh logic).
     pub fn refresh_grants(&self) -> u64 {
         self.lock().stats.refresh_grants
+    }
+
+    pub(crate) fn admin_token_matches(&self, token: &str) -> bool {
+        let st = self.lock();
+        !st.admin_token.is_empty() && st.admin_token == token
+    }
+
+    /// The groups as they are now (tests use this to check for duplicates).
+    pub fn groups(&self) -> Vec<Group> {
+        self.lock().groups.clone()
+    }
+
+    /// Creates a group; `Err` when the name is taken (names are unique upstream).
+    pub(crate) fn insert_group(
+        &self,
+        name: String,
+        is_superuser: bool,
+        attributes: Value,
+        users: Vec<i64>,
+    ) -> Result<Group, ()> {
+        let mut st = self.lock();
+        if st.groups.iter().any(|g| g.name == name) {
+            return Err(());
+        }
+        st.next_num_pk += 1;
+        let group = Group {
+            pk: uuid::Uuid::new_v4().to_string(),
+            num_pk: st.next_num_pk,
+            name,
+            is_superuser,
+            attributes,
+            users,
+        };
+        st.groups.push(group.clone());
+        Ok(group)
+    }
+
+    pub(crate) fn remove_group(&self, pk: &str) -> bool {
+        let mut st = self.lock();
+        let before = st.groups.len();
+        st.groups.retain(|g| g.pk != pk);
+        st.groups.len() != before
     }
 
     fn sign(&self, claims: &Value) -> String {
@@ -330,7 +381,11 @@ async fn authorize(
         .find(|c| Some(&c.client_id) == p.client_id.as_ref())
         .cloned()
     else {
-        return error_page(StatusCode::BAD_REQUEST, "Application not found", "Invalid client identifier (client_id).");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Application not found",
+            "Invalid client identifier (client_id).",
+        );
     };
     let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
     if !client.redirect_uris.contains(&redirect_uri) {
@@ -356,7 +411,8 @@ async fn authorize(
     if !scopes.iter().any(|s| s == "openid") {
         return redirect_err("invalid_scope");
     }
-    let user_pk = session_cookie(&headers).and_then(|k| st.browser_sessions.get(&k).map(|pk| (k, *pk)));
+    let user_pk =
+        session_cookie(&headers).and_then(|k| st.browser_sessions.get(&k).map(|pk| (k, *pk)));
     let active = user_pk.and_then(|(k, pk)| {
         st.users
             .iter()
@@ -502,7 +558,10 @@ fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Option<(String, 
             urlencoding::decode(secret).ok()?.into_owned(),
         ));
     }
-    Some((form.client_id.clone()?, form.client_secret.clone().unwrap_or_default()))
+    Some((
+        form.client_id.clone()?,
+        form.client_secret.clone().unwrap_or_default(),
+    ))
 }
 
 async fn token(State(s): State<Shared>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Response {
@@ -522,7 +581,11 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, Form(f): Form<TokenF
     match f.grant_type.as_deref() {
         Some("authorization_code") => code_grant(&s, &client, &f),
         Some("refresh_token") => refresh_grant(&s, &client, &f),
-        _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server."),
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        ),
     }
 }
 
@@ -555,7 +618,12 @@ fn code_grant(s: &Shared, client: &OAuthClientRegistration, f: &TokenForm) -> Re
         (Some(_), None) | (None, Some(_)) => return invalid_grant(),
         (None, None) => {}
     }
-    let Some(user) = st.users.iter().find(|u| u.pk == grant.user_pk && u.is_active).cloned() else {
+    let Some(user) = st
+        .users
+        .iter()
+        .find(|u| u.pk == grant.user_pk && u.is_active)
+        .cloned()
+    else {
         return invalid_grant();
     };
     st.stats.code_grants += 1;
@@ -589,20 +657,40 @@ fn refresh_grant(s: &Shared, client: &OAuthClientRegistration, f: &TokenForm) ->
     let mut scopes = rt.scopes.clone();
     if let Some(asked) = &f.scope {
         let asked: Vec<String> = asked.split_whitespace().map(String::from).collect();
-        if !asked.iter().all(|a| scopes.contains(a)) || !asked.iter().any(|a| a == "offline_access") {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "The requested scope is invalid, unknown, or malformed.");
+        if !asked.iter().all(|a| scopes.contains(a)) || !asked.iter().any(|a| a == "offline_access")
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "The requested scope is invalid, unknown, or malformed.",
+            );
         }
         scopes = asked;
     }
     // Rotation (refresh_token_threshold = seconds=0): the presented token is used up.
     rt.revoked = true;
     let (user_pk, nonce, auth_time) = (rt.user_pk, rt.nonce.clone(), rt.auth_time);
-    let Some(user) = st.users.iter().find(|u| u.pk == user_pk && u.is_active).cloned() else {
+    let Some(user) = st
+        .users
+        .iter()
+        .find(|u| u.pk == user_pk && u.is_active)
+        .cloned()
+    else {
         st.stats.rejected_refresh += 1;
         return invalid_grant();
     };
     st.stats.refresh_grants += 1;
-    issue(s, &mut st, client, &user, &scopes, nonce, auth_time, None, IdTokenTamper::default())
+    issue(
+        s,
+        &mut st,
+        client,
+        &user,
+        &scopes,
+        nonce,
+        auth_time,
+        None,
+        IdTokenTamper::default(),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -639,7 +727,11 @@ fn issue(
     }
     let mut id_claims = claims.clone();
     if let Some(n) = &nonce {
-        id_claims["nonce"] = json!(if tamper.wrong_nonce { "not-the-nonce-you-sent" } else { n.as_str() });
+        id_claims["nonce"] = json!(if tamper.wrong_nonce {
+            "not-the-nonce-you-sent"
+        } else {
+            n.as_str()
+        });
     }
     if tamper.expired {
         id_claims["iat"] = json!(iat - 7200);
@@ -678,11 +770,7 @@ fn issue(
         );
         body["refresh_token"] = json!(refresh);
     }
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(body),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
@@ -694,7 +782,12 @@ async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
         .map(String::from);
     let st = s.lock();
     let user = bearer
-        .and_then(|t| st.access_tokens.get(&t).filter(|a| a.expires > now()).map(|a| a.user_pk))
+        .and_then(|t| {
+            st.access_tokens
+                .get(&t)
+                .filter(|a| a.expires > now())
+                .map(|a| a.user_pk)
+        })
         .and_then(|pk| st.users.iter().find(|u| u.pk == pk && u.is_active));
     match user {
         Some(u) => Json(json!({
@@ -752,7 +845,9 @@ async fn end_session(
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     match q.post_logout_redirect_uri {
-        Some(uri) if q.id_token_hint.is_some() && client.post_logout_redirect_uris.contains(&uri) => {
+        Some(uri)
+            if q.id_token_hint.is_some() && client.post_logout_redirect_uris.contains(&uri) =>
+        {
             let mut url = url::Url::parse(&uri).expect("registered URIs parse");
             if let Some(state) = q.state {
                 url.query_pairs_mut().append_pair("state", &state);
@@ -761,7 +856,11 @@ async fn end_session(
         }
         _ => (
             [(header::SET_COOKIE, clear)],
-            error_page(StatusCode::OK, "Signed out", "You have been signed out of authentik."),
+            error_page(
+                StatusCode::OK,
+                "Signed out",
+                "You have been signed out of authentik.",
+            ),
         )
             .into_response(),
     }
@@ -798,7 +897,12 @@ async fn stats(State(s): State<Shared>) -> Json<Value> {
 /// (what an admin's "revoke" does in the real UI).
 async fn revoke_user_tokens(State(s): State<Shared>, Path(username): Path<String>) -> StatusCode {
     let mut st = s.lock();
-    let Some(pk) = st.users.iter().find(|u| u.username == username).map(|u| u.pk) else {
+    let Some(pk) = st
+        .users
+        .iter()
+        .find(|u| u.username == username)
+        .map(|u| u.pk)
+    else {
         return StatusCode::NOT_FOUND;
     };
     st.refresh_tokens

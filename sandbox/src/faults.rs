@@ -52,7 +52,9 @@ impl Faults {
     /// Takes the first fault matching `path`, counting it down.
     fn take(&self, path: &str) -> Option<Fault> {
         let mut faults = self.inner.lock().expect("faults lock");
-        let i = faults.iter().position(|f| path.starts_with(&f.path_prefix))?;
+        let i = faults
+            .iter()
+            .position(|f| path.starts_with(&f.path_prefix))?;
         let fault = faults[i].clone();
         if fault.count == 1 {
             faults.remove(i);

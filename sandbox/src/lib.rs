@@ -11,8 +11,9 @@
 //! Control endpoints for tests live under `/_sandbox/` and are never part of a real API.
 
 pub mod authentik;
+pub mod authentik_admin;
 pub mod demo;
 pub mod faults;
+pub mod ocis;
 
 pub use authentik::{AuthentikSandbox, OAuthClientRegistration};
-

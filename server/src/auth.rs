@@ -32,7 +32,14 @@ struct LoginQuery {
 /// Only local paths: never an open redirect to another site.
 fn safe_next(next: Option<String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.starts_with("/login") =>
+        {
+            n
+        }
         _ => "/".into(),
     }
 }
@@ -51,7 +58,13 @@ async fn login(
                 .await
             {
                 tracing::error!(error = %e, "could not store the pending sign-in");
-                return error_page(&state, StatusCode::INTERNAL_SERVER_ERROR, "Sign-in could not start", "The console could not store your sign-in attempt. Please try again.", &next);
+                return error_page(
+                    &state,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in could not start",
+                    "The console could not store your sign-in attempt. Please try again.",
+                    &next,
+                );
             }
             Redirect::to(&request.url).into_response()
         }
@@ -127,14 +140,26 @@ async fn callback(
             session.clear().await;
             if let Err(e) = session.cycle_id().await {
                 tracing::error!(error = %e, "could not renew the session id");
-                return error_page(&state, StatusCode::INTERNAL_SERVER_ERROR, "Sign-in could not be completed", "The console could not renew your session. Please try again.", &pending.next);
+                return error_page(
+                    &state,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in could not be completed",
+                    "The console could not renew your session. Please try again.",
+                    &pending.next,
+                );
             }
             if let Err(e) = session
                 .insert(session_keys::AUTH_KEY, &current.auth_key)
                 .await
             {
                 tracing::error!(error = %e, "could not store the session");
-                return error_page(&state, StatusCode::INTERNAL_SERVER_ERROR, "Sign-in could not be completed", "The console could not store your session. Please try again.", &pending.next);
+                return error_page(
+                    &state,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in could not be completed",
+                    "The console could not store your session. Please try again.",
+                    &pending.next,
+                );
             }
             Redirect::to(&pending.next).into_response()
         }
@@ -185,7 +210,13 @@ fn escape(s: &str) -> String {
 }
 
 /// A plain page for sign-in trouble (the app shell needs a session to render its frame).
-fn error_page(state: &AppState, status: StatusCode, title: &str, message: &str, next: &str) -> Response {
+fn error_page(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    next: &str,
+) -> Response {
     let banner = if state.flags.sandbox {
         "<div id=\"sandbox-banner\" class=\"bg-amber-300 text-amber-950 text-sm text-center px-4 py-1.5 font-medium\">Sandbox: this console runs against local stand-ins for Authentik, Stalwart and OCIS. Nothing real is being provisioned.</div>"
     } else {

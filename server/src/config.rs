@@ -94,7 +94,9 @@ struct Source<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Source<'_> {
     fn opt(&self, var: &'static str) -> Option<String> {
-        (self.0)(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        (self.0)(var)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 
     fn string(&self, var: &'static str, default: &str) -> String {
@@ -110,7 +112,11 @@ impl Source<'_> {
         }
     }
 
-    fn number<T: std::str::FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError> {
+    fn number<T: std::str::FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError> {
         match self.opt(var) {
             None => Ok(default),
             Some(v) => v
@@ -138,7 +144,8 @@ impl Source<'_> {
     }
 
     fn required(&self, var: &'static str, why: &str) -> Result<String, ConfigError> {
-        self.opt(var).ok_or_else(|| err(var, format!("is required {why}")))
+        self.opt(var)
+            .ok_or_else(|| err(var, format!("is required {why}")))
     }
 }
 
@@ -166,13 +173,15 @@ impl Settings {
             ));
         }
         let bind = s.string("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
-        let bind_addr = bind
-            .parse()
-            .map_err(|_| err("LEPTOS_SITE_ADDR", format!("must be host:port (got {bind:?})")))?;
-        let public_url = match s.url("PUBLIC_URL")? {
-            Some(u) => Some(url::Url::parse(&u).expect("checked above")),
-            None => None,
-        };
+        let bind_addr = bind.parse().map_err(|_| {
+            err(
+                "LEPTOS_SITE_ADDR",
+                format!("must be host:port (got {bind:?})"),
+            )
+        })?;
+        let public_url = s
+            .url("PUBLIC_URL")?
+            .map(|u| url::Url::parse(&u).expect("checked above"));
         let session_secret = match s.opt("SESSION_SECRET") {
             Some(v) if v.len() >= 32 => SecretString::from(v),
             Some(_) => return Err(err("SESSION_SECRET", "must be at least 32 characters long")),
@@ -187,9 +196,12 @@ impl Settings {
         let authentik = if sandbox {
             None
         } else {
-            let issuer = s
-                .url("AUTHENTIK_ISSUER")?
-                .ok_or_else(|| err("AUTHENTIK_ISSUER", "is required when DEZKY_SANDBOX=false (https://<host>/application/o/<slug>/)"))?;
+            let issuer = s.url("AUTHENTIK_ISSUER")?.ok_or_else(|| {
+                err(
+                    "AUTHENTIK_ISSUER",
+                    "is required when DEZKY_SANDBOX=false (https://<host>/application/o/<slug>/)",
+                )
+            })?;
             Some(AuthentikSettings {
                 issuer,
                 client_id: s.required("AUTHENTIK_CLIENT_ID", "when DEZKY_SANDBOX=false")?,
@@ -209,7 +221,10 @@ impl Settings {
             timeout: s.secs("STALWART_TIMEOUT_SECS", 10)?,
         };
         if stalwart.enabled && !sandbox && stalwart.url.is_none() {
-            return Err(err("STALWART_URL", "is required when STALWART_PROVISIONING_ENABLED=true"));
+            return Err(err(
+                "STALWART_URL",
+                "is required when STALWART_PROVISIONING_ENABLED=true",
+            ));
         }
         let ocis = OcisSettings {
             enabled: s.bool("OCIS_PROVISIONING_ENABLED", false)?,
@@ -219,7 +234,10 @@ impl Settings {
             timeout: s.secs("OCIS_TIMEOUT_SECS", 10)?,
         };
         if ocis.enabled && !sandbox && ocis.url.is_none() {
-            return Err(err("OCIS_URL", "is required when OCIS_PROVISIONING_ENABLED=true"));
+            return Err(err(
+                "OCIS_URL",
+                "is required when OCIS_PROVISIONING_ENABLED=true",
+            ));
         }
         let stripe = StripeSettings {
             enabled: s.bool("STRIPE_ENABLED", false)?,
@@ -231,7 +249,10 @@ impl Settings {
             timeout: s.secs("STRIPE_TIMEOUT_SECS", 20)?,
         };
         if stripe.enabled && stripe.secret_key.is_none() {
-            return Err(err("STRIPE_SECRET_KEY", "is required when STRIPE_ENABLED=true"));
+            return Err(err(
+                "STRIPE_SECRET_KEY",
+                "is required when STRIPE_ENABLED=true",
+            ));
         }
         let resolvers = s.string("DNS_RESOLVERS", "1.1.1.1:53,8.8.8.8:53");
         let dns_resolvers = resolvers
@@ -241,7 +262,12 @@ impl Settings {
             .map(|r| {
                 r.parse::<SocketAddr>()
                     .or_else(|_| format!("{r}:53").parse())
-                    .map_err(|_| err("DNS_RESOLVERS", format!("must be a comma-separated list of IP[:port] (got {r:?})")))
+                    .map_err(|_| {
+                        err(
+                            "DNS_RESOLVERS",
+                            format!("must be a comma-separated list of IP[:port] (got {r:?})"),
+                        )
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if dns_resolvers.is_empty() {
@@ -250,7 +276,12 @@ impl Settings {
         let log_format = match s.string("LOG_FORMAT", "json").as_str() {
             "json" => LogFormat::Json,
             "pretty" => LogFormat::Pretty,
-            other => return Err(err("LOG_FORMAT", format!("must be json or pretty (got {other:?})"))),
+            other => {
+                return Err(err(
+                    "LOG_FORMAT",
+                    format!("must be json or pretty (got {other:?})"),
+                ))
+            }
         };
         Ok(Self {
             database_url,
@@ -259,7 +290,9 @@ impl Settings {
             public_url,
             session_secret,
             session_cookie_name: s.string("SESSION_COOKIE_NAME", "dezky_session"),
-            session_idle_timeout: Duration::from_secs(60 * s.number::<u64>("SESSION_IDLE_MINUTES", 480)?),
+            session_idle_timeout: Duration::from_secs(
+                60 * s.number::<u64>("SESSION_IDLE_MINUTES", 480)?,
+            ),
             token_refresh_margin: Duration::from_secs(s.number("TOKEN_REFRESH_MARGIN_SECS", 60)?),
             sandbox,
             sandbox_authentik_port: s.number("SANDBOX_AUTHENTIK_PORT", 0)?,
@@ -281,8 +314,10 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_source(&move |k| map.get(k).cloned())
     }
 
@@ -299,7 +334,11 @@ mod tests {
     fn production_requires_the_idp_and_a_session_secret() {
         let e = load(&[("DEZKY_SANDBOX", "false")]).unwrap_err();
         assert_eq!(e.var, "SESSION_SECRET");
-        let e = load(&[("DEZKY_SANDBOX", "false"), ("SESSION_SECRET", &"x".repeat(40))]).unwrap_err();
+        let e = load(&[
+            ("DEZKY_SANDBOX", "false"),
+            ("SESSION_SECRET", &"x".repeat(40)),
+        ])
+        .unwrap_err();
         assert_eq!(e.var, "AUTHENTIK_ISSUER");
     }
 
@@ -320,7 +359,10 @@ mod tests {
                 vars.extend([
                     ("DEZKY_SANDBOX", "false"),
                     ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
-                    ("AUTHENTIK_ISSUER", "https://auth.example/application/o/dezky/"),
+                    (
+                        "AUTHENTIK_ISSUER",
+                        "https://auth.example/application/o/dezky/",
+                    ),
                     ("AUTHENTIK_CLIENT_ID", "c"),
                     ("AUTHENTIK_CLIENT_SECRET", "s"),
                 ]);
@@ -335,7 +377,10 @@ mod tests {
         let base = [
             ("DEZKY_SANDBOX", "false"),
             ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
-            ("AUTHENTIK_ISSUER", "https://auth.example/application/o/dezky/"),
+            (
+                "AUTHENTIK_ISSUER",
+                "https://auth.example/application/o/dezky/",
+            ),
             ("AUTHENTIK_CLIENT_ID", "c"),
             ("AUTHENTIK_CLIENT_SECRET", "s"),
         ];

@@ -10,29 +10,7 @@ use crate::config::Settings;
 use crate::startup;
 
 pub async fn run(settings: &Settings) -> ExitCode {
-    let mut checks: Vec<Check> = Vec::new();
-    match Db::connect(&settings.database_url, 2).await {
-        Ok(db) => checks.push(health::database(&db).await),
-        Err(e) => checks.push(Check {
-            name: "database".into(),
-            status: CheckStatus::Failed,
-            detail: e.to_string(),
-            hint: Some("check DATABASE_URL; for PostgreSQL, that the server runs and the database exists".into()),
-        }),
-    }
-    match startup::resolve_upstreams(settings, None).await {
-        Ok(resolved) => {
-            for probe in &resolved.probes {
-                checks.push(health::upstream(probe, std::time::Duration::from_secs(5)).await);
-            }
-        }
-        Err(e) => checks.push(Check {
-            name: "sandbox".into(),
-            status: CheckStatus::Failed,
-            detail: e.to_string(),
-            hint: Some("another process may hold SANDBOX_AUTHENTIK_PORT".into()),
-        }),
-    }
+    let checks = checks(settings).await;
     let mut failed = false;
     for c in &checks {
         let mark = match c.status {
@@ -55,4 +33,35 @@ pub async fn run(settings: &Settings) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Every check, in the order printed.
+pub async fn checks(settings: &Settings) -> Vec<Check> {
+    let mut checks: Vec<Check> = Vec::new();
+    match Db::connect(&settings.database_url, 2).await {
+        Ok(db) => checks.push(health::database(&db).await),
+        Err(e) => checks.push(Check {
+            name: "database".into(),
+            status: CheckStatus::Failed,
+            detail: e.to_string(),
+            hint: Some(
+                "check DATABASE_URL; for PostgreSQL, that the server runs and the database exists"
+                    .into(),
+            ),
+        }),
+    }
+    match startup::resolve_upstreams(settings, None).await {
+        Ok(resolved) => {
+            for probe in &resolved.probes {
+                checks.push(health::upstream(probe, std::time::Duration::from_secs(5)).await);
+            }
+        }
+        Err(e) => checks.push(Check {
+            name: "sandbox".into(),
+            status: CheckStatus::Failed,
+            detail: e.to_string(),
+            hint: Some("another process may hold SANDBOX_AUTHENTIK_PORT".into()),
+        }),
+    }
+    checks
 }

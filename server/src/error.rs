@@ -26,7 +26,12 @@ struct Body<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, request_id: &str) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        request_id: &str,
+    ) -> Self {
         Self {
             status,
             code,
@@ -49,7 +54,9 @@ impl ApiError {
             }
         };
         let message = match &e {
-            AccessError::Internal(_) => format!("Something went wrong on our side. Reference: {request_id}."),
+            AccessError::Internal(_) => {
+                format!("Something went wrong on our side. Reference: {request_id}.")
+            }
             other => other.to_string(),
         };
         Self::new(status, code, message, request_id)

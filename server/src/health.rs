@@ -26,7 +26,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
     let mut upstreams = serde_json::Map::new();
     for probe in state.probes.iter() {
         let check = health::upstream(probe, std::time::Duration::from_secs(2)).await;
-        upstreams.insert(check.name.clone(), json!({ "status": check.status, "detail": check.detail }));
+        upstreams.insert(
+            check.name.clone(),
+            json!({ "status": check.status, "detail": check.detail }),
+        );
     }
     let ready = db.status == CheckStatus::Ok;
     let body = json!({
@@ -35,6 +38,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "upstreams": upstreams,
         "sandbox": state.flags.sandbox,
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }

@@ -111,14 +111,18 @@ pub async fn identity(
             .unwrap_or(false);
     let ctx = Ctx::new(user.as_ref(), partner_mode, meta);
     let path = req.uri().path().to_string();
-    if user.is_none() && matches!(*req.method(), Method::GET | Method::HEAD) && is_private_page(&path) {
+    if user.is_none()
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && is_private_page(&path)
+    {
         let next_path = req
             .uri()
             .path_and_query()
             .map(|pq| pq.as_str().to_string())
             .unwrap_or_else(|| "/".into());
         return no_store(
-            Redirect::to(&format!("/login?next={}", urlencoding::encode(&next_path))).into_response(),
+            Redirect::to(&format!("/login?next={}", urlencoding::encode(&next_path)))
+                .into_response(),
         );
     }
     req.extensions_mut().insert(ctx);
@@ -150,7 +154,14 @@ mod tests {
         for p in ["/", "/admin", "/admin/acme", "/partner", "/profile"] {
             assert!(is_private_page(p), "{p}");
         }
-        for p in ["/login", "/auth/callback", "/signed-out", "/healthz", "/pkg/dezky.js", "/administrator"] {
+        for p in [
+            "/login",
+            "/auth/callback",
+            "/signed-out",
+            "/healthz",
+            "/pkg/dezky.js",
+            "/administrator",
+        ] {
             assert!(!is_private_page(p), "{p}");
         }
     }

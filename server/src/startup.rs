@@ -90,6 +90,7 @@ pub async fn resolve_upstreams(
         ),
         None => {
             let secret = platform::crypto::random_token(32);
+            let admin_token = platform::crypto::random_token(32);
             let (sb, base) = AuthentikSandbox::start(
                 SocketAddr::from(([127, 0, 0, 1], settings.sandbox_authentik_port)),
                 OAuthClientRegistration {
@@ -99,6 +100,7 @@ pub async fn resolve_upstreams(
                     redirect_uris: vec![join(&public_url, "/auth/callback")],
                     post_logout_redirect_uris: vec![join(&public_url, "/signed-out")],
                 },
+                admin_token,
             )
             .await
             .context("starting the embedded Authentik sandbox")?;
@@ -111,7 +113,11 @@ pub async fn resolve_upstreams(
             )
         }
     };
-    let issuer_slash = if issuer.ends_with('/') { issuer.clone() } else { format!("{issuer}/") };
+    let issuer_slash = if issuer.ends_with('/') {
+        issuer.clone()
+    } else {
+        format!("{issuer}/")
+    };
     let probes = vec![
         UpstreamProbe {
             name: "authentik",
@@ -313,10 +319,10 @@ fn router(state: AppState, settings: &Settings, public_url: &url::Url) -> Router
         .leptos_routes_with_context(&state, routes, app_context.clone(), move || {
             shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            app_context,
-            shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(app_context, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::identity,
@@ -347,7 +353,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -4,8 +4,25 @@ use serde::{Deserialize, Serialize};
 
 /// Slugs that would collide with the console's own routes or upstream naming.
 const RESERVED: &[&str] = &[
-    "admin", "api", "partner", "partners", "auth", "login", "logout", "signed-out", "static",
-    "pkg", "healthz", "readyz", "www", "mail", "dezky", "root", "system", "new", "settings",
+    "admin",
+    "api",
+    "partner",
+    "partners",
+    "auth",
+    "login",
+    "logout",
+    "signed-out",
+    "static",
+    "pkg",
+    "healthz",
+    "readyz",
+    "www",
+    "mail",
+    "dezky",
+    "root",
+    "system",
+    "new",
+    "settings",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

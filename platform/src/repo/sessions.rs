@@ -21,8 +21,8 @@ impl DbSessionStore {
     }
 
     fn seal(&self, record: &Record) -> session_store::Result<String> {
-        let json = serde_json::to_vec(record)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let json =
+            serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         Ok(self.sealer.seal(&json))
     }
 }

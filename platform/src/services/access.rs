@@ -149,7 +149,8 @@ impl AccessService {
                 role,
             }),
             None => {
-                self.deny(ctx, Some(&tenant), "tenant.open", "not a member").await;
+                self.deny(ctx, Some(&tenant), "tenant.open", "not a member")
+                    .await;
                 Err(AccessError::NotMember(slug.to_string()))
             }
         }
@@ -195,7 +196,8 @@ impl AccessService {
                 partner,
             }),
             None => {
-                self.deny(ctx, None, "partner.open", "not partner staff").await;
+                self.deny(ctx, None, "partner.open", "not partner staff")
+                    .await;
                 Err(AccessError::NotPartnerStaff)
             }
         }
@@ -211,8 +213,13 @@ impl AccessService {
             ..ctx.clone()
         };
         if !repo::partner_looks_after(&self.db, &staff.partner.id, &tenant.id).await? {
-            self.deny(&partner_ctx, Some(&tenant), "partner.enter_tenant", "not looked after by this partner")
-                .await;
+            self.deny(
+                &partner_ctx,
+                Some(&tenant),
+                "partner.enter_tenant",
+                "not looked after by this partner",
+            )
+            .await;
             return Err(AccessError::NotMember(slug.to_string()));
         }
         self.audit

@@ -36,7 +36,10 @@ impl AuditRecorder {
             None => None,
         };
         let actor_partner_staff = match (&actor, ctx.partner_mode) {
-            (Some(u), true) => matches!(identity::partner_of_staff(&self.db, &u.id).await, Ok(Some(_))),
+            (Some(u), true) => matches!(
+                identity::partner_of_staff(&self.db, &u.id).await,
+                Ok(Some(_))
+            ),
             _ => false,
         };
         let details = entry.details.to_string();

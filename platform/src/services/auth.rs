@@ -15,8 +15,8 @@ use serde_json::json;
 
 use crate::crypto::{random_token, SecretBox};
 use crate::domain::{Outcome, User};
-use crate::repo::tokens::{self as repo, SealedTokens, TokenRow};
 use crate::repo::identity;
+use crate::repo::tokens::{self as repo, SealedTokens, TokenRow};
 use crate::services::audit::{AuditEntry, AuditRecorder};
 use crate::upstream::authentik::oidc::{
     AuthorizationRequest, IssuedTokens, OidcClient, OidcError, PendingSignIn,
@@ -317,11 +317,7 @@ impl AuthService {
     }
 
     fn open(&self, row: &TokenRow) -> Result<OpenTokens, AuthError> {
-        let open = |s: &str| {
-            self.sealer
-                .open_str(s)
-                .map_err(|_| AuthError::SessionEnded)
-        };
+        let open = |s: &str| self.sealer.open_str(s).map_err(|_| AuthError::SessionEnded);
         Ok(OpenTokens {
             access: open(&row.access_token)?,
             refresh: row.refresh_token.as_deref().map(open).transpose()?,

@@ -36,7 +36,12 @@ async fn anonymous_callers_are_sent_to_sign_in_or_refused(backend: Backend) {
         assert!(!r.status().is_success(), "{f}");
         assert!(r.text().await.unwrap().contains("unauthenticated"), "{f}");
     }
-    let info: serde_json::Value = app.server_fn(&b, "session_info", &[]).await.json().await.unwrap();
+    let info: serde_json::Value = app
+        .server_fn(&b, "session_info", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(info["me"].is_null());
     assert_eq!(info["sandbox"], true);
     app.cleanup().await;
@@ -49,28 +54,47 @@ async fn only_admins_reach_the_admin_console(backend: Backend) {
     let home = app.sign_in(&member, &MEMBER, "/").await;
     let html = home.text().await.unwrap();
     assert!(html.contains("Welcome, Mia Member"));
-    assert!(!html.contains("admin-tile-acme"), "no admin tile for a member");
+    assert!(
+        !html.contains("admin-tile-acme"),
+        "no admin tile for a member"
+    );
 
     let r = member.get(&app.url("/admin/acme")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("Only admins and owners"));
     let r = member.get(&app.url("/admin")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = app.server_fn(&member, "admin_dashboard", &[("tenant", "acme")]).await;
+    let r = app
+        .server_fn(&member, "admin_dashboard", &[("tenant", "acme")])
+        .await;
     assert!(r.text().await.unwrap().contains("forbidden"));
 
     let denied: Vec<_> = app
         .audit()
         .await
         .into_iter()
-        .filter(|e| e.outcome == "denied" && e.action == "admin.open" && e.actor_email.as_deref() == Some(MEMBER.username))
+        .filter(|e| {
+            e.outcome == "denied"
+                && e.action == "admin.open"
+                && e.actor_email.as_deref() == Some(MEMBER.username)
+        })
         .collect();
-    assert!(denied.len() >= 3, "each refusal is audited ({})", denied.len());
-    assert!(denied.iter().all(|e| e.tenant_id.is_some() && e.ip.as_deref() == Some("127.0.0.1")));
+    assert!(
+        denied.len() >= 3,
+        "each refusal is audited ({})",
+        denied.len()
+    );
+    assert!(denied
+        .iter()
+        .all(|e| e.tenant_id.is_some() && e.ip.as_deref() == Some("127.0.0.1")));
 
     let owner = Browser::new();
     let r = app.sign_in(&owner, &OWNER, "/admin").await;
-    assert_eq!(r.url().path(), "/admin/acme", "/admin opens the owner's tenant");
+    assert_eq!(
+        r.url().path(),
+        "/admin/acme",
+        "/admin opens the owner's tenant"
+    );
     assert_eq!(r.status(), StatusCode::OK);
     app.cleanup().await;
 }
@@ -80,25 +104,40 @@ async fn other_tenants_are_403_and_unknown_ones_404(backend: Backend) {
     let app = spawn_app(backend).await;
     let gina = Browser::new();
     app.sign_in(&gina, &GLOBEX_ADMIN, "/").await;
-    assert_eq!(gina.get(&app.url("/admin/globex")).await.status(), StatusCode::OK);
+    assert_eq!(
+        gina.get(&app.url("/admin/globex")).await.status(),
+        StatusCode::OK
+    );
     let r = gina.get(&app.url("/admin/acme")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("not a member"));
-    let r = app.server_fn(&gina, "admin_dashboard", &[("tenant", "acme")]).await;
+    let r = app
+        .server_fn(&gina, "admin_dashboard", &[("tenant", "acme")])
+        .await;
     let body = r.text().await.unwrap();
-    assert!(body.contains("forbidden") && !body.contains("Acme Corporation — "), "{body}");
+    assert!(
+        body.contains("forbidden") && !body.contains("Acme Corporation — "),
+        "{body}"
+    );
     let r = gina.get(&app.url("/admin/no-such-tenant")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("no workspace called"));
     let r = gina.get(&app.url("/nothing-here")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
-    let acme = platform::repo::identity::tenant_by_slug(&app.platform.db, "acme").await.unwrap().unwrap();
+    let acme = platform::repo::identity::tenant_by_slug(&app.platform.db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
     let events = app.audit().await;
-    assert!(events.iter().any(|e| e.tenant_id.as_deref() == Some(acme.id.as_str())
-        && e.outcome == "denied"
-        && e.actor_email.as_deref() == Some(GLOBEX_ADMIN.username)));
-    assert!(events.iter().any(|e| e.target == "no-such-tenant" && e.outcome == "denied"));
+    assert!(events
+        .iter()
+        .any(|e| e.tenant_id.as_deref() == Some(acme.id.as_str())
+            && e.outcome == "denied"
+            && e.actor_email.as_deref() == Some(GLOBEX_ADMIN.username)));
+    assert!(events
+        .iter()
+        .any(|e| e.target == "no-such-tenant" && e.outcome == "denied"));
     app.cleanup().await;
 }
 on_both_backends!(tenant_isolation, other_tenants_are_403_and_unknown_ones_404);
@@ -108,9 +147,14 @@ async fn partner_mode_is_for_partner_staff_and_ends_with_the_session(backend: Ba
     // A member cannot enter partner mode.
     let mia = Browser::new();
     app.sign_in(&mia, &MEMBER, "/").await;
-    let r = app.server_fn(&mia, "enter_partner_mode", &[("tenant", "acme")]).await;
+    let r = app
+        .server_fn(&mia, "enter_partner_mode", &[("tenant", "acme")])
+        .await;
     assert!(r.text().await.unwrap().contains("forbidden"));
-    assert_eq!(mia.get(&app.url("/partner")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        mia.get(&app.url("/partner")).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     let pat = Browser::new();
     let home = app.sign_in(&pat, &PARTNER, "/").await.text().await.unwrap();
@@ -120,25 +164,46 @@ async fn partner_mode_is_for_partner_staff_and_ends_with_the_session(backend: Ba
     let partner = pat.get(&app.url("/partner")).await.text().await.unwrap();
     assert!(partner.contains("Acme Corporation") && !partner.contains("Globex"));
     // Not in partner mode yet: no access to the tenant's admin console.
-    assert_eq!(pat.get(&app.url("/admin/acme")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        pat.get(&app.url("/admin/acme")).await.status(),
+        StatusCode::FORBIDDEN
+    );
     // Globex is not looked after by this partner.
-    let r = app.server_fn(&pat, "enter_partner_mode", &[("tenant", "globex")]).await;
+    let r = app
+        .server_fn(&pat, "enter_partner_mode", &[("tenant", "globex")])
+        .await;
     assert!(r.text().await.unwrap().contains("forbidden"));
-    let r = app.server_fn(&pat, "enter_partner_mode", &[("tenant", "acme")]).await;
+    let r = app
+        .server_fn(&pat, "enter_partner_mode", &[("tenant", "acme")])
+        .await;
     assert_eq!(r.json::<String>().await.unwrap(), "/admin/acme");
     let dash = pat.get(&app.url("/admin/acme")).await;
     assert_eq!(dash.status(), StatusCode::OK);
     let html = dash.text().await.unwrap();
     assert!(html.contains("partner-banner") && html.contains("(partner staff)"));
-    assert!(html.contains("partner.enter_tenant"), "the entry shows in the tenant's recent activity");
-    let entered = app.audit().await.into_iter().find(|e| e.action == "partner.enter_tenant" && e.outcome == "success").unwrap();
+    assert!(
+        html.contains("partner.enter_tenant"),
+        "the entry shows in the tenant's recent activity"
+    );
+    let entered = app
+        .audit()
+        .await
+        .into_iter()
+        .find(|e| e.action == "partner.enter_tenant" && e.outcome == "success")
+        .unwrap();
     assert!(entered.actor_partner_staff);
 
     // A new sign-in starts without partner mode.
     let out = pat.client.post(app.url("/logout")).send().await.unwrap();
     pat.follow(out).await;
     app.sign_in(&pat, &PARTNER, "/").await;
-    assert_eq!(pat.get(&app.url("/admin/acme")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        pat.get(&app.url("/admin/acme")).await.status(),
+        StatusCode::FORBIDDEN
+    );
     app.cleanup().await;
 }
-on_both_backends!(partner_mode, partner_mode_is_for_partner_staff_and_ends_with_the_session);
+on_both_backends!(
+    partner_mode,
+    partner_mode_is_for_partner_staff_and_ends_with_the_session
+);

@@ -25,7 +25,12 @@ async fn health_and_readiness(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let body: serde_json::Value = reqwest::get(app.url("/readyz")).await.unwrap().json().await.unwrap();
+    let body: serde_json::Value = reqwest::get(app.url("/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["upstreams"]["authentik"]["status"], "failed");
     app.cleanup().await;
 }
@@ -34,7 +39,12 @@ on_both_backends!(readiness, health_and_readiness);
 async fn every_answer_carries_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = reqwest::Client::new();
-    let r = client.get(app.url("/healthz")).header("x-request-id", "given-id-1").send().await.unwrap();
+    let r = client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "given-id-1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "given-id-1");
     let r = client.get(app.url("/api/me")).send().await.unwrap();
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();

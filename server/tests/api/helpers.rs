@@ -48,7 +48,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     server_runtime().spawn(async move {
         let app = Application::build(settings).await.expect("the app builds");
         let address = app.public_url.as_str().trim_end_matches('/').to_string();
-        let sandbox_url = app.authentik_sandbox.as_ref().expect("sandbox mode").1.clone();
+        let sandbox_url = app
+            .authentik_sandbox
+            .as_ref()
+            .expect("sandbox mode")
+            .1
+            .clone();
         let _ = tx.send((address, sandbox_url, app.platform.clone()));
         let _ = app.run_until_stopped().await;
     });
@@ -121,11 +126,26 @@ pub struct Person {
     pub password: &'static str,
 }
 
-pub const OWNER: Person = Person { username: "olivia@acme.example", password: "demo-owner-2026" };
-pub const ADMIN: Person = Person { username: "adam@acme.example", password: "demo-admin-2026" };
-pub const MEMBER: Person = Person { username: "mia@acme.example", password: "demo-member-2026" };
-pub const GLOBEX_ADMIN: Person = Person { username: "gina@globex.example", password: "demo-globex-2026" };
-pub const PARTNER: Person = Person { username: "pat@northwind.example", password: "demo-partner-2026" };
+pub const OWNER: Person = Person {
+    username: "olivia@acme.example",
+    password: "demo-owner-2026",
+};
+pub const ADMIN: Person = Person {
+    username: "adam@acme.example",
+    password: "demo-admin-2026",
+};
+pub const MEMBER: Person = Person {
+    username: "mia@acme.example",
+    password: "demo-member-2026",
+};
+pub const GLOBEX_ADMIN: Person = Person {
+    username: "gina@globex.example",
+    password: "demo-globex-2026",
+};
+pub const PARTNER: Person = Person {
+    username: "pat@northwind.example",
+    password: "demo-partner-2026",
+};
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
@@ -134,7 +154,12 @@ impl TestApp {
 
     /// Starts a sign-in for `next`, signs in at the IdP's form, and returns the callback URL
     /// the IdP sends the browser to (not yet followed).
-    pub async fn sign_in_until_callback(&self, browser: &Browser, who: &Person, next: &str) -> String {
+    pub async fn sign_in_until_callback(
+        &self,
+        browser: &Browser,
+        who: &Person,
+        next: &str,
+    ) -> String {
         let start = browser
             .get(&self.url(&format!("/login?next={}", urlencoding::encode(next))))
             .await;
@@ -152,17 +177,34 @@ impl TestApp {
                 .unwrap();
             let submitted = browser
                 .client
-                .post(format!("{}/if/flow/default-authentication-flow/", self.sandbox_url))
-                .form(&[("uid_field", who.username), ("password", who.password), ("next", &next_param)])
+                .post(format!(
+                    "{}/if/flow/default-authentication-flow/",
+                    self.sandbox_url
+                ))
+                .form(&[
+                    ("uid_field", who.username),
+                    ("password", who.password),
+                    ("next", &next_param),
+                ])
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(submitted.status(), StatusCode::SEE_OTHER, "the IdP accepted the password");
+            assert_eq!(
+                submitted.status(),
+                StatusCode::SEE_OTHER,
+                "the IdP accepted the password"
+            );
             r = browser.get(&location(&submitted)).await;
         }
-        assert!(r.status().is_redirection(), "authorize redirects to the callback");
+        assert!(
+            r.status().is_redirection(),
+            "authorize redirects to the callback"
+        );
         let callback = location(&r);
-        assert!(callback.starts_with(&self.url("/auth/callback")), "{callback}");
+        assert!(
+            callback.starts_with(&self.url("/auth/callback")),
+            "{callback}"
+        );
         callback
     }
 
@@ -184,7 +226,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "sandbox control {path}: {}", r.status());
+        assert!(
+            r.status().is_success(),
+            "sandbox control {path}: {}",
+            r.status()
+        );
     }
 
     pub async fn sandbox_stats(&self) -> serde_json::Value {
@@ -197,7 +243,12 @@ impl TestApp {
     }
 
     /// Calls a server function the way the browser does (form-encoded POST).
-    pub async fn server_fn(&self, browser: &Browser, name: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn server_fn(
+        &self,
+        browser: &Browser,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
         browser
             .client
             .post(self.url(&format!("/api/fn/{name}")))
@@ -209,7 +260,9 @@ impl TestApp {
     }
 
     pub async fn audit(&self) -> Vec<platform::domain::AuditEvent> {
-        platform::repo::audit::all(&self.platform.db, 1000).await.unwrap()
+        platform::repo::audit::all(&self.platform.db, 1000)
+            .await
+            .unwrap()
     }
 
     pub async fn cleanup(mut self) {

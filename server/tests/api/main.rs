@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod doctor;
 mod health;
 mod sign_in;
 mod tokens;

@@ -25,7 +25,9 @@ async fn sign_in_lands_on_the_page_asked_for(backend: Backend) {
     assert!(me["partner"].is_null());
 
     let events = app.audit().await;
-    assert!(events.iter().any(|e| e.action == "auth.sign_in" && e.outcome == "success" && e.actor_email.as_deref() == Some("adam@acme.example")));
+    assert!(events.iter().any(|e| e.action == "auth.sign_in"
+        && e.outcome == "success"
+        && e.actor_email.as_deref() == Some("adam@acme.example")));
     app.cleanup().await;
 }
 on_both_backends!(happy_path, sign_in_lands_on_the_page_asked_for);
@@ -46,7 +48,10 @@ async fn the_session_id_changes_at_sign_in_and_the_cookie_is_guarded(backend: Ba
     let before = session_cookie(&start).expect("the pending sign-in gets a session");
     assert!(before.contains("HttpOnly"), "{before}");
     assert!(before.contains("SameSite=Lax"), "{before}");
-    assert!(!before.contains("Secure"), "plain http: no Secure flag ({before})");
+    assert!(
+        !before.contains("Secure"),
+        "plain http: no Secure flag ({before})"
+    );
     let callback = app.sign_in_until_callback(&browser, &MEMBER, "/").await;
     let done = browser.get(&callback).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
@@ -55,14 +60,25 @@ async fn the_session_id_changes_at_sign_in_and_the_cookie_is_guarded(backend: Ba
     assert_ne!(id(&before), id(&after));
     app.cleanup().await;
 }
-on_both_backends!(session_id_changes, the_session_id_changes_at_sign_in_and_the_cookie_is_guarded);
+on_both_backends!(
+    session_id_changes,
+    the_session_id_changes_at_sign_in_and_the_cookie_is_guarded
+);
 
-async fn assert_refused_without_session(app: &TestApp, browser: &Browser, callback: &str, expect: &str) {
+async fn assert_refused_without_session(
+    app: &TestApp,
+    browser: &Browser,
+    callback: &str,
+    expect: &str,
+) {
     let r = browser.get(callback).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{callback}");
     let html = r.text().await.unwrap();
     assert!(html.contains(expect), "page says {expect:?}: {html}");
-    assert!(html.contains("Sign in again"), "the page offers the way back");
+    assert!(
+        html.contains("Sign in again"),
+        "the page offers the way back"
+    );
     assert_eq!(app.me_status(browser).await, StatusCode::UNAUTHORIZED);
 }
 
@@ -70,7 +86,16 @@ fn with_param(url: &str, key: &str, value: &str) -> String {
     let mut u = url::Url::parse(url).unwrap();
     let pairs: Vec<(String, String)> = u
         .query_pairs()
-        .map(|(k, v)| (k.to_string(), if k == key { value.to_string() } else { v.to_string() }))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                if k == key {
+                    value.to_string()
+                } else {
+                    v.to_string()
+                },
+            )
+        })
         .collect();
     u.query_pairs_mut().clear().extend_pairs(pairs);
     u.to_string()
@@ -82,12 +107,24 @@ async fn bad_callbacks_are_refused(backend: Backend) {
     // Tampered state.
     let b = Browser::new();
     let cb = app.sign_in_until_callback(&b, &ADMIN, "/").await;
-    assert_refused_without_session(&app, &b, &with_param(&cb, "state", "forged"), "state mismatch").await;
+    assert_refused_without_session(
+        &app,
+        &b,
+        &with_param(&cb, "state", "forged"),
+        "state mismatch",
+    )
+    .await;
 
     // Tampered code.
     let b = Browser::new();
     let cb = app.sign_in_until_callback(&b, &ADMIN, "/").await;
-    assert_refused_without_session(&app, &b, &with_param(&cb, "code", "forged"), "refused the sign-in code").await;
+    assert_refused_without_session(
+        &app,
+        &b,
+        &with_param(&cb, "code", "forged"),
+        "refused the sign-in code",
+    )
+    .await;
 
     // Replayed callback: in the same browser after success, and in another browser.
     let b = Browser::new();
@@ -102,21 +139,38 @@ async fn bad_callbacks_are_refused(backend: Backend) {
     // An error answer from the IdP.
     let b = Browser::new();
     let cb = app.sign_in_until_callback(&b, &ADMIN, "/").await;
-    let state = url::Url::parse(&cb).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.to_string();
+    let state = url::Url::parse(&cb)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .to_string();
     let denied = app.url(&format!("/auth/callback?error=access_denied&state={state}"));
     assert_refused_without_session(&app, &b, &denied, "access_denied").await;
 
     // A wrong nonce, then an expired ID token.
     for (tamper, says) in [("wrong_nonce", "Nonce"), ("expired", "expired")] {
         let b = Browser::new();
-        app.sandbox_post("/_sandbox/authentik/next-id-token", serde_json::json!({ tamper: true })).await;
+        app.sandbox_post(
+            "/_sandbox/authentik/next-id-token",
+            serde_json::json!({ tamper: true }),
+        )
+        .await;
         let cb = app.sign_in_until_callback(&b, &ADMIN, "/").await;
         let r = b.get(&cb).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{tamper}");
         let html = r.text().await.unwrap();
         assert!(html.contains("ID token is not valid"), "{tamper}: {html}");
-        assert!(html.to_lowercase().contains(&says.to_lowercase()), "{tamper}: {html}");
-        assert_eq!(app.me_status(&b).await, StatusCode::UNAUTHORIZED, "{tamper}");
+        assert!(
+            html.to_lowercase().contains(&says.to_lowercase()),
+            "{tamper}: {html}"
+        );
+        assert_eq!(
+            app.me_status(&b).await,
+            StatusCode::UNAUTHORIZED,
+            "{tamper}"
+        );
     }
 
     let failures = app
@@ -136,11 +190,24 @@ async fn wrong_password_and_inactive_users_cannot_sign_in(backend: Backend) {
     let start = b.get(&app.url("/login?next=/")).await;
     let flow = b.get(&location(&start)).await;
     let form = location(&flow);
-    let next = url::Url::parse(&form).unwrap().query_pairs().find(|(k, _)| k == "next").unwrap().1.to_string();
+    let next = url::Url::parse(&form)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "next")
+        .unwrap()
+        .1
+        .to_string();
     let r = b
         .client
-        .post(format!("{}/if/flow/default-authentication-flow/", app.sandbox_url))
-        .form(&[("uid_field", ADMIN.username), ("password", "wrong"), ("next", &next)])
+        .post(format!(
+            "{}/if/flow/default-authentication-flow/",
+            app.sandbox_url
+        ))
+        .form(&[
+            ("uid_field", ADMIN.username),
+            ("password", "wrong"),
+            ("next", &next),
+        ])
         .send()
         .await
         .unwrap();
@@ -154,16 +221,30 @@ async fn wrong_password_and_inactive_users_cannot_sign_in(backend: Backend) {
     .await;
     let r = b
         .client
-        .post(format!("{}/if/flow/default-authentication-flow/", app.sandbox_url))
-        .form(&[("uid_field", MEMBER.username), ("password", MEMBER.password), ("next", &next)])
+        .post(format!(
+            "{}/if/flow/default-authentication-flow/",
+            app.sandbox_url
+        ))
+        .form(&[
+            ("uid_field", MEMBER.username),
+            ("password", MEMBER.password),
+            ("next", &next),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "an inactive user stays on the form");
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "an inactive user stays on the form"
+    );
     assert_eq!(app.me_status(&b).await, StatusCode::UNAUTHORIZED);
     app.cleanup().await;
 }
-on_both_backends!(refused_at_idp, wrong_password_and_inactive_users_cannot_sign_in);
+on_both_backends!(
+    refused_at_idp,
+    wrong_password_and_inactive_users_cannot_sign_in
+);
 
 async fn sign_out_ends_the_session_here_and_at_the_idp(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -173,7 +254,13 @@ async fn sign_out_ends_the_session_here_and_at_the_idp(backend: Backend) {
     let out = b.client.post(app.url("/logout")).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     let end_session = location(&out);
-    assert!(end_session.starts_with(&format!("{}/application/o/dezky/end-session/", app.sandbox_url)), "{end_session}");
+    assert!(
+        end_session.starts_with(&format!(
+            "{}/application/o/dezky/end-session/",
+            app.sandbox_url
+        )),
+        "{end_session}"
+    );
     assert!(end_session.contains("id_token_hint="));
     let back = b.follow(b.get(&end_session).await).await;
     assert_eq!(back.url().path(), "/signed-out");
@@ -181,8 +268,16 @@ async fn sign_out_ends_the_session_here_and_at_the_idp(backend: Backend) {
     assert_eq!(app.me_status(&b).await, StatusCode::UNAUTHORIZED);
     let private = b.get(&app.url("/admin/acme")).await;
     assert_eq!(private.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.sandbox_stats().await["browser_sessions"], 0, "the IdP session ended too");
-    assert!(app.audit().await.iter().any(|e| e.action == "auth.sign_out"));
+    assert_eq!(
+        app.sandbox_stats().await["browser_sessions"],
+        0,
+        "the IdP session ended too"
+    );
+    assert!(app
+        .audit()
+        .await
+        .iter()
+        .any(|e| e.action == "auth.sign_out"));
     // The next sign-in asks for the password again.
     let start = b.get(&app.url("/login?next=/")).await;
     assert!(location(&b.get(&location(&start)).await).contains("/if/flow/"));

@@ -10,8 +10,11 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn set_ttl(app: &TestApp, secs: i64) {
-    app.sandbox_post("/_sandbox/authentik/settings", json!({ "access_token_ttl_secs": secs }))
-        .await;
+    app.sandbox_post(
+        "/_sandbox/authentik/settings",
+        json!({ "access_token_ttl_secs": secs }),
+    )
+    .await;
 }
 
 async fn an_expiring_access_token_is_refreshed_transparently(backend: Backend) {
@@ -19,10 +22,14 @@ async fn an_expiring_access_token_is_refreshed_transparently(backend: Backend) {
     set_ttl(&app, 1).await; // inside the refresh margin: due at once
     let b = Browser::new();
     app.sign_in(&b, &ADMIN, "/").await;
-    let before = app.sandbox_stats().await["refresh_grants"].as_u64().unwrap();
+    let before = app.sandbox_stats().await["refresh_grants"]
+        .as_u64()
+        .unwrap();
     let r = b.get(&app.url("/admin/acme")).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let after = app.sandbox_stats().await["refresh_grants"].as_u64().unwrap();
+    let after = app.sandbox_stats().await["refresh_grants"]
+        .as_u64()
+        .unwrap();
     assert_eq!(after, before + 1);
     app.cleanup().await;
 }
@@ -41,8 +48,14 @@ async fn concurrent_requests_share_one_refresh(backend: Backend) {
     let answers = futures::future::join_all(requests).await;
     assert!(answers.iter().all(|r| r.status() == StatusCode::OK));
     let after = app.sandbox_stats().await;
-    assert_eq!(after["refresh_grants"].as_u64().unwrap(), before["refresh_grants"].as_u64().unwrap() + 1);
-    assert_eq!(after["rejected_refresh"], before["rejected_refresh"], "no rotated token was reused");
+    assert_eq!(
+        after["refresh_grants"].as_u64().unwrap(),
+        before["refresh_grants"].as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        after["rejected_refresh"], before["rejected_refresh"],
+        "no rotated token was reused"
+    );
     app.cleanup().await;
 }
 on_both_backends!(single_refresh, concurrent_requests_share_one_refresh);
@@ -52,33 +65,58 @@ async fn a_refused_refresh_sends_the_person_to_sign_in_and_back(backend: Backend
     set_ttl(&app, 1).await;
     let b = Browser::new();
     app.sign_in(&b, &ADMIN, "/").await;
-    app.sandbox_post(&format!("/_sandbox/authentik/users/{}/revoke-tokens", ADMIN.username), json!({})).await;
+    app.sandbox_post(
+        &format!("/_sandbox/authentik/users/{}/revoke-tokens", ADMIN.username),
+        json!({}),
+    )
+    .await;
     let r = b.get(&app.url("/admin/acme?tab=x")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/login?next=%2Fadmin%2Facme%3Ftab%3Dx");
+    assert_eq!(
+        r.headers()["location"],
+        "/login?next=%2Fadmin%2Facme%3Ftab%3Dx"
+    );
     assert_eq!(app.me_status(&b).await, StatusCode::UNAUTHORIZED);
     let page = app.sign_in(&b, &ADMIN, "/admin/acme?tab=x").await;
     assert_eq!(page.url().path(), "/admin/acme");
     assert_eq!(page.url().query(), Some("tab=x"));
     app.cleanup().await;
 }
-on_both_backends!(refused_refresh, a_refused_refresh_sends_the_person_to_sign_in_and_back);
+on_both_backends!(
+    refused_refresh,
+    a_refused_refresh_sends_the_person_to_sign_in_and_back
+);
 
 async fn an_idp_401_triggers_one_refresh_and_a_retry(backend: Backend) {
     let app = spawn_app(backend).await;
     let b = Browser::new();
     app.sign_in(&b, &ADMIN, "/").await;
-    let before = app.sandbox_stats().await["refresh_grants"].as_u64().unwrap();
-    app.sandbox_post("/_sandbox/faults", json!({ "path_prefix": "/application/o/userinfo/", "count": 1, "status": 401 })).await;
+    let before = app.sandbox_stats().await["refresh_grants"]
+        .as_u64()
+        .unwrap();
+    app.sandbox_post(
+        "/_sandbox/faults",
+        json!({ "path_prefix": "/application/o/userinfo/", "count": 1, "status": 401 }),
+    )
+    .await;
     let r = b.get(&app.url("/profile")).await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    assert!(html.contains("preferred_username") && html.contains("adam@acme.example"), "{html}");
-    let after = app.sandbox_stats().await["refresh_grants"].as_u64().unwrap();
+    assert!(
+        html.contains("preferred_username") && html.contains("adam@acme.example"),
+        "{html}"
+    );
+    let after = app.sandbox_stats().await["refresh_grants"]
+        .as_u64()
+        .unwrap();
     assert_eq!(after, before + 1);
 
     // The IdP down: the page says so (503), the session survives.
-    app.sandbox_post("/_sandbox/faults", json!({ "path_prefix": "/application/o/userinfo/", "count": 1, "status": 503 })).await;
+    app.sandbox_post(
+        "/_sandbox/faults",
+        json!({ "path_prefix": "/application/o/userinfo/", "count": 1, "status": 503 }),
+    )
+    .await;
     let r = b.get(&app.url("/profile")).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(app.me_status(&b).await, StatusCode::OK);

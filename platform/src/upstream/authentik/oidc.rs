@@ -371,7 +371,10 @@ impl OidcClient {
             if let Some(hint) = id_token_hint {
                 q.append_pair("id_token_hint", hint.expose_secret());
             }
-            q.append_pair("post_logout_redirect_uri", &self.cfg.post_logout_redirect_url);
+            q.append_pair(
+                "post_logout_redirect_uri",
+                &self.cfg.post_logout_redirect_url,
+            );
             q.append_pair("client_id", &self.cfg.client_id);
         }
         Some(url.to_string())

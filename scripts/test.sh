@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit and integration tests (each database test on SQLite and PostgreSQL),
+# then the Playwright journeys in Debian's Chromium, once on SQLite and once on PostgreSQL.
+source "$(dirname "$0")/lib.sh"
+
+ensure_rust_tools
+ensure_node_packages
+ensure_chromium
+ensure_postgres
+
+say "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --workspace --exclude frontend
+
+say "building the site for the end-to-end tests"
+cargo leptos build
+
+run_e2e() {
+  say "end-to-end tests on $1"
+  (cd end2end && E2E_DATABASE_URL="$2" npx playwright test)
+}
+
+run_e2e SQLite "sqlite://$(mktemp -d)/console.db"
+
+pg_admin="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+pg_db="dezky_e2e_$(date +%s)_$$"
+psql "$pg_admin" -qc "CREATE DATABASE $pg_db"
+trap 'psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+run_e2e PostgreSQL "${pg_admin%/*}/$pg_db"
+
+say "all tests passed"

@@ -1,0 +1,57 @@
+//! `server doctor` finds what works and names what does not, with a hint.
+
+use platform::services::health::CheckStatus;
+use server::config::Settings;
+use server::doctor;
+
+fn settings(vars: &'static [(&'static str, &'static str)]) -> Settings {
+    Settings::from_source(&|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn doctor_reports_each_check_with_a_fix_hint() {
+    let dir = std::env::temp_dir().join(format!("dezky-doctor-{}", uuid::Uuid::new_v4()));
+    let url: &'static str = Box::leak(format!("sqlite://{}/c.db", dir.display()).into_boxed_str());
+    let vars: &'static [(&str, &str)] = Box::leak(Box::new([
+        ("DATABASE_URL", url),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+    ]));
+    let checks = doctor::checks(&settings(vars)).await;
+    let by = |n: &str| checks.iter().find(|c| c.name == n).unwrap().clone();
+    assert_eq!(by("database").status, CheckStatus::Ok);
+    assert_eq!(
+        by("authentik").status,
+        CheckStatus::Ok,
+        "the embedded sandbox answers discovery"
+    );
+    assert_eq!(by("stalwart").status, CheckStatus::Disabled);
+
+    let broken = doctor::checks(&settings(&[
+        ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+        ("DEZKY_SANDBOX", "false"),
+        ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+        (
+            "AUTHENTIK_ISSUER",
+            "http://127.0.0.1:1/application/o/dezky/",
+        ),
+        ("AUTHENTIK_CLIENT_ID", "c"),
+        ("AUTHENTIK_CLIENT_SECRET", "s"),
+        ("STALWART_PROVISIONING_ENABLED", "true"),
+        ("STALWART_URL", "http://127.0.0.1:1/"),
+    ]))
+    .await;
+    for name in ["database", "authentik", "stalwart"] {
+        let c = broken.iter().find(|c| c.name == name).unwrap();
+        assert_eq!(c.status, CheckStatus::Failed, "{name}");
+        assert!(
+            c.hint.as_deref().is_some_and(|h| !h.is_empty()),
+            "{name} has a hint"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
