@@ -8,15 +8,16 @@ ensure_node_packages
 ensure_chromium
 ensure_postgres
 
+log="$(mktemp)"
 say "unit and integration tests (SQLite and PostgreSQL)"
-cargo test --workspace --exclude frontend
+cargo test --workspace --exclude frontend 2>&1 | tee -a "$log"
 
 say "building the site for the end-to-end tests"
 cargo leptos build
 
 run_e2e() {
   say "end-to-end tests on $1"
-  (cd end2end && E2E_DATABASE_URL="$2" npx playwright test)
+  (cd end2end && E2E_DATABASE_URL="$2" npx playwright test) 2>&1 | tee -a "$log"
 }
 
 run_e2e SQLite "sqlite://$(mktemp -d)/console.db"
@@ -27,4 +28,7 @@ psql "$pg_admin" -qc "CREATE DATABASE $pg_db"
 trap 'psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 run_e2e PostgreSQL "${pg_admin%/*}/$pg_db"
 
+rust=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+e2e=$(sed -n 's/^ *\([0-9]*\) passed (.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 say "all tests passed"
+echo "tests: $((rust + e2e)) passed, 0 failed"
