@@ -15,6 +15,7 @@ pub mod ssr {
 
     use leptos::prelude::*;
     use platform::services::access::AccessError;
+    use platform::services::provisioning::{ProvisioningError, StepStatus};
     use platform::{Ctx, CurrentUser, Platform};
 
     use crate::error::AppError;
@@ -67,6 +68,38 @@ pub mod ssr {
         AppError::Internal {
             request_id: ctx.meta.request_id.clone(),
         }
+    }
+
+    pub fn provisioning(ctx: &Ctx, e: ProvisioningError) -> AppError {
+        match e {
+            ProvisioningError::Invalid { field, message } => AppError::Invalid {
+                field: Some(field.into()),
+                message,
+            },
+            ProvisioningError::SlugTaken(_) => AppError::Invalid {
+                field: Some("slug".into()),
+                message: e.to_string(),
+            },
+            ProvisioningError::Busy => AppError::Unavailable {
+                message: e.to_string(),
+            },
+            ProvisioningError::Store(cause) => internal(ctx, cause),
+        }
+    }
+
+    pub fn steps(steps: Vec<StepStatus>) -> Vec<crate::model::StepView> {
+        steps
+            .into_iter()
+            .map(|s| crate::model::StepView {
+                upstream: s.upstream,
+                state: serde_json::to_value(s.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                message: s.message,
+                last_run_at: s.last_run_at,
+            })
+            .collect()
     }
 
     pub fn access(ctx: &Ctx, e: AccessError) -> AppError {
@@ -167,6 +200,7 @@ pub async fn get_admin_dashboard(tenant: String) -> Result<DashboardView, AppErr
         viewer_role: admin.role().map(|r| r.as_str().to_string()),
         via_partner: admin.via_partner(),
         seats_used: overview.seats_used,
+        steps: ssr::steps(overview.steps),
         recent_audit: overview
             .recent_audit
             .into_iter()
@@ -194,7 +228,7 @@ pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
     let tenants = call
         .platform
         .tenants
-        .partner_tenants(&staff)
+        .partner_overview(&staff)
         .await
         .map_err(|e| ssr::internal(&call.ctx, e))?;
     Ok(PartnerView {
@@ -202,12 +236,82 @@ pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
         tenants: tenants
             .into_iter()
             .map(|t| PartnerTenantView {
-                slug: t.slug,
-                name: t.name,
-                status: t.status,
+                slug: t.tenant.slug,
+                name: t.tenant.name,
+                status: t.tenant.status,
+                steps: ssr::steps(t.steps),
+                seats_used: t.seats_used,
+                attention: t.attention,
             })
             .collect(),
     })
+}
+
+/// Partner staff create a workspace; provisioning runs in the background and the page
+/// follows it with `get_tenant_provisioning`. Returns the new slug.
+#[server(prefix = "/api/fn", endpoint = "create_tenant")]
+pub async fn create_tenant(name: String, slug: String) -> Result<String, AppError> {
+    let call = ssr::call()?;
+    let staff = call
+        .platform
+        .access
+        .partner_staff(&call.ctx)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let tenant = call
+        .platform
+        .provisioning
+        .create_tenant(&call.ctx, &staff, &slug, &name)
+        .await
+        .map_err(|e| ssr::provisioning(&call.ctx, e))?;
+    let slug = tenant.slug.clone();
+    call.platform
+        .provisioning
+        .spawn_run(call.ctx.clone(), tenant);
+    Ok(slug)
+}
+
+/// The provisioning progress of a tenant the caller's partner looks after.
+#[server(prefix = "/api/fn", endpoint = "tenant_provisioning")]
+pub async fn get_tenant_provisioning(tenant: String) -> Result<ProvisioningView, AppError> {
+    let call = ssr::call()?;
+    let (_, tenant) = call
+        .platform
+        .access
+        .partner_for_tenant(&call.ctx, &tenant)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let steps = call
+        .platform
+        .provisioning
+        .steps(&tenant)
+        .await
+        .map_err(|e| ssr::internal(&call.ctx, e))?;
+    Ok(ProvisioningView {
+        slug: tenant.slug,
+        name: tenant.name,
+        status: tenant.status,
+        steps: ssr::steps(steps),
+    })
+}
+
+/// Re-runs the steps that are not ok and repairs drift.
+#[server(prefix = "/api/fn", endpoint = "reconcile_tenant")]
+pub async fn reconcile_tenant(tenant: String) -> Result<Vec<StepView>, AppError> {
+    let call = ssr::call()?;
+    let admin = call
+        .platform
+        .access
+        .tenant_admin(&call.ctx, &tenant)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let steps = call
+        .platform
+        .provisioning
+        .reconcile(&call.ctx, &admin)
+        .await
+        .map_err(|e| ssr::provisioning(&call.ctx, e))?;
+    Ok(ssr::steps(steps))
 }
 
 /// Partner staff open a tenant they look after; the session enters partner mode. Returns the

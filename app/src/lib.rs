@@ -9,6 +9,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod provisioning;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

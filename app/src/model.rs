@@ -42,6 +42,36 @@ pub struct AuditEventView {
     pub outcome: String,
 }
 
+/// One provisioning step of a tenant: "pending", "ok", "skipped" or "error".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    pub upstream: String,
+    pub state: String,
+    pub message: String,
+    pub last_run_at: Option<i64>,
+}
+
+impl StepView {
+    pub fn is_done(&self) -> bool {
+        self.state == "ok" || self.state == "skipped"
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisioningView {
+    pub slug: String,
+    pub name: String,
+    pub status: String,
+    pub steps: Vec<StepView>,
+}
+
+impl ProvisioningView {
+    /// No step is waiting to run.
+    pub fn settled(&self) -> bool {
+        self.steps.iter().all(|s| s.state != "pending")
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardView {
     pub tenant_slug: String,
@@ -51,6 +81,7 @@ pub struct DashboardView {
     pub viewer_role: Option<String>,
     pub via_partner: bool,
     pub seats_used: i64,
+    pub steps: Vec<StepView>,
     pub recent_audit: Vec<AuditEventView>,
 }
 
@@ -59,6 +90,10 @@ pub struct PartnerTenantView {
     pub slug: String,
     pub name: String,
     pub status: String,
+    pub steps: Vec<StepView>,
+    pub seats_used: i64,
+    /// Things needing attention (provisioning steps in error, for now).
+    pub attention: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

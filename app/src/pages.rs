@@ -11,6 +11,8 @@ use crate::api::{
 };
 use crate::components::{format_time, ErrorView, Tile};
 use crate::error::AppError;
+use crate::model::PartnerTenantView;
+use crate::provisioning::{CreateTenantWizard, ProvisioningCard, StateChip};
 
 /// The app launcher: Personal tiles for everyone, Admin tiles for admins, the partner view
 /// for partner staff.
@@ -125,6 +127,7 @@ pub fn AdminDashboard() -> impl IntoView {
                                     <p id="tenant-status" class="text-3xl font-semibold capitalize">{d.tenant_status.clone()}</p>
                                 </div>
                             </div>
+                            <ProvisioningCard tenant=d.tenant_slug.clone() steps=d.steps.clone()/>
                             <h2 class="text-lg font-semibold mb-2">"Recent activity"</h2>
                             {if events.is_empty() {
                                 view! { <p class="text-slate-500">"No recorded activity yet."</p> }.into_any()
@@ -161,6 +164,8 @@ pub fn PartnerHome() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_partner_overview());
     let opening = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<String>);
+    let search = RwSignal::new(String::new());
+    let sort = RwSignal::new("name".to_string());
     let open = move |slug: String| {
         opening.set(Some(slug.clone()));
         leptos::task::spawn_local(async move {
@@ -182,33 +187,72 @@ pub fn PartnerHome() -> impl IntoView {
                     Ok(d) => d,
                     Err(e) => return view! { <ErrorView error=e/> }.into_any(),
                 };
+                let all = d.tenants.clone();
+                let rows = move || {
+                    let needle = search.get().trim().to_lowercase();
+                    let mut rows: Vec<PartnerTenantView> = all
+                        .iter()
+                        .filter(|t| needle.is_empty() || t.name.to_lowercase().contains(&needle) || t.slug.contains(&needle))
+                        .cloned()
+                        .collect();
+                    match sort.get().as_str() {
+                        "status" => rows.sort_by(|a, b| (&a.status, &a.name).cmp(&(&b.status, &b.name))),
+                        "attention" => rows.sort_by(|a, b| b.attention.cmp(&a.attention).then(a.name.cmp(&b.name))),
+                        _ => rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase())),
+                    }
+                    rows
+                };
                 view! {
                     <h1 class="text-2xl font-semibold mb-1">{format!("Partner view — {}", d.partner_name)}</h1>
                     <p class="text-slate-600 mb-6">"The workspaces your organisation looks after."</p>
+                    <CreateTenantWizard/>
                     {move || failure.get().map(|m| view! { <p role="alert" class="text-red-700 mb-4">{m}</p> })}
+                    <div class="flex gap-3 mb-3">
+                        <input id="tenant-search" type="search" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"
+                            prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+                        <select id="tenant-sort" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| sort.set(event_target_value(&ev))>
+                            <option value="name">"Sort by name"</option>
+                            <option value="status">"Sort by status"</option>
+                            <option value="attention">"Needs attention first"</option>
+                        </select>
+                    </div>
                     <table id="partner-tenants" class="w-full text-sm bg-white border border-slate-200 rounded-lg">
-                        <thead class="text-left text-slate-500"><tr><th class="p-2">"Workspace"</th><th class="p-2">"Status"</th><th class="p-2"></th></tr></thead>
+                        <thead class="text-left text-slate-500"><tr>
+                            <th class="p-2">"Workspace"</th><th class="p-2">"Status"</th><th class="p-2">"Provisioning"</th>
+                            <th class="p-2">"Seats used"</th><th class="p-2">"Needs attention"</th><th class="p-2"></th>
+                        </tr></thead>
                         <tbody>
-                            {d.tenants.into_iter().map(|t| {
-                                let slug = t.slug.clone();
-                                let busy = { let slug = slug.clone(); Signal::derive(move || opening.get().as_deref() == Some(slug.as_str())) };
-                                view! {
-                                    <tr class="border-t border-slate-100">
-                                        <td class="p-2 font-medium">{t.name}</td>
-                                        <td class="p-2 capitalize">{t.status}</td>
-                                        <td class="p-2 text-right">
-                                            <button
-                                                id=format!("open-{}", t.slug)
-                                                class="rounded-md bg-indigo-600 px-3 py-1 text-white"
-                                                disabled=busy
-                                                on:click={ let slug = slug.clone(); move |_| open(slug.clone()) }
-                                            >
-                                                {move || if busy.get() { "Opening…" } else { "Open" }}
-                                            </button>
-                                        </td>
-                                    </tr>
+                            <For each=rows key=|t| t.slug.clone() let:t>
+                                {
+                                    let slug = t.slug.clone();
+                                    let busy = { let slug = slug.clone(); Signal::derive(move || opening.get().as_deref() == Some(slug.as_str())) };
+                                    view! {
+                                        <tr class="border-t border-slate-100" data-slug=t.slug.clone()>
+                                            <td class="p-2"><span class="font-medium">{t.name.clone()}</span><br/><span class="text-xs text-slate-500 font-mono">{t.slug.clone()}</span></td>
+                                            <td class="p-2 capitalize tenant-status">{t.status.clone()}</td>
+                                            <td class="p-2">
+                                                <div class="flex flex-wrap gap-1">
+                                                    {t.steps.iter().map(|s| view! {
+                                                        <span title=s.message.clone() class="text-xs">{s.upstream.clone()}" "<StateChip state=s.state.clone()/></span>
+                                                    }).collect_view()}
+                                                </div>
+                                            </td>
+                                            <td class="p-2 seats">{t.seats_used}</td>
+                                            <td class="p-2 attention">{t.attention}</td>
+                                            <td class="p-2 text-right">
+                                                <button
+                                                    id=format!("open-{}", t.slug)
+                                                    class="rounded-md bg-indigo-600 px-3 py-1 text-white"
+                                                    disabled=busy
+                                                    on:click={ let slug = slug.clone(); move |_| open(slug.clone()) }
+                                                >
+                                                    {move || if busy.get() { "Opening…" } else { "Open" }}
+                                                </button>
+                                            </td>
+                                        </tr>
+                                    }
                                 }
-                            }).collect_view()}
+                            </For>
                         </tbody>
                     </table>
                 }.into_any()

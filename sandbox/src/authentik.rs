@@ -263,7 +263,8 @@ impl AuthentikSandbox {
         Ok(group)
     }
 
-    pub(crate) fn remove_group(&self, pk: &str) -> bool {
+    /// Deletes a group (tests use it to make drift).
+    pub fn remove_group(&self, pk: &str) -> bool {
         let mut st = self.lock();
         let before = st.groups.len();
         st.groups.retain(|g| g.pk != pk);

@@ -79,6 +79,11 @@ impl OcisSandbox {
     pub fn groups(&self) -> Vec<OcisGroup> {
         self.lock().groups.clone()
     }
+
+    /// Deletes a group out of band (tests use it to make drift).
+    pub fn remove_group(&self, id: &str) {
+        self.lock().groups.retain(|g| g.id != id);
+    }
 }
 
 fn odata_error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -26,7 +26,8 @@ pub struct AuthentikSettings {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: SecretString,
-    pub admin_token: Option<SecretString>,
+    /// API token (intent `api`, non-expiring) for the admin API.
+    pub admin_token: SecretString,
     pub timeout: Duration,
 }
 
@@ -73,6 +74,8 @@ pub struct Settings {
     pub sandbox: bool,
     /// Port for the embedded Authentik stand-in (0: any free port).
     pub sandbox_authentik_port: u16,
+    /// Port for the embedded OCIS stand-in (0: any free port).
+    pub sandbox_ocis_port: u16,
     /// `None` in sandbox mode: derived from the embedded sandbox.
     pub authentik: Option<AuthentikSettings>,
     pub stalwart: StalwartSettings,
@@ -208,7 +211,10 @@ impl Settings {
                 client_secret: SecretString::from(
                     s.required("AUTHENTIK_CLIENT_SECRET", "when DEZKY_SANDBOX=false")?,
                 ),
-                admin_token: s.opt("AUTHENTIK_ADMIN_TOKEN").map(SecretString::from),
+                admin_token: SecretString::from(s.required(
+                    "AUTHENTIK_ADMIN_TOKEN",
+                    "when DEZKY_SANDBOX=false (an API token for the admin API)",
+                )?),
                 timeout: s.secs("AUTHENTIK_TIMEOUT_SECS", 10)?,
             })
         };
@@ -296,6 +302,7 @@ impl Settings {
             token_refresh_margin: Duration::from_secs(s.number("TOKEN_REFRESH_MARGIN_SECS", 60)?),
             sandbox,
             sandbox_authentik_port: s.number("SANDBOX_AUTHENTIK_PORT", 0)?,
+            sandbox_ocis_port: s.number("SANDBOX_OCIS_PORT", 0)?,
             authentik,
             stalwart,
             ocis,
@@ -365,6 +372,7 @@ mod tests {
                     ),
                     ("AUTHENTIK_CLIENT_ID", "c"),
                     ("AUTHENTIK_CLIENT_SECRET", "s"),
+                    ("AUTHENTIK_ADMIN_TOKEN", "t"),
                 ]);
             }
             let e = load(&vars).unwrap_err();
@@ -383,6 +391,7 @@ mod tests {
             ),
             ("AUTHENTIK_CLIENT_ID", "c"),
             ("AUTHENTIK_CLIENT_SECRET", "s"),
+            ("AUTHENTIK_ADMIN_TOKEN", "t"),
         ];
         let mut vars = base.to_vec();
         vars.push(("STALWART_PROVISIONING_ENABLED", "true"));
@@ -390,6 +399,12 @@ mod tests {
         let mut vars = base.to_vec();
         vars.push(("STRIPE_ENABLED", "true"));
         assert_eq!(load(&vars).unwrap_err().var, "STRIPE_SECRET_KEY");
+        let mut vars = base.to_vec();
+        vars.extend([
+            ("OCIS_PROVISIONING_ENABLED", "true"),
+            ("OCIS_URL", "https://files.example"),
+        ]);
+        assert_eq!(load(&vars).unwrap_err().var, "OCIS_ADMIN_USER");
         assert!(load(&base).is_ok());
     }
 }

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use platform::services::access::AccessError;
+use platform::services::provisioning::ProvisioningError;
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -60,6 +61,41 @@ impl ApiError {
             other => other.to_string(),
         };
         Self::new(status, code, message, request_id)
+    }
+}
+
+impl ApiError {
+    pub fn provisioning(e: ProvisioningError, request_id: &str) -> Self {
+        match e {
+            ProvisioningError::Invalid { field, message } => Self {
+                field: Some(field.into()),
+                ..Self::new(StatusCode::BAD_REQUEST, "invalid", message, request_id)
+            },
+            ProvisioningError::SlugTaken(_) => Self {
+                field: Some("slug".into()),
+                ..Self::new(
+                    StatusCode::CONFLICT,
+                    "slug_taken",
+                    e.to_string(),
+                    request_id,
+                )
+            },
+            ProvisioningError::Busy => {
+                Self::new(StatusCode::CONFLICT, "busy", e.to_string(), request_id)
+            }
+            ProvisioningError::Store(cause) => Self::internal(cause, request_id),
+        }
+    }
+
+    /// An unexpected failure: the cause is logged, the caller gets the request id.
+    pub fn internal(cause: impl std::fmt::Display, request_id: &str) -> Self {
+        tracing::error!(request_id, error = %cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("Something went wrong on our side. Reference: {request_id}."),
+            request_id,
+        )
     }
 }
 

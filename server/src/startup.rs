@@ -17,9 +17,12 @@ use platform::domain::Role;
 use platform::seed::{self, DemoSeed, SeedPartner, SeedPerson, SeedTenant};
 use platform::services::health::UpstreamProbe;
 use platform::services::PlatformConfig;
+use platform::upstream::authentik::admin::AuthentikAdminConfig;
 use platform::upstream::authentik::oidc::OidcConfig;
+use platform::upstream::ocis::OcisConfig;
 use platform::{Db, Platform};
 use sandbox::demo::{DEMO_PARTNER, DEMO_TENANT, DEMO_USERS, OTHER_TENANT};
+use sandbox::ocis::OcisSandbox;
 use sandbox::{AuthentikSandbox, OAuthClientRegistration};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -51,6 +54,9 @@ impl FromRef<AppState> for Arc<Platform> {
 
 /// The upstreams the console talks to, after the embedded sandbox (if any) has started.
 pub struct ResolvedUpstreams {
+    pub authentik_admin: AuthentikAdminConfig,
+    pub ocis: Option<OcisConfig>,
+    pub ocis_sandbox: Option<(OcisSandbox, String)>,
     pub oidc_issuer: String,
     pub oidc_client_id: String,
     pub oidc_client_secret: SecretString,
@@ -80,13 +86,14 @@ pub async fn resolve_upstreams(
     let public_url = public_url
         .cloned()
         .unwrap_or_else(|| derived_public_url(settings, settings.bind_addr));
-    let (issuer, client_id, secret, timeout, sandbox) = match &settings.authentik {
+    let (issuer, client_id, secret, timeout, sandbox, admin_token) = match &settings.authentik {
         Some(a) => (
             a.issuer.clone(),
             a.client_id.clone(),
             a.client_secret.clone(),
             a.timeout,
             None,
+            a.admin_token.clone(),
         ),
         None => {
             let secret = platform::crypto::random_token(32);
@@ -100,7 +107,7 @@ pub async fn resolve_upstreams(
                     redirect_uris: vec![join(&public_url, "/auth/callback")],
                     post_logout_redirect_uris: vec![join(&public_url, "/signed-out")],
                 },
-                admin_token,
+                admin_token.clone(),
             )
             .await
             .context("starting the embedded Authentik sandbox")?;
@@ -110,6 +117,7 @@ pub async fn resolve_upstreams(
                 SecretString::from(secret),
                 std::time::Duration::from_secs(10),
                 Some((sb, base)),
+                SecretString::from(admin_token),
             )
         }
     };
@@ -117,6 +125,49 @@ pub async fn resolve_upstreams(
         issuer.clone()
     } else {
         format!("{issuer}/")
+    };
+    let authentik_admin = AuthentikAdminConfig {
+        base_url: url::Url::parse(&issuer)
+            .map(|u| u.origin().ascii_serialization())
+            .context("AUTHENTIK_ISSUER is not a URL")?,
+        token: admin_token,
+        timeout,
+    };
+    // In sandbox mode OCIS is the embedded stand-in; otherwise the configured one, if enabled.
+    let (ocis, ocis_sandbox) = if settings.sandbox {
+        let token = platform::crypto::random_token(24);
+        let (sb, base) = OcisSandbox::start(
+            SocketAddr::from(([127, 0, 0, 1], settings.sandbox_ocis_port)),
+            "dezky-svc".into(),
+            token.clone(),
+        )
+        .await
+        .context("starting the embedded OCIS sandbox")?;
+        (
+            Some(OcisConfig {
+                base_url: base.clone(),
+                user: "dezky-svc".into(),
+                token: SecretString::from(token),
+                timeout: settings.ocis.timeout,
+            }),
+            Some((sb, base)),
+        )
+    } else if settings.ocis.enabled {
+        (
+            Some(OcisConfig {
+                base_url: settings.ocis.url.clone().unwrap_or_default(),
+                user: settings.ocis.admin_user.clone().unwrap_or_default(),
+                token: settings
+                    .ocis
+                    .admin_password
+                    .clone()
+                    .unwrap_or_else(|| SecretString::from("")),
+                timeout: settings.ocis.timeout,
+            }),
+            None,
+        )
+    } else {
+        (None, None)
     };
     let probes = vec![
         UpstreamProbe {
@@ -133,8 +184,8 @@ pub async fn resolve_upstreams(
         },
         UpstreamProbe {
             name: "ocis",
-            enabled: settings.ocis.enabled,
-            url: settings.ocis.url.clone(),
+            enabled: ocis.is_some(),
+            url: ocis.as_ref().map(|o| format!("{}/graph/v1.0/groups", o.base_url)),
             hint: "check OCIS_URL, or set OCIS_PROVISIONING_ENABLED=false",
         },
         UpstreamProbe {
@@ -145,6 +196,9 @@ pub async fn resolve_upstreams(
         },
     ];
     Ok(ResolvedUpstreams {
+        authentik_admin,
+        ocis,
+        ocis_sandbox,
         oidc_issuer: issuer,
         oidc_client_id: client_id,
         oidc_client_secret: secret,
@@ -191,6 +245,8 @@ pub struct Application {
     pub platform: Arc<Platform>,
     /// The embedded Authentik stand-in and its base URL, in sandbox mode.
     pub authentik_sandbox: Option<(AuthentikSandbox, String)>,
+    /// The embedded OCIS stand-in and its base URL, in sandbox mode.
+    pub ocis_sandbox: Option<(OcisSandbox, String)>,
     sandbox: bool,
 }
 
@@ -216,6 +272,10 @@ impl Application {
                     post_logout_redirect_url: join(&public_url, "/signed-out"),
                     timeout: upstreams.oidc_timeout,
                 },
+                authentik_admin: upstreams.authentik_admin.clone(),
+                ocis: upstreams.ocis.clone(),
+                stalwart_enabled: settings.stalwart.enabled,
+                stripe_enabled: settings.stripe.enabled,
                 session_secret: settings.session_secret.clone(),
                 refresh_margin: settings.token_refresh_margin,
             },
@@ -243,6 +303,7 @@ impl Application {
             public_url,
             platform,
             authentik_sandbox: upstreams.authentik_sandbox,
+            ocis_sandbox: upstreams.ocis_sandbox,
             sandbox: settings.sandbox,
         })
     }
@@ -254,8 +315,8 @@ impl Application {
     pub fn print_welcome(&self) {
         println!("\nDezky console listening on {}", self.public_url);
         if self.sandbox {
-            if let Some((_, base)) = &self.authentik_sandbox {
-                println!("Sandbox upstreams (nothing real is provisioned): Authentik at {base}");
+            if let (Some((_, a)), Some((_, o))) = (&self.authentik_sandbox, &self.ocis_sandbox) {
+                println!("Sandbox upstreams (nothing real is provisioned): Authentik at {a}, OCIS at {o}");
             }
             println!("Demo sign-ins (username / password):");
             for u in DEMO_USERS {

@@ -289,3 +289,59 @@ pub async fn count_members(db: &Db, tenant_id: &str) -> RepoResult<i64> {
         .fetch_one(db.pool())
         .await
 }
+
+/// Inserts a new tenant; `Ok(None)` when the slug is taken.
+pub async fn insert_tenant(
+    db: &Db,
+    slug: &str,
+    name: &str,
+    status: &str,
+) -> RepoResult<Option<Tenant>> {
+    let n = sqlx::query(
+        "INSERT INTO tenants (id, slug, name, status, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (slug) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(slug)
+    .bind(name)
+    .bind(status)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(None);
+    }
+    tenant_by_slug(db, slug).await
+}
+
+pub async fn set_tenant_status(db: &Db, tenant_id: &str, status: &str) -> RepoResult<()> {
+    sqlx::query("UPDATE tenants SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(tenant_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A tenant's members with their role, for the users list.
+#[derive(Clone, Debug, FromRow, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// "active" (suspension arrives with member lifecycle).
+    pub status: String,
+}
+
+pub async fn members_of(db: &Db, tenant_id: &str) -> RepoResult<Vec<MemberRow>> {
+    sqlx::query_as(
+        "SELECT u.id AS user_id, u.email, u.name, m.role, 'active' AS status
+           FROM memberships m JOIN users u ON u.id = m.user_id
+          WHERE m.tenant_id = $1 ORDER BY u.name, u.email",
+    )
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await
+}

@@ -237,6 +237,28 @@ impl AccessService {
         Ok(tenant)
     }
 
+    /// Partner staff whose partner looks after the tenant (no partner mode needed: reading
+    /// the provisioning progress of a tenant they just created).
+    pub async fn partner_for_tenant(
+        &self,
+        ctx: &Ctx,
+        slug: &str,
+    ) -> Result<(PartnerStaff, Tenant), AccessError> {
+        let staff = self.partner_staff(ctx).await?;
+        let tenant = self.tenant(ctx, slug, "partner.open_tenant").await?;
+        if repo::partner_looks_after(&self.db, &staff.partner.id, &tenant.id).await? {
+            return Ok((staff, tenant));
+        }
+        self.deny(
+            ctx,
+            Some(&tenant),
+            "partner.open_tenant",
+            "not looked after by this partner",
+        )
+        .await;
+        Err(AccessError::NotMember(slug.to_string()))
+    }
+
     async fn tenant(&self, ctx: &Ctx, slug: &str, action: &str) -> Result<Tenant, AccessError> {
         match repo::tenant_by_slug(&self.db, slug).await? {
             Some(t) => Ok(t),

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod provisioning;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -13,13 +14,20 @@ use secrecy::SecretString;
 
 use crate::crypto::SecretBox;
 use crate::repo::sessions::DbSessionStore;
+use crate::upstream::authentik::admin::{AuthentikAdmin, AuthentikAdminConfig};
 use crate::upstream::authentik::oidc::{OidcClient, OidcConfig};
+use crate::upstream::ocis::{OcisClient, OcisConfig};
 use crate::Db;
 
 /// What the platform needs from the configuration.
 #[derive(Clone, Debug)]
 pub struct PlatformConfig {
     pub oidc: OidcConfig,
+    pub authentik_admin: AuthentikAdminConfig,
+    /// `None`: OCIS provisioning is disabled.
+    pub ocis: Option<OcisConfig>,
+    pub stalwart_enabled: bool,
+    pub stripe_enabled: bool,
     pub session_secret: SecretString,
     /// Refresh the access token when it expires within this margin.
     pub refresh_margin: Duration,
@@ -32,6 +40,7 @@ pub struct Platform {
     pub access: access::AccessService,
     pub auth: auth::AuthService,
     pub tenants: tenants::TenantService,
+    pub provisioning: provisioning::ProvisioningService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -49,13 +58,24 @@ impl Platform {
             audit.clone(),
             cfg.refresh_margin,
         );
-        let tenants = tenants::TenantService::new(db.clone());
+        let provisioning = provisioning::ProvisioningService::new(
+            db.clone(),
+            audit.clone(),
+            provisioning::Upstreams {
+                authentik: AuthentikAdmin::new(cfg.authentik_admin),
+                ocis: cfg.ocis.map(OcisClient::new),
+                stalwart_enabled: cfg.stalwart_enabled,
+                stripe_enabled: cfg.stripe_enabled,
+            },
+        );
+        let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         Arc::new(Self {
             db,
             audit,
             access,
             auth,
             tenants,
+            provisioning,
             oidc,
             sealer,
         })

@@ -1,42 +1,81 @@
-//! Tenant reads for the admin dashboard and the partner view.
+//! Tenant reads for the admin dashboard, the partner view and the JSON API.
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuditEvent, Tenant};
+use crate::repo::identity::MemberRow;
 use crate::repo::{audit, identity};
 use crate::services::access::{PartnerStaff, TenantAdmin};
+use crate::services::provisioning::{ProvisioningService, StepState, StepStatus};
 use crate::Db;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdminOverview {
     pub tenant: Tenant,
     pub seats_used: i64,
+    pub steps: Vec<StepStatus>,
     pub recent_audit: Vec<AuditEvent>,
 }
 
-#[derive(Clone, Debug)]
+/// One row of the partner view.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PartnerTenantSummary {
+    pub tenant: Tenant,
+    pub steps: Vec<StepStatus>,
+    pub seats_used: i64,
+    /// Things needing attention: provisioning steps in error (later: domains, security).
+    pub attention: i64,
+}
+
+#[derive(Clone)]
 pub struct TenantService {
     db: Db,
+    provisioning: ProvisioningService,
 }
 
 impl TenantService {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, provisioning: ProvisioningService) -> Self {
+        Self { db, provisioning }
     }
 
     pub async fn admin_overview(&self, admin: &TenantAdmin) -> Result<AdminOverview, sqlx::Error> {
         let tenant = admin.tenant().clone();
-        let seats_used = identity::count_members(&self.db, &tenant.id).await?;
-        let recent_audit = audit::for_tenant(&self.db, &tenant.id, 10).await?;
         Ok(AdminOverview {
+            seats_used: identity::count_members(&self.db, &tenant.id).await?,
+            steps: self.provisioning.steps(&tenant).await?,
+            recent_audit: audit::for_tenant(&self.db, &tenant.id, 10).await?,
             tenant,
-            seats_used,
-            recent_audit,
         })
     }
 
-    /// The tenants the caller's partner looks after.
-    pub async fn partner_tenants(&self, staff: &PartnerStaff) -> Result<Vec<Tenant>, sqlx::Error> {
-        identity::tenants_of_partner(&self.db, &staff.partner().id).await
+    /// The tenants the caller's partner looks after, with provisioning health.
+    pub async fn partner_overview(
+        &self,
+        staff: &PartnerStaff,
+    ) -> Result<Vec<PartnerTenantSummary>, sqlx::Error> {
+        let mut rows = Vec::new();
+        for tenant in identity::tenants_of_partner(&self.db, &staff.partner().id).await? {
+            let steps = self.provisioning.steps(&tenant).await?;
+            let attention = steps.iter().filter(|s| s.state == StepState::Error).count() as i64;
+            rows.push(PartnerTenantSummary {
+                seats_used: identity::count_members(&self.db, &tenant.id).await?,
+                tenant,
+                steps,
+                attention,
+            });
+        }
+        Ok(rows)
+    }
+
+    pub async fn members(&self, admin: &TenantAdmin) -> Result<Vec<MemberRow>, sqlx::Error> {
+        identity::members_of(&self.db, &admin.tenant().id).await
+    }
+
+    pub async fn audit(
+        &self,
+        admin: &TenantAdmin,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, sqlx::Error> {
+        audit::for_tenant(&self.db, &admin.tenant().id, limit.clamp(1, 500)).await
     }
 }

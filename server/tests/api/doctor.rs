@@ -41,6 +41,7 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         ),
         ("AUTHENTIK_CLIENT_ID", "c"),
         ("AUTHENTIK_CLIENT_SECRET", "s"),
+        ("AUTHENTIK_ADMIN_TOKEN", "t"),
         ("STALWART_PROVISIONING_ENABLED", "true"),
         ("STALWART_URL", "http://127.0.0.1:1/"),
     ]))

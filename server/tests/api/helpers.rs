@@ -14,6 +14,9 @@ use server::Application;
 pub struct TestApp {
     pub address: String,
     pub sandbox_url: String,
+    pub ocis_url: String,
+    pub authentik: sandbox::AuthentikSandbox,
+    pub ocis: sandbox::ocis::OcisSandbox,
     pub platform: Arc<Platform>,
     pub db: Option<TestDatabase>,
 }
@@ -41,6 +44,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "LOG_FORMAT" => Some("pretty".into()),
+        "OCIS_TIMEOUT_SECS" => Some("1".into()),
         _ => None,
     })
     .expect("test settings");
@@ -48,19 +52,27 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     server_runtime().spawn(async move {
         let app = Application::build(settings).await.expect("the app builds");
         let address = app.public_url.as_str().trim_end_matches('/').to_string();
-        let sandbox_url = app
-            .authentik_sandbox
-            .as_ref()
-            .expect("sandbox mode")
-            .1
-            .clone();
-        let _ = tx.send((address, sandbox_url, app.platform.clone()));
+        let (authentik, sandbox_url) = app.authentik_sandbox.clone().expect("sandbox mode");
+        let (ocis, ocis_url) = app.ocis_sandbox.clone().expect("sandbox mode");
+        let started = (
+            address,
+            sandbox_url,
+            ocis_url,
+            authentik,
+            ocis,
+            app.platform.clone(),
+        );
+        let _ = tx.send(started);
         let _ = app.run_until_stopped().await;
     });
-    let (address, sandbox_url, platform) = rx.await.expect("the app started");
+    let (address, sandbox_url, ocis_url, authentik, ocis, platform) =
+        rx.await.expect("the app started");
     TestApp {
         address,
         sandbox_url,
+        ocis_url,
+        authentik,
+        ocis,
         platform,
         db: Some(db),
     }
@@ -231,6 +243,42 @@ impl TestApp {
             "sandbox control {path}: {}",
             r.status()
         );
+    }
+
+    /// Adds a fault at an upstream's sandbox (`base` is its URL).
+    pub async fn fault(&self, base: &str, fault: serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/_sandbox/faults"))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
+    pub async fn clear_faults(&self) {
+        for base in [&self.sandbox_url, &self.ocis_url] {
+            reqwest::Client::new()
+                .delete(format!("{base}/_sandbox/faults"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    pub async fn post_json(
+        &self,
+        browser: &Browser,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Response {
+        browser
+            .client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn sandbox_stats(&self) -> serde_json::Value {

@@ -7,4 +7,5 @@ mod access;
 mod doctor;
 mod health;
 mod sign_in;
+mod tenants;
 mod tokens;

@@ -1,3 +1,4 @@
-//! Authentik: the console's own OIDC sign-in (`oidc`); the admin API follows in later work.
+//! Authentik: the console's own OIDC sign-in (`oidc`) and the admin API (`admin`).
 
+pub mod admin;
 pub mod oidc;

@@ -1,0 +1,107 @@
+//! Provisioning steps and tenant leases.
+
+use sqlx::FromRow;
+
+use super::RepoResult;
+use crate::{now_ms, Db};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct StepRow {
+    pub upstream: String,
+    pub state: String,
+    pub message: String,
+    pub upstream_id: Option<String>,
+    pub last_run_at: Option<i64>,
+}
+
+/// Creates the step rows of a new tenant (pending), leaving existing ones alone.
+pub async fn init_steps(db: &Db, tenant_id: &str, upstreams: &[&str]) -> RepoResult<()> {
+    for u in upstreams {
+        sqlx::query(
+            "INSERT INTO provisioning_steps (tenant_id, upstream, state, message)
+             VALUES ($1, $2, 'pending', 'Waiting to run.')
+             ON CONFLICT (tenant_id, upstream) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(*u)
+        .execute(db.pool())
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn steps(db: &Db, tenant_id: &str) -> RepoResult<Vec<StepRow>> {
+    sqlx::query_as(
+        "SELECT upstream, state, message, upstream_id, last_run_at
+           FROM provisioning_steps WHERE tenant_id = $1 ORDER BY upstream",
+    )
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn record(
+    db: &Db,
+    tenant_id: &str,
+    upstream: &str,
+    state: &str,
+    message: &str,
+    upstream_id: Option<&str>,
+) -> RepoResult<()> {
+    sqlx::query(
+        "INSERT INTO provisioning_steps (tenant_id, upstream, state, message, upstream_id, last_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant_id, upstream) DO UPDATE
+            SET state = excluded.state, message = excluded.message,
+                upstream_id = COALESCE(excluded.upstream_id, provisioning_steps.upstream_id),
+                last_run_at = excluded.last_run_at",
+    )
+    .bind(tenant_id)
+    .bind(upstream)
+    .bind(state)
+    .bind(message)
+    .bind(upstream_id)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Forgets a step's upstream id (the object is gone upstream).
+pub async fn clear_upstream_id(db: &Db, tenant_id: &str, upstream: &str) -> RepoResult<()> {
+    sqlx::query(
+        "UPDATE provisioning_steps SET upstream_id = NULL WHERE tenant_id = $1 AND upstream = $2",
+    )
+    .bind(tenant_id)
+    .bind(upstream)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Takes the tenant's lease if it is free or expired; returns whether this holder has it.
+pub async fn try_lease(db: &Db, tenant_id: &str, holder: &str, ttl_ms: i64) -> RepoResult<bool> {
+    let now = now_ms();
+    let n = sqlx::query(
+        "INSERT INTO tenant_leases (tenant_id, holder, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+          WHERE tenant_leases.expires_at < $4",
+    )
+    .bind(tenant_id)
+    .bind(holder)
+    .bind(now + ttl_ms)
+    .bind(now)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn release_lease(db: &Db, tenant_id: &str, holder: &str) -> RepoResult<()> {
+    sqlx::query("DELETE FROM tenant_leases WHERE tenant_id = $1 AND holder = $2")
+        .bind(tenant_id)
+        .bind(holder)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,427 @@
+//! Tenant lifecycle: creation (partner staff) and provisioning across the upstreams, one
+//! independent step per upstream, each recorded (pending, ok, skipped, error with a message
+//! naming the upstream and the step). The tenant is active when every step is ok or skipped.
+//!
+//! Reconcile re-runs the steps and repairs drift (a group deleted out of band is recreated).
+//! Every step is idempotent: it looks for the object it would create before creating it, and
+//! runs under the tenant's lease, so concurrent runs (requests or instances) create nothing
+//! twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::domain::{Outcome, Tenant, TenantSlug};
+use crate::repo::{identity, provisioning as repo};
+use crate::services::access::{PartnerStaff, TenantAdmin};
+use crate::services::audit::{AuditEntry, AuditRecorder};
+use crate::upstream::authentik::admin::AuthentikAdmin;
+use crate::upstream::ocis::OcisClient;
+use crate::upstream::UpstreamError;
+use crate::{new_id, Ctx, Db};
+
+pub const AUTHENTIK: &str = "authentik";
+pub const OCIS: &str = "ocis";
+pub const STALWART: &str = "stalwart";
+pub const STRIPE: &str = "stripe";
+pub const UPSTREAMS: [&str; 4] = [AUTHENTIK, OCIS, STALWART, STRIPE];
+
+const LEASE_MS: i64 = 60_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepState {
+    Pending,
+    Ok,
+    Skipped,
+    Error,
+}
+
+impl StepState {
+    fn parse(s: &str) -> Self {
+        match s {
+            "ok" => StepState::Ok,
+            "skipped" => StepState::Skipped,
+            "error" => StepState::Error,
+            _ => StepState::Pending,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Ok => "ok",
+            StepState::Skipped => "skipped",
+            StepState::Error => "error",
+        }
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(self, StepState::Ok | StepState::Skipped)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepStatus {
+    pub upstream: String,
+    pub state: StepState,
+    pub message: String,
+    pub last_run_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TenantProvisioning {
+    pub tenant: Tenant,
+    pub steps: Vec<StepStatus>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisioningError {
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("The slug \"{0}\" is already taken; choose another.")]
+    SlugTaken(String),
+    #[error("Another provisioning run of this workspace did not finish in time; try again.")]
+    Busy,
+    #[error("The database failed: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+/// Which upstreams are enabled, and their clients.
+pub struct Upstreams {
+    pub authentik: AuthentikAdmin,
+    pub ocis: Option<OcisClient>,
+    pub stalwart_enabled: bool,
+    pub stripe_enabled: bool,
+}
+
+#[derive(Clone)]
+pub struct ProvisioningService {
+    db: Db,
+    audit: AuditRecorder,
+    upstreams: Arc<Upstreams>,
+}
+
+enum Outcome_ {
+    Done {
+        state: StepState,
+        message: String,
+        upstream_id: Option<String>,
+    },
+    Failed(String),
+}
+
+impl ProvisioningService {
+    pub fn new(db: Db, audit: AuditRecorder, upstreams: Upstreams) -> Self {
+        Self {
+            db,
+            audit,
+            upstreams: Arc::new(upstreams),
+        }
+    }
+
+    /// Creates a tenant looked after by the caller's partner, with every step pending.
+    pub async fn create_tenant(
+        &self,
+        ctx: &Ctx,
+        staff: &PartnerStaff,
+        slug: &str,
+        name: &str,
+    ) -> Result<Tenant, ProvisioningError> {
+        let result = self.insert_tenant(staff, slug, name).await;
+        let (outcome, target, details) = match &result {
+            Ok(t) => (Outcome::Success, t.slug.clone(), json!({ "name": t.name })),
+            Err(e) => (
+                Outcome::Failure,
+                slug.trim().to_string(),
+                json!({ "reason": e.to_string() }),
+            ),
+        };
+        self.audit
+            .record(
+                &Ctx {
+                    partner_mode: true,
+                    ..ctx.clone()
+                },
+                AuditEntry {
+                    tenant_id: result.as_ref().ok().map(|t| t.id.as_str()),
+                    action: "tenant.create",
+                    target: &target,
+                    outcome,
+                    details,
+                },
+            )
+            .await;
+        result
+    }
+
+    async fn insert_tenant(
+        &self,
+        staff: &PartnerStaff,
+        slug: &str,
+        name: &str,
+    ) -> Result<Tenant, ProvisioningError> {
+        let slug = TenantSlug::parse(slug).map_err(|e| ProvisioningError::Invalid {
+            field: "slug",
+            message: e.to_string(),
+        })?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ProvisioningError::Invalid {
+                field: "name",
+                message: "The workspace name must be 1 to 100 characters long.".into(),
+            });
+        }
+        let tenant = identity::insert_tenant(&self.db, slug.as_str(), name, "pending")
+            .await?
+            .ok_or_else(|| ProvisioningError::SlugTaken(slug.to_string()))?;
+        identity::add_partner_tenant(&self.db, &staff.partner().id, &tenant.id).await?;
+        repo::init_steps(&self.db, &tenant.id, &UPSTREAMS).await?;
+        Ok(tenant)
+    }
+
+    /// Runs the steps now (creation's provisioning, or a reconcile).
+    pub async fn run(
+        &self,
+        ctx: &Ctx,
+        tenant: &Tenant,
+        action: &str,
+    ) -> Result<Vec<StepStatus>, ProvisioningError> {
+        let holder = new_id();
+        let mut waited = Duration::ZERO;
+        while !repo::try_lease(&self.db, &tenant.id, &holder, LEASE_MS).await? {
+            // Another run holds the lease: wait for it, then check again (nothing twice).
+            if waited > Duration::from_millis(LEASE_MS as u64) {
+                return Err(ProvisioningError::Busy);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += Duration::from_millis(50);
+        }
+        let result = self.run_steps(tenant).await;
+        repo::release_lease(&self.db, &tenant.id, &holder).await?;
+        let steps = result?;
+        let all_done = steps.iter().all(|s| s.state.is_done());
+        identity::set_tenant_status(
+            &self.db,
+            &tenant.id,
+            if all_done { "active" } else { "pending" },
+        )
+        .await?;
+        let failed: Vec<&StepStatus> = steps
+            .iter()
+            .filter(|s| s.state == StepState::Error)
+            .collect();
+        self.audit
+            .record(
+                ctx,
+                AuditEntry {
+                    tenant_id: Some(&tenant.id),
+                    action,
+                    target: &tenant.slug,
+                    outcome: if failed.is_empty() { Outcome::Success } else { Outcome::Failure },
+                    details: json!({
+                        "steps": steps.iter().map(|s| json!({ "upstream": s.upstream, "state": s.state, "message": s.message })).collect::<Vec<_>>(),
+                    }),
+                },
+            )
+            .await;
+        Ok(steps)
+    }
+
+    /// Creation's provisioning in the background, so the page can show each step live.
+    pub fn spawn_run(&self, ctx: Ctx, tenant: Tenant) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.run(&ctx, &tenant, "tenant.provision").await {
+                tracing::error!(request_id = %ctx.meta.request_id, tenant = %tenant.slug, error = %e, "provisioning failed");
+            }
+        });
+    }
+
+    /// Reconcile on the admin's (or partner's) request.
+    pub async fn reconcile(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+    ) -> Result<Vec<StepStatus>, ProvisioningError> {
+        self.run(ctx, admin.tenant(), "tenant.reconcile").await
+    }
+
+    pub async fn steps(&self, tenant: &Tenant) -> Result<Vec<StepStatus>, sqlx::Error> {
+        Ok(repo::steps(&self.db, &tenant.id)
+            .await?
+            .into_iter()
+            .map(|r| StepStatus {
+                upstream: r.upstream,
+                state: StepState::parse(&r.state),
+                message: r.message,
+                last_run_at: r.last_run_at,
+            })
+            .collect())
+    }
+
+    async fn run_steps(&self, tenant: &Tenant) -> Result<Vec<StepStatus>, ProvisioningError> {
+        repo::init_steps(&self.db, &tenant.id, &UPSTREAMS).await?;
+        let stored = repo::steps(&self.db, &tenant.id).await?;
+        let id_of = |u: &str| {
+            stored
+                .iter()
+                .find(|s| s.upstream == u)
+                .and_then(|s| s.upstream_id.clone())
+        };
+        let (a, o) = tokio::join!(
+            self.authentik_step(tenant, id_of(AUTHENTIK)),
+            self.ocis_step(tenant, id_of(OCIS)),
+        );
+        let results = [
+            (AUTHENTIK, a),
+            (OCIS, o),
+            (STALWART, self.stalwart_step()),
+            (STRIPE, self.stripe_step()),
+        ];
+        for (upstream, outcome) in results {
+            match outcome {
+                Outcome_::Done {
+                    state,
+                    message,
+                    upstream_id,
+                } => {
+                    repo::record(
+                        &self.db,
+                        &tenant.id,
+                        upstream,
+                        state.as_str(),
+                        &message,
+                        upstream_id.as_deref(),
+                    )
+                    .await?
+                }
+                Outcome_::Failed(message) => {
+                    repo::record(&self.db, &tenant.id, upstream, "error", &message, None).await?
+                }
+            }
+        }
+        Ok(self.steps(tenant).await?)
+    }
+
+    fn group_name(tenant: &Tenant) -> String {
+        format!("dezky-tenant-{}", tenant.slug)
+    }
+
+    /// Ensures the tenant group exists: by stored id, else by exact name, else created.
+    async fn authentik_step(&self, tenant: &Tenant, stored: Option<String>) -> Outcome_ {
+        let admin = &self.upstreams.authentik;
+        let name = Self::group_name(tenant);
+        let step = async {
+            if let Some(pk) = &stored {
+                if let Some(g) = admin.get_group(pk).await? {
+                    return Ok::<_, UpstreamError>((g.pk, "The tenant group exists.".to_string()));
+                }
+            }
+            if let Some(g) = admin.find_group_by_name(&name).await? {
+                return Ok((g.pk, format!("Found the tenant group {name}.")));
+            }
+            let attributes =
+                json!({ "dezky_tenant_slug": tenant.slug, "dezky_tenant_id": tenant.id });
+            match admin.create_group(&name, attributes).await {
+                Ok(g) => Ok((g.pk, format!("Created the tenant group {name}."))),
+                // Created by someone else a moment ago: take it.
+                Err(e) if e.status() == Some(400) => match admin.find_group_by_name(&name).await? {
+                    Some(g) => Ok((g.pk, format!("Found the tenant group {name}."))),
+                    None => Err(e),
+                },
+                Err(e) => Err(e),
+            }
+        };
+        match step.await {
+            Ok((pk, message)) => Outcome_::Done {
+                state: StepState::Ok,
+                message,
+                upstream_id: Some(pk),
+            },
+            Err(e) => Outcome_::Failed(format!(
+                "Authentik: could not ensure the tenant group {name}: {e}"
+            )),
+        }
+    }
+
+    /// Ensures the tenant's OCIS group exists, by its stored id (lookup by name is unreliable
+    /// there); a lost id is recovered by an exact-name search after a 409.
+    async fn ocis_step(&self, tenant: &Tenant, stored: Option<String>) -> Outcome_ {
+        let Some(ocis) = &self.upstreams.ocis else {
+            return Outcome_::Done {
+                state: StepState::Skipped,
+                message: "OCIS provisioning is disabled (OCIS_PROVISIONING_ENABLED=false).".into(),
+                upstream_id: None,
+            };
+        };
+        let name = Self::group_name(tenant);
+        let step = async {
+            if let Some(id) = &stored {
+                if let Some(g) = ocis.get_group(id).await? {
+                    return Ok::<_, UpstreamError>((g.id, "The tenant group exists.".to_string()));
+                }
+            }
+            match ocis
+                .create_group(&name, &format!("Dezky tenant {}", tenant.slug))
+                .await?
+            {
+                Some(g) => Ok((g.id, format!("Created the group {name}."))),
+                None => match ocis.find_group_by_name(&name).await? {
+                    Some(g) => Ok((g.id, format!("Found the group {name}."))),
+                    None => Err(UpstreamError::Protocol {
+                        upstream: "OCIS",
+                        detail: format!("{name} exists but cannot be found by name"),
+                    }),
+                },
+            }
+        };
+        match step.await {
+            Ok((id, message)) => Outcome_::Done {
+                state: StepState::Ok,
+                message,
+                upstream_id: Some(id),
+            },
+            Err(e) => Outcome_::Failed(format!(
+                "OCIS: could not ensure the tenant group {name}: {e}"
+            )),
+        }
+    }
+
+    fn stalwart_step(&self) -> Outcome_ {
+        if self.upstreams.stalwart_enabled {
+            Outcome_::Done {
+                state: StepState::Ok,
+                message: "Nothing to create in Stalwart until the first mail domain is added."
+                    .into(),
+                upstream_id: None,
+            }
+        } else {
+            Outcome_::Done {
+                state: StepState::Skipped,
+                message: "Stalwart provisioning is disabled (STALWART_PROVISIONING_ENABLED=false)."
+                    .into(),
+                upstream_id: None,
+            }
+        }
+    }
+
+    fn stripe_step(&self) -> Outcome_ {
+        if self.upstreams.stripe_enabled {
+            Outcome_::Failed(
+                "Stripe: creating the customer is not built yet; the billing work adds it.".into(),
+            )
+        } else {
+            Outcome_::Done {
+                state: StepState::Skipped,
+                message: "Stripe is disabled (STRIPE_ENABLED=false).".into(),
+                upstream_id: None,
+            }
+        }
+    }
+}

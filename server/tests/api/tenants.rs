@@ -1,0 +1,462 @@
+//! Tenants: creation provisions every upstream once, failures leave the tenant pending with
+//! the step in error, reconcile repairs (also drift) without creating anything twice, and
+//! every tenant endpoint refuses outsiders.
+
+use platform::db::Backend;
+use platform::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn step<'a>(body: &'a Value, upstream: &str) -> &'a Value {
+    body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["upstream"] == upstream)
+        .unwrap_or_else(|| panic!("no {upstream} step in {body}"))
+}
+
+fn groups_named(app: &TestApp, name: &str) -> (usize, usize) {
+    (
+        app.authentik
+            .groups()
+            .iter()
+            .filter(|g| g.name == name)
+            .count(),
+        app.ocis
+            .groups()
+            .iter()
+            .filter(|g| g.display_name == name)
+            .count(),
+    )
+}
+
+async fn partner_creates_a_tenant_that_exists_everywhere_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    let r = app
+        .post_json(
+            &pat,
+            "/api/tenants",
+            json!({ "slug": "initech", "name": "Initech" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tenant"]["status"], "active", "{body}");
+    assert_eq!(step(&body, "authentik")["state"], "ok");
+    assert_eq!(step(&body, "ocis")["state"], "ok");
+    assert_eq!(step(&body, "stalwart")["state"], "skipped");
+    assert!(step(&body, "stripe")["message"]
+        .as_str()
+        .unwrap()
+        .contains("STRIPE_ENABLED=false"));
+    assert_eq!(groups_named(&app, "dezky-tenant-initech"), (1, 1));
+    let group = app
+        .authentik
+        .groups()
+        .into_iter()
+        .find(|g| g.name == "dezky-tenant-initech")
+        .unwrap();
+    assert_eq!(group.attributes["dezky_tenant_slug"], "initech");
+
+    // Running it again (reconcile) leaves one group per upstream.
+    let r = app
+        .post_json(&pat, "/api/tenants/initech/reconcile", json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(groups_named(&app, "dezky-tenant-initech"), (1, 1));
+
+    let audit: Vec<Value> = pat
+        .get(&app.url("/api/tenants/initech/audit"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["tenant.reconcile", "tenant.provision", "tenant.create"],
+        "newest first"
+    );
+    assert!(audit
+        .iter()
+        .all(|e| e["actor_email"] == PARTNER.username && e["actor_partner_staff"] == true));
+
+    let partner_page = pat.get(&app.url("/partner")).await.text().await.unwrap();
+    assert!(partner_page.contains("Initech"));
+    app.cleanup().await;
+}
+on_both_backends!(create, partner_creates_a_tenant_that_exists_everywhere_once);
+
+async fn a_failing_upstream_leaves_the_tenant_pending_until_reconcile(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    // Authentik answers 503 to every group request; OCIS times out once.
+    app.fault(
+        &app.sandbox_url,
+        json!({ "path_prefix": "/api/v3/core/groups/", "count": 0, "status": 503 }),
+    )
+    .await;
+    app.fault(
+        &app.ocis_url,
+        json!({ "path_prefix": "/graph/v1.0/groups", "count": 1, "timeout": true }),
+    )
+    .await;
+    let r = app
+        .post_json(
+            &pat,
+            "/api/tenants",
+            json!({ "slug": "hooli", "name": "Hooli" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tenant"]["status"], "pending");
+    let a = step(&body, "authentik");
+    assert_eq!(a["state"], "error");
+    let message = a["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Authentik: could not ensure the tenant group")
+            && message.contains("503"),
+        "{message}"
+    );
+    let o = step(&body, "ocis");
+    assert_eq!(o["state"], "error");
+    assert!(
+        o["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer in time"),
+        "{o}"
+    );
+    assert_eq!(
+        step(&body, "stalwart")["state"],
+        "skipped",
+        "other steps still run"
+    );
+
+    // Still down: reconcile fails the same way and the tenant stays pending.
+    let r = app
+        .post_json(&pat, "/api/tenants/hooli/reconcile", json!({}))
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tenant"]["status"], "pending");
+    assert_eq!(
+        step(&body, "ocis")["state"],
+        "ok",
+        "OCIS recovered after one timeout"
+    );
+
+    app.clear_faults().await;
+    let r = app
+        .post_json(&pat, "/api/tenants/hooli/reconcile", json!({}))
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tenant"]["status"], "active", "{body}");
+    assert_eq!(groups_named(&app, "dezky-tenant-hooli"), (1, 1));
+    let failures = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.target == "hooli" && e.outcome == "failure")
+        .count();
+    assert_eq!(
+        failures, 2,
+        "the failed provisioning and the failed reconcile are audited"
+    );
+    app.cleanup().await;
+}
+on_both_backends!(
+    failure_then_reconcile,
+    a_failing_upstream_leaves_the_tenant_pending_until_reconcile
+);
+
+async fn reconcile_repairs_drift(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    app.post_json(
+        &pat,
+        "/api/tenants",
+        json!({ "slug": "pied-piper", "name": "Pied Piper" }),
+    )
+    .await;
+    let name = "dezky-tenant-pied-piper";
+    let old = app
+        .authentik
+        .groups()
+        .into_iter()
+        .find(|g| g.name == name)
+        .unwrap();
+    assert!(app.authentik.remove_group(&old.pk));
+    let ocis_old = app
+        .ocis
+        .groups()
+        .into_iter()
+        .find(|g| g.display_name == name)
+        .unwrap();
+    app.ocis.remove_group(&ocis_old.id);
+    assert_eq!(groups_named(&app, name), (0, 0));
+    let r = app
+        .post_json(&pat, "/api/tenants/pied-piper/reconcile", json!({}))
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tenant"]["status"], "active");
+    assert_eq!(groups_named(&app, name), (1, 1), "both groups are back");
+    assert!(step(&body, "authentik")["message"]
+        .as_str()
+        .unwrap()
+        .contains("Created"));
+    app.cleanup().await;
+}
+on_both_backends!(drift, reconcile_repairs_drift);
+
+async fn two_concurrent_reconciles_create_nothing_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    app.fault(
+        &app.sandbox_url,
+        json!({ "path_prefix": "/api/v3/core/groups/", "count": 0, "status": 500 }),
+    )
+    .await;
+    app.fault(
+        &app.ocis_url,
+        json!({ "path_prefix": "/graph/v1.0/groups", "count": 0, "status": 500 }),
+    )
+    .await;
+    app.post_json(
+        &pat,
+        "/api/tenants",
+        json!({ "slug": "raviga", "name": "Raviga" }),
+    )
+    .await;
+    app.clear_faults().await;
+    // Slow lookups widen the window in which two runs could both decide to create.
+    app.fault(
+        &app.sandbox_url,
+        json!({ "path_prefix": "/api/v3/core/groups/", "count": 2, "delay_ms": 150 }),
+    )
+    .await;
+    let (a, b) = tokio::join!(
+        app.post_json(&pat, "/api/tenants/raviga/reconcile", json!({})),
+        app.post_json(&pat, "/api/tenants/raviga/reconcile", json!({})),
+    );
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(groups_named(&app, "dezky-tenant-raviga"), (1, 1));
+    app.cleanup().await;
+}
+on_both_backends!(concurrent, two_concurrent_reconciles_create_nothing_twice);
+
+async fn bad_input_is_refused_with_the_rule_it_broke(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    for (slug, name, status, code, field, says) in [
+        ("ab", "X", 400, "invalid", "slug", "3 to 40"),
+        ("Big-Co", "X", 400, "invalid", "slug", "lowercase"),
+        ("-co", "X", 400, "invalid", "slug", "start and end"),
+        ("admin", "X", 400, "invalid", "slug", "reserved"),
+        (
+            "acme",
+            "Acme again",
+            409,
+            "slug_taken",
+            "slug",
+            "already taken",
+        ),
+        ("newco", "   ", 400, "invalid", "name", "1 to 100"),
+    ] {
+        let r = app
+            .post_json(&pat, "/api/tenants", json!({ "slug": slug, "name": name }))
+            .await;
+        assert_eq!(r.status().as_u16(), status, "{slug}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], code, "{slug}");
+        assert_eq!(body["field"], field, "{slug}");
+        assert!(
+            body["message"].as_str().unwrap().contains(says),
+            "{slug}: {body}"
+        );
+    }
+    let r = pat
+        .client
+        .post(app.url("/api/tenants"))
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid");
+    // The wizard's server function says the same.
+    let r = app
+        .server_fn(&pat, "create_tenant", &[("name", "X"), ("slug", "ab")])
+        .await;
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("invalid") && text.contains("3 to 40"),
+        "{text}"
+    );
+    app.cleanup().await;
+}
+on_both_backends!(bad_input, bad_input_is_refused_with_the_rule_it_broke);
+
+async fn tenant_endpoints_refuse_outsiders(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let anonymous = Browser::new();
+    let member = Browser::new();
+    app.sign_in(&member, &MEMBER, "/").await;
+    let other_admin = Browser::new();
+    app.sign_in(&other_admin, &GLOBEX_ADMIN, "/").await;
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+
+    let create = json!({ "slug": "evilcorp", "name": "Evil" });
+    let expect = |b: &Browser, method: &'static str, path: &'static str, status: StatusCode| {
+        let req = match method {
+            "GET" => b.client.get(app.url(path)),
+            _ => b.client.post(app.url(path)).json(&create),
+        };
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), status, "{method} {path}");
+            let body: Value = r.json().await.unwrap();
+            assert!(
+                body["error"].is_string() && body["message"].is_string(),
+                "{body}"
+            );
+        }
+    };
+    for (method, path) in [
+        ("POST", "/api/tenants"),
+        ("POST", "/api/tenants/acme/reconcile"),
+        ("GET", "/api/tenants/acme/audit"),
+        ("GET", "/api/tenants/acme/users"),
+    ] {
+        expect(&anonymous, method, path, StatusCode::UNAUTHORIZED).await;
+        expect(&member, method, path, StatusCode::FORBIDDEN).await;
+        expect(&other_admin, method, path, StatusCode::FORBIDDEN).await;
+    }
+    expect(&admin, "POST", "/api/tenants", StatusCode::FORBIDDEN).await;
+    expect(
+        &admin,
+        "GET",
+        "/api/tenants/globex/users",
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    expect(
+        &admin,
+        "GET",
+        "/api/tenants/nope/users",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    for (f, args) in [
+        (
+            "create_tenant",
+            vec![("name", "Evil"), ("slug", "evilcorp")],
+        ),
+        ("tenant_provisioning", vec![("tenant", "acme")]),
+        ("reconcile_tenant", vec![("tenant", "acme")]),
+    ] {
+        for b in [&member, &other_admin] {
+            let text = app.server_fn(b, f, &args).await.text().await.unwrap();
+            assert!(text.contains("forbidden"), "{f}: {text}");
+        }
+        let text = app
+            .server_fn(&anonymous, f, &args)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains("unauthenticated"), "{f}: {text}");
+    }
+    assert!(
+        platform::repo::identity::tenant_by_slug(&app.platform.db, "evilcorp")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let denied = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.outcome == "denied")
+        .count();
+    assert!(denied >= 12, "denied attempts are recorded ({denied})");
+    app.cleanup().await;
+}
+on_both_backends!(isolation, tenant_endpoints_refuse_outsiders);
+
+async fn admins_read_members_audit_and_a_dashboard_with_real_numbers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let users: Vec<Value> = admin
+        .get(&app.url("/api/tenants/acme/users"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut roles: Vec<(String, String)> = users
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap().to_string(),
+                u["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    roles.sort();
+    assert_eq!(
+        roles,
+        [
+            ("adam@acme.example".to_string(), "admin".to_string()),
+            ("mia@acme.example".to_string(), "member".to_string()),
+            ("olivia@acme.example".to_string(), "owner".to_string()),
+        ]
+    );
+    assert!(users.iter().all(|u| u["status"] == "active"));
+    // The demo tenant was never provisioned: reconcile from the dashboard's server function.
+    let r = app
+        .server_fn(&admin, "reconcile_tenant", &[("tenant", "acme")])
+        .await;
+    let steps: Vec<Value> = r.json().await.unwrap();
+    assert!(steps
+        .iter()
+        .any(|s| s["upstream"] == "authentik" && s["state"] == "ok"));
+    let page = admin
+        .get(&app.url("/admin/acme"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="seats-used""#) && page.contains(">3<"));
+    assert!(
+        page.contains("tenant.reconcile"),
+        "recent activity shows the reconcile"
+    );
+    assert!(page.contains(r#"data-upstream="authentik" data-state="ok""#));
+    let limited: Vec<Value> = admin
+        .get(&app.url("/api/tenants/acme/audit?limit=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 1);
+    assert_eq!(limited[0]["action"], "tenant.reconcile");
+    app.cleanup().await;
+}
+on_both_backends!(
+    admin_reads,
+    admins_read_members_audit_and_a_dashboard_with_real_numbers
+);
