@@ -187,10 +187,20 @@ pub fn PartnerHome() -> impl IntoView {
                     Ok(d) => d,
                     Err(e) => return view! { <ErrorView error=e/> }.into_any(),
                 };
-                let all = d.tenants.clone();
+                // The list refreshes in place (not through the resource, which would
+                // rebuild the wizard that is still showing its progress).
+                let list = RwSignal::new(d.tenants.clone());
+                let refresh = move || {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(fresh) = get_partner_overview().await {
+                            list.set(fresh.tenants);
+                        }
+                    })
+                };
                 let rows = move || {
                     let needle = search.get().trim().to_lowercase();
-                    let mut rows: Vec<PartnerTenantView> = all
+                    let mut rows: Vec<PartnerTenantView> = list
+                        .get()
                         .iter()
                         .filter(|t| needle.is_empty() || t.name.to_lowercase().contains(&needle) || t.slug.contains(&needle))
                         .cloned()
@@ -198,14 +208,14 @@ pub fn PartnerHome() -> impl IntoView {
                     match sort.get().as_str() {
                         "status" => rows.sort_by(|a, b| (&a.status, &a.name).cmp(&(&b.status, &b.name))),
                         "attention" => rows.sort_by(|a, b| b.attention.cmp(&a.attention).then(a.name.cmp(&b.name))),
-                        _ => rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase())),
+                        _ => rows.sort_by_key(|t| t.name.to_lowercase()),
                     }
                     rows
                 };
                 view! {
                     <h1 class="text-2xl font-semibold mb-1">{format!("Partner view — {}", d.partner_name)}</h1>
                     <p class="text-slate-600 mb-6">"The workspaces your organisation looks after."</p>
-                    <CreateTenantWizard/>
+                    <CreateTenantWizard on_settled=refresh/>
                     {move || failure.get().map(|m| view! { <p role="alert" class="text-red-700 mb-4">{m}</p> })}
                     <div class="flex gap-3 mb-3">
                         <input id="tenant-search" type="search" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"

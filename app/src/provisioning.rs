@@ -63,15 +63,18 @@ fn follow(
     slug: String,
     progress: RwSignal<Option<ProvisioningView>>,
     failure: RwSignal<Option<String>>,
+    on_settled: Callback<()>,
 ) {
     leptos::task::spawn_local(async move {
         match get_tenant_provisioning(slug.clone()).await {
             Ok(view) => {
                 let settled = view.settled();
                 progress.set(Some(view));
-                if !settled {
+                if settled {
+                    on_settled.run(());
+                } else {
                     set_timeout(
-                        move || follow(slug, progress, failure),
+                        move || follow(slug, progress, failure, on_settled),
                         std::time::Duration::from_millis(300),
                     );
                 }
@@ -94,8 +97,9 @@ pub fn suggest_slug(name: &str) -> String {
     out.trim_end_matches('-').chars().take(40).collect()
 }
 
+/// `on_settled` runs once the new tenant's steps have all run (the list refreshes).
 #[component]
-pub fn CreateTenantWizard() -> impl IntoView {
+pub fn CreateTenantWizard(#[prop(into)] on_settled: Callback<()>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let slug = RwSignal::new(String::new());
     let slug_touched = RwSignal::new(false);
@@ -111,7 +115,7 @@ pub fn CreateTenantWizard() -> impl IntoView {
         let (n, s) = (name.get_untracked(), slug.get_untracked());
         leptos::task::spawn_local(async move {
             match create_tenant(n, s).await {
-                Ok(created) => follow(created, progress, failure),
+                Ok(created) => follow(created, progress, failure, on_settled),
                 Err(crate::error::AppError::Invalid { field, message }) => {
                     error.set(Some((field, message)))
                 }
@@ -148,7 +152,6 @@ pub fn CreateTenantWizard() -> impl IntoView {
             {move || failure.get().map(|m| view! { <p role="alert" class="mt-3 text-sm text-red-700">{m}</p> })}
             {move || progress.get().map(|p| {
                 let settled = p.settled();
-                let href = format!("/partner#{}", p.slug);
                 view! {
                     <div id="provisioning-progress" class="mt-4" data-settled=settled.to_string()>
                         <p class="text-sm mb-2">
@@ -156,9 +159,6 @@ pub fn CreateTenantWizard() -> impl IntoView {
                             <strong id="provisioning-status">{p.status.clone()}</strong>
                         </p>
                         <StepList steps=p.steps.clone()/>
-                        {settled.then(|| view! {
-                            <a class="inline-block mt-3 text-sm text-indigo-700 underline" href=href on:click=|_| { let _ = window().location().reload(); }>"Show it in the list"</a>
-                        })}
                     </div>
                 }
             })}
