@@ -87,3 +87,23 @@ ensure_postgres() {
   psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -d postgres -c 'CREATE DATABASE test' >/dev/null
 }
+
+# localstripe (PyPI) for the Stripe steps, on 127.0.0.1:8420 unless LOCALSTRIPE_URL is set.
+ensure_localstripe() {
+  if [ -n "${LOCALSTRIPE_URL:-}" ]; then return; fi
+  export LOCALSTRIPE_URL=http://127.0.0.1:8420
+  if curl -s -o /dev/null -H 'Authorization: Bearer sk_test_probe' "$LOCALSTRIPE_URL/v1/customers"; then return; fi
+  if ! command -v localstripe >/dev/null; then
+    say "installing localstripe"
+    python3 -m pip install --quiet localstripe
+  fi
+  say "starting localstripe"
+  localstripe --port 8420 --from-scratch >"${TMPDIR:-/tmp}/localstripe.log" 2>&1 &
+  LOCALSTRIPE_PID=$!
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null -H 'Authorization: Bearer sk_test_probe' "$LOCALSTRIPE_URL/v1/customers" && return
+    sleep 0.2
+  done
+  echo "localstripe did not start; see ${TMPDIR:-/tmp}/localstripe.log" >&2
+  exit 1
+}

@@ -7,6 +7,14 @@ ensure_rust_tools
 ensure_node_packages
 ensure_chromium
 ensure_postgres
+ensure_localstripe
+pg_admin="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+cleanup() {
+  [ -n "${LOCALSTRIPE_PID:-}" ] && kill "$LOCALSTRIPE_PID" 2>/dev/null
+  [ -n "${pg_db:-}" ] && psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1
+  true
+}
+trap cleanup EXIT
 
 log="$(mktemp)"
 say "unit and integration tests (SQLite and PostgreSQL)"
@@ -22,10 +30,8 @@ run_e2e() {
 
 run_e2e SQLite "sqlite://$(mktemp -d)/console.db"
 
-pg_admin="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 pg_db="dezky_e2e_$(date +%s)_$$"
 psql "$pg_admin" -qc "CREATE DATABASE $pg_db"
-trap 'psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 run_e2e PostgreSQL "${pg_admin%/*}/$pg_db"
 
 rust=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')

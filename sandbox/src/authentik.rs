@@ -263,6 +263,31 @@ impl AuthentikSandbox {
         Ok(group)
     }
 
+    /// Adds or removes a user (by pk) in a group; false when either is unknown.
+    pub(crate) fn set_group_member(&self, group: &str, user: i64, add: bool) -> bool {
+        let mut st = self.lock();
+        if !st.users.iter().any(|u| u.pk == user) {
+            return false;
+        }
+        let Some(g) = st.groups.iter_mut().find(|g| g.pk == group) else {
+            return false;
+        };
+        g.users.retain(|u| *u != user);
+        if add {
+            g.users.push(user);
+        }
+        true
+    }
+
+    /// The pk of a user by username (tests).
+    pub fn user_pk(&self, username: &str) -> Option<i64> {
+        self.lock()
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .map(|u| u.pk)
+    }
+
     /// Deletes a group (tests use it to make drift).
     pub fn remove_group(&self, pk: &str) -> bool {
         let mut st = self.lock();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -54,6 +54,8 @@ pub(crate) fn routes(sandbox: AuthentikSandbox) -> Router {
             "/api/v3/core/groups/{pk}/",
             get(get_group).delete(delete_group),
         )
+        .route("/api/v3/core/groups/{pk}/add_user/", post(add_user))
+        .route("/api/v3/core/groups/{pk}/remove_user/", post(remove_user))
         .with_state(sandbox)
 }
 
@@ -237,5 +239,53 @@ mod tests {
             &q(&[("page_size", "500")]),
         );
         assert_eq!(capped["results"].as_array().unwrap().len(), 100);
+    }
+}
+
+#[derive(Deserialize)]
+struct UserAccountRequest {
+    pk: Option<i64>,
+}
+
+async fn add_user(
+    State(s): State<AuthentikSandbox>,
+    headers: HeaderMap,
+    Path(pk): Path<String>,
+    Json(body): Json<UserAccountRequest>,
+) -> Response {
+    change_membership(s, headers, pk, body, true)
+}
+
+async fn remove_user(
+    State(s): State<AuthentikSandbox>,
+    headers: HeaderMap,
+    Path(pk): Path<String>,
+    Json(body): Json<UserAccountRequest>,
+) -> Response {
+    change_membership(s, headers, pk, body, false)
+}
+
+/// `add_user` / `remove_user`: 204 and idempotent; 404 for an unknown group or user.
+fn change_membership(
+    s: AuthentikSandbox,
+    headers: HeaderMap,
+    group: String,
+    body: UserAccountRequest,
+    add: bool,
+) -> Response {
+    if let Some(r) = authorize(&s, &headers) {
+        return r;
+    }
+    let Some(user) = body.pk else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "pk": ["This field is required."] })),
+        )
+            .into_response();
+    };
+    if s.set_group_member(&group, user, add) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found()
     }
 }

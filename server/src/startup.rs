@@ -20,6 +20,7 @@ use platform::services::PlatformConfig;
 use platform::upstream::authentik::admin::AuthentikAdminConfig;
 use platform::upstream::authentik::oidc::OidcConfig;
 use platform::upstream::ocis::OcisConfig;
+use platform::upstream::stripe::StripeConfig;
 use platform::{Db, Platform};
 use sandbox::demo::{DEMO_PARTNER, DEMO_TENANT, DEMO_USERS, OTHER_TENANT};
 use sandbox::ocis::OcisSandbox;
@@ -275,7 +276,16 @@ impl Application {
                 authentik_admin: upstreams.authentik_admin.clone(),
                 ocis: upstreams.ocis.clone(),
                 stalwart_enabled: settings.stalwart.enabled,
-                stripe_enabled: settings.stripe.enabled,
+                stripe: settings
+                    .stripe
+                    .secret_key
+                    .clone()
+                    .filter(|_| settings.stripe.enabled)
+                    .map(|secret_key| StripeConfig {
+                        api_base: settings.stripe.api_base.clone(),
+                        secret_key,
+                        timeout: settings.stripe.timeout,
+                    }),
                 session_secret: settings.session_secret.clone(),
                 refresh_margin: settings.token_refresh_margin,
             },

@@ -17,6 +17,7 @@ use crate::repo::sessions::DbSessionStore;
 use crate::upstream::authentik::admin::{AuthentikAdmin, AuthentikAdminConfig};
 use crate::upstream::authentik::oidc::{OidcClient, OidcConfig};
 use crate::upstream::ocis::{OcisClient, OcisConfig};
+use crate::upstream::stripe::{StripeClient, StripeConfig};
 use crate::Db;
 
 /// What the platform needs from the configuration.
@@ -27,7 +28,8 @@ pub struct PlatformConfig {
     /// `None`: OCIS provisioning is disabled.
     pub ocis: Option<OcisConfig>,
     pub stalwart_enabled: bool,
-    pub stripe_enabled: bool,
+    /// `None`: Stripe is disabled.
+    pub stripe: Option<StripeConfig>,
     pub session_secret: SecretString,
     /// Refresh the access token when it expires within this margin.
     pub refresh_margin: Duration,
@@ -65,7 +67,7 @@ impl Platform {
                 authentik: AuthentikAdmin::new(cfg.authentik_admin),
                 ocis: cfg.ocis.map(OcisClient::new),
                 stalwart_enabled: cfg.stalwart_enabled,
-                stripe_enabled: cfg.stripe_enabled,
+                stripe: cfg.stripe.map(StripeClient::new),
             },
         );
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());

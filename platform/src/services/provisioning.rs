@@ -19,6 +19,7 @@ use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::audit::{AuditEntry, AuditRecorder};
 use crate::upstream::authentik::admin::AuthentikAdmin;
 use crate::upstream::ocis::OcisClient;
+use crate::upstream::stripe::StripeClient;
 use crate::upstream::UpstreamError;
 use crate::{new_id, Ctx, Db};
 
@@ -97,7 +98,8 @@ pub struct Upstreams {
     pub authentik: AuthentikAdmin,
     pub ocis: Option<OcisClient>,
     pub stalwart_enabled: bool,
-    pub stripe_enabled: bool,
+    /// `None`: Stripe is disabled.
+    pub stripe: Option<StripeClient>,
 }
 
 #[derive(Clone)]
@@ -274,15 +276,16 @@ impl ProvisioningService {
                 .find(|s| s.upstream == u)
                 .and_then(|s| s.upstream_id.clone())
         };
-        let (a, o) = tokio::join!(
+        let (a, o, p) = tokio::join!(
             self.authentik_step(tenant, id_of(AUTHENTIK)),
             self.ocis_step(tenant, id_of(OCIS)),
+            self.stripe_step(tenant, id_of(STRIPE)),
         );
         let results = [
             (AUTHENTIK, a),
             (OCIS, o),
             (STALWART, self.stalwart_step()),
-            (STRIPE, self.stripe_step()),
+            (STRIPE, p),
         ];
         for (upstream, outcome) in results {
             match outcome {
@@ -411,17 +414,39 @@ impl ProvisioningService {
         }
     }
 
-    fn stripe_step(&self) -> Outcome_ {
-        if self.upstreams.stripe_enabled {
-            Outcome_::Failed(
-                "Stripe: creating the customer is not built yet; the billing work adds it.".into(),
-            )
-        } else {
-            Outcome_::Done {
+    /// Ensures the tenant's Stripe customer: by stored id, else by the tenant id in the
+    /// customers' metadata, else created.
+    async fn stripe_step(&self, tenant: &Tenant, stored: Option<String>) -> Outcome_ {
+        let Some(stripe) = &self.upstreams.stripe else {
+            return Outcome_::Done {
                 state: StepState::Skipped,
                 message: "Stripe is disabled (STRIPE_ENABLED=false).".into(),
                 upstream_id: None,
+            };
+        };
+        let step = async {
+            if let Some(id) = &stored {
+                if let Some(c) = stripe.get_customer(id).await? {
+                    return Ok::<_, UpstreamError>((c.id, "The customer exists.".to_string()));
+                }
             }
+            if let Some(c) = stripe.find_customer_of_tenant(&tenant.id).await? {
+                return Ok((c.id.clone(), format!("Found the customer {}.", c.id)));
+            }
+            let c = stripe
+                .create_customer(&tenant.name, &tenant.slug, &tenant.id)
+                .await?;
+            Ok((c.id.clone(), format!("Created the customer {}.", c.id)))
+        };
+        match step.await {
+            Ok((id, message)) => Outcome_::Done {
+                state: StepState::Ok,
+                message,
+                upstream_id: Some(id),
+            },
+            Err(e) => Outcome_::Failed(format!(
+                "Stripe: could not ensure the tenant's customer: {e}"
+            )),
         }
     }
 }

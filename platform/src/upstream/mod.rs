@@ -3,6 +3,7 @@
 
 pub mod authentik;
 pub mod ocis;
+pub mod stripe;
 
 use serde::de::DeserializeOwned;
 

@@ -35,6 +35,16 @@ fn server_runtime() -> &'static tokio::runtime::Runtime {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Vec::new()).await
+}
+
+/// localstripe for the Stripe steps (`scripts/test.sh` starts it).
+pub fn localstripe_url() -> String {
+    std::env::var("LOCALSTRIPE_URL").unwrap_or_else(|_| "http://127.0.0.1:8420".into())
+}
+
+/// The app with extra configuration variables.
+pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         server::telemetry::init(server::config::LogFormat::Pretty);
     }
@@ -45,7 +55,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "LOG_FORMAT" => Some("pretty".into()),
         "OCIS_TIMEOUT_SECS" => Some("1".into()),
-        _ => None,
+        other => extra
+            .iter()
+            .find(|(k, _)| *k == other)
+            .map(|(_, v)| v.clone()),
     })
     .expect("test settings");
     let (tx, rx) = tokio::sync::oneshot::channel();

@@ -460,3 +460,86 @@ on_both_backends!(
     admin_reads,
     admins_read_members_audit_and_a_dashboard_with_real_numbers
 );
+
+async fn the_stripe_customer_is_ensured_once_and_recreated_when_deleted(backend: Backend) {
+    let stripe = localstripe_url();
+    let probe = reqwest::Client::new()
+        .get(format!("{stripe}/v1/customers"))
+        .bearer_auth("sk_test_dezky")
+        .send()
+        .await;
+    assert!(
+        probe.is_ok(),
+        "localstripe must run at {stripe} (scripts/test.sh starts it)"
+    );
+    let app = spawn_app_with(
+        backend,
+        vec![
+            ("STRIPE_ENABLED", "true".into()),
+            ("STRIPE_SECRET_KEY", "sk_test_dezky".into()),
+            ("STRIPE_API_BASE", stripe.clone()),
+        ],
+    )
+    .await;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    let slug = format!("stripe-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let r = app
+        .post_json(
+            &pat,
+            "/api/tenants",
+            json!({ "slug": slug, "name": "Billing Co" }),
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(step(&body, "stripe")["state"], "ok", "{body}");
+    let tenant_id = body["tenant"]["id"].as_str().unwrap().to_string();
+    let customers = |stripe: String, tenant_id: String| async move {
+        let list: Value = reqwest::Client::new()
+            .get(format!("{stripe}/v1/customers?limit=100"))
+            .bearer_auth("sk_test_dezky")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["metadata"]["dezky_tenant_id"] == tenant_id.as_str())
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let first = customers(stripe.clone(), tenant_id.clone()).await;
+    assert_eq!(first.len(), 1);
+    app.post_json(&pat, &format!("/api/tenants/{slug}/reconcile"), json!({}))
+        .await;
+    assert_eq!(
+        customers(stripe.clone(), tenant_id.clone()).await,
+        first,
+        "no second customer"
+    );
+
+    // Deleted at Stripe: reconcile creates a new one.
+    reqwest::Client::new()
+        .delete(format!("{stripe}/v1/customers/{}", first[0]))
+        .bearer_auth("sk_test_dezky")
+        .send()
+        .await
+        .unwrap();
+    let r = app
+        .post_json(&pat, &format!("/api/tenants/{slug}/reconcile"), json!({}))
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(step(&body, "stripe")["state"], "ok");
+    let now = customers(stripe.clone(), tenant_id.clone()).await;
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, first);
+    app.cleanup().await;
+}
+on_both_backends!(
+    stripe_customer,
+    the_stripe_customer_is_ensured_once_and_recreated_when_deleted
+);

@@ -25,6 +25,9 @@ pub struct Group {
     pub name: String,
     #[serde(default)]
     pub attributes: Value,
+    /// Member pks (present whatever `include_users` says).
+    #[serde(default)]
+    pub users: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +110,32 @@ impl AuthentikAdmin {
         )
         .await?;
         read_json(UPSTREAM, response).await
+    }
+
+    /// Adds a user (by numeric pk) to a group; idempotent upstream (204).
+    pub async fn add_user_to_group(&self, group: &str, user: i64) -> Result<(), UpstreamError> {
+        self.membership(group, user, "add_user").await
+    }
+
+    /// Removes a user from a group; idempotent upstream (204).
+    pub async fn remove_user_from_group(
+        &self,
+        group: &str,
+        user: i64,
+    ) -> Result<(), UpstreamError> {
+        self.membership(group, user, "remove_user").await
+    }
+
+    async fn membership(&self, group: &str, user: i64, action: &str) -> Result<(), UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.http
+                .post(self.url(&format!("/core/groups/{group}/{action}/")))
+                .bearer_auth(self.cfg.token.expose_secret())
+                .json(&json!({ "pk": user })),
+        )
+        .await?;
+        success(UPSTREAM, response).await.map(|_| ())
     }
 
     pub async fn delete_group(&self, pk: &str) -> Result<(), UpstreamError> {
