@@ -239,11 +239,15 @@ impl Settings {
             admin_password: s.opt("OCIS_ADMIN_PASSWORD").map(SecretString::from),
             timeout: s.secs("OCIS_TIMEOUT_SECS", 10)?,
         };
-        if ocis.enabled && !sandbox && ocis.url.is_none() {
-            return Err(err(
-                "OCIS_URL",
-                "is required when OCIS_PROVISIONING_ENABLED=true",
-            ));
+        if ocis.enabled && !sandbox {
+            let required = [
+                ("OCIS_URL", ocis.url.is_none()),
+                ("OCIS_ADMIN_USER", ocis.admin_user.is_none()),
+                ("OCIS_ADMIN_PASSWORD", ocis.admin_password.is_none()),
+            ];
+            if let Some((var, _)) = required.into_iter().find(|(_, missing)| *missing) {
+                return Err(err(var, "is required when OCIS_PROVISIONING_ENABLED=true"));
+            }
         }
         let stripe = StripeSettings {
             enabled: s.bool("STRIPE_ENABLED", false)?,
