@@ -14,7 +14,7 @@ pub mod ssr {
     use std::sync::Arc;
 
     use leptos::prelude::*;
-    use platform::services::access::AccessError;
+    use platform::services::access::{AccessError, PartnerStaff, TenantAdmin};
     use platform::services::provisioning::{ProvisioningError, StepStatus};
     use platform::{Ctx, CurrentUser, Platform};
 
@@ -31,6 +31,29 @@ pub mod ssr {
         pub ctx: Ctx,
         pub user: Option<CurrentUser>,
         pub session: Option<tower_sessions::Session>,
+    }
+
+    impl Call {
+        /// The check every admin-only server function starts with.
+        pub async fn tenant_admin(&self, slug: &str) -> Result<TenantAdmin, AppError> {
+            self.platform
+                .access
+                .tenant_admin(&self.ctx, slug)
+                .await
+                .map_err(|e| access(&self.ctx, e))
+        }
+
+        pub async fn partner_staff(&self) -> Result<PartnerStaff, AppError> {
+            self.platform
+                .access
+                .partner_staff(&self.ctx)
+                .await
+                .map_err(|e| access(&self.ctx, e))
+        }
+
+        pub fn internal(&self, cause: impl std::fmt::Display) -> AppError {
+            internal(&self.ctx, cause)
+        }
     }
 
     /// Who is asking, from the request the server's middleware annotated.
@@ -180,18 +203,13 @@ pub async fn get_admin_home() -> Result<String, AppError> {
 #[server(prefix = "/api/fn", endpoint = "admin_dashboard")]
 pub async fn get_admin_dashboard(tenant: String) -> Result<DashboardView, AppError> {
     let call = ssr::call()?;
-    let admin = call
-        .platform
-        .access
-        .tenant_admin(&call.ctx, &tenant)
-        .await
-        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let admin = call.tenant_admin(&tenant).await?;
     let overview = call
         .platform
         .tenants
         .admin_overview(&admin)
         .await
-        .map_err(|e| ssr::internal(&call.ctx, e))?;
+        .map_err(|e| call.internal(e))?;
     Ok(DashboardView {
         tenant_slug: overview.tenant.slug,
         tenant_name: overview.tenant.name,
@@ -219,18 +237,13 @@ pub async fn get_admin_dashboard(tenant: String) -> Result<DashboardView, AppErr
 #[server(prefix = "/api/fn", endpoint = "partner_overview")]
 pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
     let call = ssr::call()?;
-    let staff = call
-        .platform
-        .access
-        .partner_staff(&call.ctx)
-        .await
-        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let staff = call.partner_staff().await?;
     let tenants = call
         .platform
         .tenants
         .partner_overview(&staff)
         .await
-        .map_err(|e| ssr::internal(&call.ctx, e))?;
+        .map_err(|e| call.internal(e))?;
     Ok(PartnerView {
         partner_name: staff.partner().name.clone(),
         tenants: tenants
@@ -252,12 +265,7 @@ pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
 #[server(prefix = "/api/fn", endpoint = "create_tenant")]
 pub async fn create_tenant(name: String, slug: String) -> Result<String, AppError> {
     let call = ssr::call()?;
-    let staff = call
-        .platform
-        .access
-        .partner_staff(&call.ctx)
-        .await
-        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let staff = call.partner_staff().await?;
     let tenant = call
         .platform
         .provisioning
@@ -286,7 +294,7 @@ pub async fn get_tenant_provisioning(tenant: String) -> Result<ProvisioningView,
         .provisioning
         .steps(&tenant)
         .await
-        .map_err(|e| ssr::internal(&call.ctx, e))?;
+        .map_err(|e| call.internal(e))?;
     Ok(ProvisioningView {
         slug: tenant.slug,
         name: tenant.name,
@@ -299,12 +307,7 @@ pub async fn get_tenant_provisioning(tenant: String) -> Result<ProvisioningView,
 #[server(prefix = "/api/fn", endpoint = "reconcile_tenant")]
 pub async fn reconcile_tenant(tenant: String) -> Result<Vec<StepView>, AppError> {
     let call = ssr::call()?;
-    let admin = call
-        .platform
-        .access
-        .tenant_admin(&call.ctx, &tenant)
-        .await
-        .map_err(|e| ssr::access(&call.ctx, e))?;
+    let admin = call.tenant_admin(&tenant).await?;
     let steps = call
         .platform
         .provisioning
@@ -328,11 +331,12 @@ pub async fn enter_partner_mode(tenant: String) -> Result<String, AppError> {
         .map_err(|e| ssr::access(&call.ctx, e))?;
     let session = call
         .session
-        .ok_or_else(|| ssr::internal(&call.ctx, "no session layer"))?;
+        .clone()
+        .ok_or_else(|| call.internal("no session layer"))?;
     session
         .insert(session_keys::PARTNER_MODE, true)
         .await
-        .map_err(|e| ssr::internal(&call.ctx, e))?;
+        .map_err(|e| call.internal(e))?;
     Ok(format!("/admin/{}", entered.slug))
 }
 
@@ -343,11 +347,11 @@ pub async fn exit_partner_mode() -> Result<(), AppError> {
     if call.user.is_none() {
         return Err(AppError::Unauthenticated);
     }
-    if let Some(session) = call.session {
+    if let Some(session) = &call.session {
         session
             .remove::<bool>(session_keys::PARTNER_MODE)
             .await
-            .map_err(|e| ssr::internal(&call.ctx, e))?;
+            .map_err(|e| call.internal(e))?;
     }
     Ok(())
 }

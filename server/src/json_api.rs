@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use platform::domain::{AuditEvent, Me};
 use platform::repo::identity::MemberRow;
+use platform::services::access::TenantAdmin;
 use platform::services::provisioning::TenantProvisioning;
 use platform::{Ctx, Platform};
 use serde::Deserialize;
@@ -27,6 +28,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 type Api<T> = Result<Json<T>, ApiError>;
+
+/// The admin check of the tenant endpoints.
+async fn tenant_admin(platform: &Platform, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, ApiError> {
+    platform
+        .access
+        .tenant_admin(ctx, slug)
+        .await
+        .map_err(|e| ApiError::access(e, &ctx.meta.request_id))
+}
 
 fn as_partner(ctx: Ctx) -> Ctx {
     Ctx {
@@ -104,11 +114,7 @@ async fn reconcile(
 ) -> Api<TenantProvisioning> {
     let rid = ctx.meta.request_id.clone();
     let ctx = as_partner(ctx);
-    let admin = platform
-        .access
-        .tenant_admin(&ctx, &slug)
-        .await
-        .map_err(|e| ApiError::access(e, &rid))?;
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
     let steps = platform
         .provisioning
         .reconcile(&ctx, &admin)
@@ -134,11 +140,7 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Api<Vec<AuditEvent>> {
     let rid = ctx.meta.request_id.clone();
-    let admin = platform
-        .access
-        .tenant_admin(&as_partner(ctx), &slug)
-        .await
-        .map_err(|e| ApiError::access(e, &rid))?;
+    let admin = tenant_admin(&platform, &as_partner(ctx), &slug).await?;
     platform
         .tenants
         .audit(&admin, q.limit.unwrap_or(50))
@@ -154,11 +156,7 @@ async fn users(
     Path(slug): Path<String>,
 ) -> Api<Vec<MemberRow>> {
     let rid = ctx.meta.request_id.clone();
-    let admin = platform
-        .access
-        .tenant_admin(&as_partner(ctx), &slug)
-        .await
-        .map_err(|e| ApiError::access(e, &rid))?;
+    let admin = tenant_admin(&platform, &as_partner(ctx), &slug).await?;
     platform
         .tenants
         .members(&admin)

@@ -120,17 +120,9 @@ pub async fn user_by_id(db: &Db, id: &str) -> RepoResult<Option<User>> {
 }
 
 pub async fn ensure_tenant(db: &Db, slug: &str, name: &str, status: &str) -> RepoResult<Tenant> {
-    sqlx::query(
-        "INSERT INTO tenants (id, slug, name, status, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (slug) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(slug)
-    .bind(name)
-    .bind(status)
-    .bind(now_ms())
-    .execute(db.pool())
-    .await?;
+    if let Some(t) = insert_tenant(db, slug, name, status).await? {
+        return Ok(t);
+    }
     tenant_by_slug(db, slug)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
