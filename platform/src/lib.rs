@@ -7,6 +7,7 @@
 pub mod crypto;
 pub mod ctx;
 pub mod db;
+pub mod dns;
 pub mod domain;
 pub mod repo;
 pub mod seed;

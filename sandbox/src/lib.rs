@@ -13,6 +13,7 @@
 pub mod authentik;
 pub mod authentik_admin;
 pub mod demo;
+pub mod dns;
 pub mod faults;
 pub mod ocis;
 

@@ -1,7 +1,9 @@
 //! Domain types: parsed once, trusted afterwards.
 
+mod mail_domain;
 mod slug;
 
+pub use mail_domain::{DomainNameError, MailDomain};
 pub use slug::{SlugError, TenantSlug};
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,143 @@
+//! A DNS server on loopback (UDP) whose zones each test sets: answers from a table of
+//! records, NXDOMAIN for names it does not know, and silence for names marked as timing out,
+//! so every verification outcome can be produced over real DNS queries.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use hickory_proto::op::{Message, MessageType, ResponseCode};
+use hickory_proto::rr::rdata::{MX, TXT};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use tokio::net::UdpSocket;
+
+#[derive(Default)]
+struct Zones {
+    records: HashMap<(String, RecordType), Vec<RData>>,
+    silent: HashSet<String>,
+    delays: HashMap<String, std::time::Duration>,
+    queries: u64,
+}
+
+#[derive(Clone)]
+pub struct DnsSandbox {
+    zones: Arc<Mutex<Zones>>,
+    pub addr: SocketAddr,
+}
+
+fn key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+impl DnsSandbox {
+    pub async fn start() -> std::io::Result<Self> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        let addr = socket.local_addr()?;
+        let sandbox = Self {
+            zones: Arc::new(Mutex::new(Zones::default())),
+            addr,
+        };
+        let zones = sandbox.zones.clone();
+        let socket = Arc::new(socket);
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                    continue;
+                };
+                if let Some((answer, delay)) = answer(&zones, &buf[..n]) {
+                    let socket = socket.clone();
+                    tokio::spawn(async move {
+                        if let Some(d) = delay {
+                            tokio::time::sleep(d).await;
+                        }
+                        let _ = socket.send_to(&answer, peer).await;
+                    });
+                }
+            }
+        });
+        Ok(sandbox)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Zones> {
+        self.zones.lock().expect("dns zones lock")
+    }
+
+    /// Adds a TXT record (one string per element, as in a multi-string record).
+    pub fn txt(&self, name: &str, strings: &[&str]) {
+        let data = TXT::new(strings.iter().map(|s| s.to_string()).collect());
+        self.lock()
+            .records
+            .entry((key(name), RecordType::TXT))
+            .or_default()
+            .push(RData::TXT(data));
+    }
+
+    pub fn mx(&self, name: &str, preference: u16, exchange: &str) {
+        let host = Name::from_ascii(format!("{}.", exchange.trim_end_matches('.')))
+            .expect("an MX host name");
+        self.lock()
+            .records
+            .entry((key(name), RecordType::MX))
+            .or_default()
+            .push(RData::MX(MX::new(preference, host)));
+    }
+
+    /// Removes every record of a name.
+    pub fn clear(&self, name: &str) {
+        let k = key(name);
+        self.lock().records.retain(|(n, _), _| *n != k);
+    }
+
+    /// Queries for this name get no answer at all (the resolver times out).
+    pub fn silence(&self, name: &str) {
+        self.lock().silent.insert(key(name));
+    }
+
+    /// Answers for this name come after `delay` (benchmarks of slow resolvers).
+    pub fn delay(&self, name: &str, delay: std::time::Duration) {
+        self.lock().delays.insert(key(name), delay);
+    }
+
+    /// How many queries arrived (benchmarks and tests).
+    pub fn queries(&self) -> u64 {
+        self.lock().queries
+    }
+}
+
+fn answer(zones: &Mutex<Zones>, packet: &[u8]) -> Option<(Vec<u8>, Option<std::time::Duration>)> {
+    let request = Message::from_vec(packet).ok()?;
+    let query = request.queries().first()?.clone();
+    let name = key(&query.name().to_ascii());
+    let mut zones = zones.lock().ok()?;
+    zones.queries += 1;
+    if zones.silent.contains(&name) {
+        return None;
+    }
+    let mut response = Message::new();
+    response
+        .set_id(request.id())
+        .set_message_type(MessageType::Response)
+        .set_op_code(request.op_code())
+        .set_authoritative(true)
+        .set_recursion_desired(request.recursion_desired())
+        .set_recursion_available(true)
+        .add_query(query.clone());
+    let delay = zones.delays.get(&name).copied();
+    let known = zones.records.keys().any(|(n, _)| *n == name);
+    match zones.records.get(&(name, query.query_type())) {
+        Some(rdatas) => {
+            for r in rdatas {
+                response.add_answer(Record::from_rdata(query.name().clone(), 60, r.clone()));
+            }
+            response.set_response_code(ResponseCode::NoError);
+        }
+        None if known => {
+            response.set_response_code(ResponseCode::NoError);
+        }
+        None => {
+            response.set_response_code(ResponseCode::NXDomain);
+        }
+    }
+    response.to_vec().ok().map(|bytes| (bytes, delay))
+}
