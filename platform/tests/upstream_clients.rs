@@ -178,3 +178,64 @@ async fn ocis_groups() {
     c.delete_group(&g.id).await.unwrap();
     assert!(c.get_group(&g.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn stalwart_domains_and_referential_integrity() {
+    use platform::dns::zonefile;
+    use platform::upstream::stalwart::{StalwartClient, StalwartConfig};
+    use sandbox::stalwart::StalwartSandbox;
+
+    let (_sb, base) = StalwartSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "admin".into(),
+        "pw".into(),
+        "mail.dezky.example".into(),
+    )
+    .await
+    .unwrap();
+    let client = |pw: &str| {
+        StalwartClient::new(StalwartConfig {
+            base_url: base.clone(),
+            user: "admin".into(),
+            password: SecretString::from(pw),
+            timeout: Duration::from_secs(5),
+        })
+    };
+    let refused = client("wrong").find_domain("x.example").await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+    let c = client("pw");
+    let id = c.create_domain("acme-corp.example", "Dezky tenant acme").await.unwrap();
+    assert_eq!(c.find_domain("acme-corp.example").await.unwrap(), Some(id.clone()));
+    let dup = c.create_domain("acme-corp.example", "again").await.unwrap_err();
+    assert!(dup.is("primaryKeyViolation"), "{dup}");
+
+    let d = c.get_domain(&id).await.unwrap().unwrap();
+    let records = zonefile::parse(&d.dns_zone_file);
+    assert!(records.iter().any(|r| r.kind == "MX" && r.value == "10 mail.dezky.example"));
+    assert!(records.iter().any(|r| r.kind == "TXT" && r.value == "v=spf1 mx -all"));
+
+    // A mailbox on the domain blocks its removal, and the error names it.
+    let account: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/jmap"))
+        .basic_auth("admin", Some("pw"))
+        .json(&json!({ "using": ["urn:ietf:params:jmap:core", "urn:stalwart:jmap"],
+            "methodCalls": [["x:Account/set", { "create": { "u1": { "@type": "User", "name": "alice", "domainId": id } } }, "0"]] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account_id = account["methodResponses"][0][1]["created"]["u1"]["id"].as_str().unwrap().to_string();
+    let blocked = c.destroy_domain(&id).await.unwrap_err();
+    match &blocked {
+        platform::upstream::stalwart::StalwartError::Set { kind, linked, .. } => {
+            assert_eq!(kind, "objectIsLinked");
+            assert!(linked.iter().any(|l| l.object == "Account" && l.id == account_id), "{linked:?}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(c.find_domain("acme-corp.example").await.unwrap(), Some(id.clone()), "nothing was deleted");
+    assert!(c.get_domain("nope").await.unwrap().is_none());
+    assert!(c.destroy_domain("nope").await.is_ok(), "already gone is fine");
+}

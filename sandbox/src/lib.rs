@@ -16,5 +16,6 @@ pub mod demo;
 pub mod dns;
 pub mod faults;
 pub mod ocis;
+pub mod stalwart;
 
 pub use authentik::{AuthentikSandbox, OAuthClientRegistration};

@@ -3,6 +3,7 @@
 
 pub mod authentik;
 pub mod ocis;
+pub mod stalwart;
 pub mod stripe;
 
 use serde::de::DeserializeOwned;
