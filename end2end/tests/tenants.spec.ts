@@ -33,7 +33,7 @@ test("partner staff create a workspace and watch every step complete", async ({ 
   await expect(progress).toHaveAttribute("data-settled", "true");
   await expect(progress.locator('li[data-upstream="authentik"]')).toHaveAttribute("data-state", "ok");
   await expect(progress.locator('li[data-upstream="ocis"]')).toHaveAttribute("data-state", "ok");
-  await expect(progress.locator('li[data-upstream="stalwart"]')).toHaveAttribute("data-state", "skipped");
+  await expect(progress.locator('li[data-upstream="stalwart"]')).toHaveAttribute("data-state", "ok");
   await expect(page.locator("#provisioning-status")).toHaveText("active");
 
   // The list below refreshes by itself once the steps have run.

@@ -204,15 +204,28 @@ async fn stalwart_domains_and_referential_integrity() {
     let refused = client("wrong").find_domain("x.example").await.unwrap_err();
     assert!(refused.to_string().contains("401"), "{refused}");
     let c = client("pw");
-    let id = c.create_domain("acme-corp.example", "Dezky tenant acme").await.unwrap();
-    assert_eq!(c.find_domain("acme-corp.example").await.unwrap(), Some(id.clone()));
-    let dup = c.create_domain("acme-corp.example", "again").await.unwrap_err();
+    let id = c
+        .create_domain("acme-corp.example", "Dezky tenant acme")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.find_domain("acme-corp.example").await.unwrap(),
+        Some(id.clone())
+    );
+    let dup = c
+        .create_domain("acme-corp.example", "again")
+        .await
+        .unwrap_err();
     assert!(dup.is("primaryKeyViolation"), "{dup}");
 
     let d = c.get_domain(&id).await.unwrap().unwrap();
     let records = zonefile::parse(&d.dns_zone_file);
-    assert!(records.iter().any(|r| r.kind == "MX" && r.value == "10 mail.dezky.example"));
-    assert!(records.iter().any(|r| r.kind == "TXT" && r.value == "v=spf1 mx -all"));
+    assert!(records
+        .iter()
+        .any(|r| r.kind == "MX" && r.value == "10 mail.dezky.example"));
+    assert!(records
+        .iter()
+        .any(|r| r.kind == "TXT" && r.value == "v=spf1 mx -all"));
 
     // A mailbox on the domain blocks its removal, and the error names it.
     let account: serde_json::Value = reqwest::Client::new()
@@ -226,16 +239,31 @@ async fn stalwart_domains_and_referential_integrity() {
         .json()
         .await
         .unwrap();
-    let account_id = account["methodResponses"][0][1]["created"]["u1"]["id"].as_str().unwrap().to_string();
+    let account_id = account["methodResponses"][0][1]["created"]["u1"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let blocked = c.destroy_domain(&id).await.unwrap_err();
     match &blocked {
         platform::upstream::stalwart::StalwartError::Set { kind, linked, .. } => {
             assert_eq!(kind, "objectIsLinked");
-            assert!(linked.iter().any(|l| l.object == "Account" && l.id == account_id), "{linked:?}");
+            assert!(
+                linked
+                    .iter()
+                    .any(|l| l.object == "Account" && l.id == account_id),
+                "{linked:?}"
+            );
         }
         other => panic!("{other}"),
     }
-    assert_eq!(c.find_domain("acme-corp.example").await.unwrap(), Some(id.clone()), "nothing was deleted");
+    assert_eq!(
+        c.find_domain("acme-corp.example").await.unwrap(),
+        Some(id.clone()),
+        "nothing was deleted"
+    );
     assert!(c.get_domain("nope").await.unwrap().is_none());
-    assert!(c.destroy_domain("nope").await.is_ok(), "already gone is fine");
+    assert!(
+        c.destroy_domain("nope").await.is_ok(),
+        "already gone is fine"
+    );
 }

@@ -65,7 +65,12 @@ pub struct StalwartSandbox {
 
 impl StalwartSandbox {
     /// `hostname` is the server's default hostname (MX and service targets).
-    pub async fn start(addr: SocketAddr, user: String, password: String, hostname: String) -> std::io::Result<(Self, String)> {
+    pub async fn start(
+        addr: SocketAddr,
+        user: String,
+        password: String,
+        hostname: String,
+    ) -> std::io::Result<(Self, String)> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let base = format!("http://{}", listener.local_addr()?);
         let sandbox = Self {
@@ -82,14 +87,20 @@ impl StalwartSandbox {
             faults: Faults::default(),
         };
         let router = Router::new()
-            .route("/.well-known/jmap", get(|| async { Redirect::temporary("/jmap/session") }))
+            .route(
+                "/.well-known/jmap",
+                get(|| async { Redirect::temporary("/jmap/session") }),
+            )
             .route("/jmap/session", get(session))
             .route("/jmap", post(jmap))
             .route("/jmap/", post(jmap))
             .route("/healthz/live", get(|| async { StatusCode::OK }))
             .with_state(sandbox.clone())
             .merge(sandbox.faults.routes())
-            .layer(axum::middleware::from_fn_with_state(sandbox.faults.clone(), faults::inject));
+            .layer(axum::middleware::from_fn_with_state(
+                sandbox.faults.clone(),
+                faults::inject,
+            ));
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
                 tracing::error!(error = %e, "stalwart sandbox stopped");
@@ -112,6 +123,32 @@ impl StalwartSandbox {
         self.lock().domains.iter().map(|d| d.name.clone()).collect()
     }
 
+    /// The id of a domain (tests).
+    pub fn domain_id(&self, name: &str) -> Option<String> {
+        self.lock()
+            .domains
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.id.clone())
+    }
+
+    /// Creates a mailbox on a domain, as another admin would (tests).
+    pub fn create_account(&self, name: &str, domain_id: &str) -> String {
+        let mut st = self.lock();
+        let id = st.new_id();
+        st.principals.push(Principal {
+            id: id.clone(),
+            object: "Account",
+            name: name.into(),
+            domain_id: domain_id.into(),
+        });
+        id
+    }
+
+    pub fn remove_account(&self, id: &str) {
+        self.lock().principals.retain(|p| p.id != id);
+    }
+
     /// The DKIM `p=` keys of a domain (tests publish them in the DNS sandbox).
     pub fn dkim_records(&self, domain: &str) -> Vec<(String, String)> {
         let st = self.lock();
@@ -121,7 +158,12 @@ impl StalwartSandbox {
         st.dkim
             .iter()
             .filter(|k| k.domain_id == d.id)
-            .map(|k| (format!("{}._domainkey.{}", k.selector, d.name), k.public_key.clone()))
+            .map(|k| {
+                (
+                    format!("{}._domainkey.{}", k.selector, d.name),
+                    k.public_key.clone(),
+                )
+            })
             .collect()
     }
 }
@@ -198,22 +240,41 @@ async fn session(State(s): State<StalwartSandbox>, headers: HeaderMap) -> Respon
     .into_response()
 }
 
-async fn jmap(State(s): State<StalwartSandbox>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn jmap(
+    State(s): State<StalwartSandbox>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     if !authenticated(&s, &headers) {
         return unauthorized();
     }
-    if let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+    if let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
         if !ct.starts_with("application/json") {
-            return (StatusCode::BAD_REQUEST, Json(json!({ "type": "urn:ietf:params:jmap:error:notJSON", "status": 400 }))).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "type": "urn:ietf:params:jmap:error:notJSON", "status": 400 })),
+            )
+                .into_response();
         }
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "type": "urn:ietf:params:jmap:error:notJSON", "status": 400 }))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "type": "urn:ietf:params:jmap:error:notJSON", "status": 400 })),
+        )
+            .into_response();
     };
-    let calls = request["methodCalls"].as_array().cloned().unwrap_or_default();
+    let calls = request["methodCalls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut responses = Vec::new();
     for call in calls {
-        let (Some(method), args, Some(id)) = (call[0].as_str(), call[1].clone(), call[2].as_str()) else {
+        let (Some(method), args, Some(id)) = (call[0].as_str(), call[1].clone(), call[2].as_str())
+        else {
             continue;
         };
         let (name, result) = match method {
@@ -224,7 +285,10 @@ async fn jmap(State(s): State<StalwartSandbox>, headers: HeaderMap, body: axum::
             "x:DkimSignature/set" => (method, dkim_set(&s, &args)),
             "x:Account/set" => (method, principal_set(&s, &args, "Account")),
             "x:MailingList/set" => (method, principal_set(&s, &args, "MailingList")),
-            _ => ("error", json!({ "type": "unknownMethod", "description": format!("Unknown method {method}") })),
+            _ => (
+                "error",
+                json!({ "type": "unknownMethod", "description": format!("Unknown method {method}") }),
+            ),
         };
         responses.push(json!([name, result, id]));
     }
@@ -243,7 +307,11 @@ fn zone_file(st: &State_, d: &Domain) -> String {
                 .chunks(255)
                 .map(|c| format!("    \"{}\"", String::from_utf8_lossy(c)))
                 .collect();
-            lines.push(format!("{}._domainkey.{n}. IN TXT (\n{}\n)", k.selector, parts.join("\n")));
+            lines.push(format!(
+                "{}._domainkey.{n}. IN TXT (\n{}\n)",
+                k.selector,
+                parts.join("\n")
+            ));
         } else {
             lines.push(format!("{}._domainkey.{n}. IN TXT \"{value}\"", k.selector));
         }
@@ -251,11 +319,24 @@ fn zone_file(st: &State_, d: &Domain) -> String {
     lines.push(format!("{n}. IN TXT \"v=spf1 mx -all\""));
     lines.push(format!("{n}. IN MX 10 {h}."));
     if let Some(uri) = &d.report_address_uri {
-        let rua = if uri.contains('@') { uri.clone() } else { format!("{uri}@{n}") };
-        lines.push(format!("_dmarc.{n}. IN TXT \"v=DMARC1; p=reject; rua={rua}\""));
+        let rua = if uri.contains('@') {
+            uri.clone()
+        } else {
+            format!("{uri}@{n}")
+        };
+        lines.push(format!(
+            "_dmarc.{n}. IN TXT \"v=DMARC1; p=reject; rua={rua}\""
+        ));
         lines.push(format!("_smtp._tls.{n}. IN TXT \"v=TLSRPTv1; rua={rua}\""));
     }
-    for (srv, port) in [("_caldavs._tcp", 443), ("_carddavs._tcp", 443), ("_imaps._tcp", 993), ("_jmap._tcp", 443), ("_pop3s._tcp", 995), ("_submissions._tcp", 465)] {
+    for (srv, port) in [
+        ("_caldavs._tcp", 443),
+        ("_carddavs._tcp", 443),
+        ("_imaps._tcp", 993),
+        ("_jmap._tcp", 443),
+        ("_pop3s._tcp", 995),
+        ("_submissions._tcp", 465),
+    ] {
         lines.push(format!("{srv}.{n}. IN SRV 0 1 {port} {h}."));
     }
     lines.push(format!("autoconfig.{n}. IN CNAME {h}."));
@@ -289,7 +370,13 @@ fn domain_get(s: &StalwartSandbox, args: &Value) -> Value {
     let st = s.lock();
     let props = args["properties"].as_array();
     let (list, not_found): (Vec<Value>, Vec<Value>) = match args["ids"].as_array() {
-        None => (st.domains.iter().map(|d| domain_json(&st, d, props)).collect(), vec![]),
+        None => (
+            st.domains
+                .iter()
+                .map(|d| domain_json(&st, d, props))
+                .collect(),
+            vec![],
+        ),
         Some(ids) => {
             let mut found = Vec::new();
             let mut missing = Vec::new();
@@ -328,7 +415,11 @@ fn domain_set(s: &StalwartSandbox, args: &Value) -> Value {
     let mut st = s.lock();
     if let Some(create) = args["create"].as_object() {
         for (cid, obj) in create {
-            let Some(name) = obj["name"].as_str().map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty()) else {
+            let Some(name) = obj["name"]
+                .as_str()
+                .map(|n| n.trim().to_lowercase())
+                .filter(|n| !n.is_empty())
+            else {
                 not_created.insert(cid.clone(), json!({ "type": "validationFailed", "validationErrors": [{ "type": "Required", "property": "name" }] }));
                 continue;
             };
@@ -342,33 +433,30 @@ fn domain_set(s: &StalwartSandbox, args: &Value) -> Value {
                 id: id.clone(),
                 name,
                 description: obj["description"].as_str().map(String::from),
-                report_address_uri: Some(obj["reportAddressUri"].as_str().unwrap_or("mailto:postmaster").to_string()),
+                report_address_uri: Some(
+                    obj["reportAddressUri"]
+                        .as_str()
+                        .unwrap_or("mailto:postmaster")
+                        .to_string(),
+                ),
             });
             created.insert(cid.clone(), json!({ "id": id }));
             if !manual_dkim {
-                // The DkimManagement task runs shortly after the set returns.
                 let delay = st.dkim_delay;
-                let sandbox = sandbox.clone();
-                let domain_id = id.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    let mut st = sandbox.lock();
-                    if !st.domains.iter().any(|d| d.id == domain_id) {
-                        return;
-                    }
-                    let date = time::OffsetDateTime::now_utc().date();
-                    let stamp = format!("{:04}{:02}{:02}", date.year(), u8::from(date.month()), date.day());
-                    for (algorithm, bytes) in [("ed25519", 32), ("rsa", 270)] {
-                        let id = st.new_id();
-                        st.dkim.push(Dkim {
-                            id,
-                            domain_id: domain_id.clone(),
-                            selector: format!("v1-{algorithm}-{stamp}"),
-                            algorithm,
-                            public_key: random_b64(bytes),
-                        });
-                    }
-                });
+                if delay.is_zero() {
+                    add_dkim_keys(&mut st, &id);
+                } else {
+                    // The DkimManagement task runs shortly after the set returns.
+                    let sandbox = sandbox.clone();
+                    let domain_id = id.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let mut st = sandbox.lock();
+                        if st.domains.iter().any(|d| d.id == domain_id) {
+                            add_dkim_keys(&mut st, &domain_id);
+                        }
+                    });
+                }
             }
         }
     }
@@ -406,7 +494,12 @@ fn domain_set(s: &StalwartSandbox, args: &Value) -> Value {
                 .filter(|p| p.domain_id == id)
                 .map(|p| json!({ "object": p.object, "id": p.id }))
                 .collect();
-            linked.extend(st.dkim.iter().filter(|k| k.domain_id == id).map(|k| json!({ "object": "DkimSignature", "id": k.id })));
+            linked.extend(
+                st.dkim
+                    .iter()
+                    .filter(|k| k.domain_id == id)
+                    .map(|k| json!({ "object": "DkimSignature", "id": k.id })),
+            );
             if linked.is_empty() {
                 st.domains.retain(|d| d.id != id);
                 destroyed.push(json!(id));
@@ -420,10 +513,35 @@ fn domain_set(s: &StalwartSandbox, args: &Value) -> Value {
         "destroyed": destroyed, "notDestroyed": not_destroyed })
 }
 
+fn add_dkim_keys(st: &mut State_, domain_id: &str) {
+    let date = time::OffsetDateTime::now_utc().date();
+    let stamp = format!(
+        "{:04}{:02}{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    );
+    for (algorithm, bytes) in [("ed25519", 32), ("rsa", 270)] {
+        let id = st.new_id();
+        st.dkim.push(Dkim {
+            id,
+            domain_id: domain_id.to_string(),
+            selector: format!("v1-{algorithm}-{stamp}"),
+            algorithm,
+            public_key: random_b64(bytes),
+        });
+    }
+}
+
 fn dkim_query(s: &StalwartSandbox, args: &Value) -> Value {
     let st = s.lock();
     let domain = args["filter"]["domainId"].as_str();
-    let ids: Vec<&String> = st.dkim.iter().filter(|k| domain.is_none_or(|d| k.domain_id == d)).map(|k| &k.id).collect();
+    let ids: Vec<&String> = st
+        .dkim
+        .iter()
+        .filter(|k| domain.is_none_or(|d| k.domain_id == d))
+        .map(|k| &k.id)
+        .collect();
     json!({ "accountId": "b", "queryState": "s1", "ids": ids, "position": 0 })
 }
 
@@ -431,7 +549,12 @@ fn dkim_set(s: &StalwartSandbox, args: &Value) -> Value {
     let mut st = s.lock();
     let mut destroyed = Vec::new();
     let mut not_destroyed = Map::new();
-    for id in args["destroy"].as_array().into_iter().flatten().filter_map(|i| i.as_str()) {
+    for id in args["destroy"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.as_str())
+    {
         if st.dkim.iter().any(|k| k.id == id) {
             st.dkim.retain(|k| k.id != id);
             destroyed.push(json!(id));
@@ -458,15 +581,29 @@ fn principal_set(s: &StalwartSandbox, args: &Value, object: &'static str) -> Val
             not_created.insert(cid.clone(), json!({ "type": "invalidForeignKey", "objectId": { "object": "Domain", "id": domain_id } }));
             continue;
         }
-        if let Some(owner) = st.principals.iter().find(|p| p.name == name && p.domain_id == domain_id) {
+        if let Some(owner) = st
+            .principals
+            .iter()
+            .find(|p| p.name == name && p.domain_id == domain_id)
+        {
             not_created.insert(cid.clone(), json!({ "type": "primaryKeyViolation", "properties": ["email"], "objectId": { "object": owner.object, "id": owner.id } }));
             continue;
         }
         let id = st.new_id();
-        st.principals.push(Principal { id: id.clone(), object, name: name.to_lowercase(), domain_id: domain_id.into() });
+        st.principals.push(Principal {
+            id: id.clone(),
+            object,
+            name: name.to_lowercase(),
+            domain_id: domain_id.into(),
+        });
         created.insert(cid.clone(), json!({ "id": id }));
     }
-    for id in args["destroy"].as_array().into_iter().flatten().filter_map(|i| i.as_str()) {
+    for id in args["destroy"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.as_str())
+    {
         st.principals.retain(|p| p.id != id);
         destroyed.push(json!(id));
     }

@@ -82,6 +82,10 @@ pub struct Settings {
     pub ocis: OcisSettings,
     pub stripe: StripeSettings,
     pub dns_resolvers: Vec<SocketAddr>,
+    /// The mail server's host name (MX target of every domain).
+    pub mail_host: String,
+    /// Port for the embedded Stalwart stand-in (0: any free port).
+    pub sandbox_stalwart_port: u16,
     pub dns_timeout: Duration,
     pub log_format: LogFormat,
 }
@@ -218,7 +222,8 @@ impl Settings {
                 timeout: s.secs("AUTHENTIK_TIMEOUT_SECS", 10)?,
             })
         };
-        let stalwart_enabled = s.bool("STALWART_PROVISIONING_ENABLED", false)?;
+        // The sandbox has a Stalwart stand-in, so provisioning is on there by default.
+        let stalwart_enabled = s.bool("STALWART_PROVISIONING_ENABLED", sandbox)?;
         let stalwart = StalwartSettings {
             enabled: stalwart_enabled,
             url: s.url("STALWART_URL")?,
@@ -312,6 +317,8 @@ impl Settings {
             ocis,
             stripe,
             dns_resolvers,
+            mail_host: s.string("MAIL_HOST", "mail.dezky.example"),
+            sandbox_stalwart_port: s.number("SANDBOX_STALWART_PORT", 0)?,
             dns_timeout: Duration::from_millis(s.number("DNS_TIMEOUT_MS", 2000)?),
             log_format,
         })
@@ -338,7 +345,10 @@ mod tests {
         assert!(s.sandbox);
         assert_eq!(s.database_url, "sqlite://data/dezky.db");
         assert_eq!(s.dns_resolvers.len(), 2);
-        assert!(!s.stalwart.enabled);
+        assert!(
+            s.stalwart.enabled,
+            "the sandbox's Stalwart stand-in is provisioned by default"
+        );
     }
 
     #[test]

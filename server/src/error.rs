@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use platform::services::access::AccessError;
+use platform::services::domains::DomainError;
 use platform::services::provisioning::ProvisioningError;
 use serde::Serialize;
 
@@ -84,6 +85,41 @@ impl ApiError {
                 Self::new(StatusCode::CONFLICT, "busy", e.to_string(), request_id)
             }
             ProvisioningError::Store(cause) => Self::internal(cause, request_id),
+        }
+    }
+
+    pub fn domain(e: DomainError, request_id: &str) -> Self {
+        let message = e.to_string();
+        let with_field = |status, code, field: &str| Self {
+            field: Some(field.into()),
+            ..Self::new(status, code, message.clone(), request_id)
+        };
+        match e {
+            DomainError::Invalid { field, .. } => {
+                with_field(StatusCode::BAD_REQUEST, "invalid", field)
+            }
+            DomainError::AlreadyAdded(_) => {
+                with_field(StatusCode::CONFLICT, "already_added", "name")
+            }
+            DomainError::ClaimedElsewhere(_) => {
+                with_field(StatusCode::CONFLICT, "claimed_by_another_workspace", "name")
+            }
+            DomainError::NotFound(_) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", message, request_id)
+            }
+            DomainError::NotVerified(_) => {
+                Self::new(StatusCode::CONFLICT, "not_verified", message, request_id)
+            }
+            DomainError::PrimaryWithOthers(_) => {
+                Self::new(StatusCode::CONFLICT, "primary_domain", message, request_id)
+            }
+            DomainError::InUse { .. } => {
+                Self::new(StatusCode::CONFLICT, "domain_in_use", message, request_id)
+            }
+            DomainError::Upstream(_) => {
+                Self::new(StatusCode::BAD_GATEWAY, "upstream", message, request_id)
+            }
+            DomainError::Store(cause) => Self::internal(cause, request_id),
         }
     }
 

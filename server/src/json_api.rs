@@ -11,6 +11,7 @@ use axum::{Extension, Json, Router};
 use platform::domain::{AuditEvent, Me};
 use platform::repo::identity::MemberRow;
 use platform::services::access::TenantAdmin;
+use platform::services::domains::MailDomainView;
 use platform::services::provisioning::TenantProvisioning;
 use platform::{Ctx, Platform};
 use serde::Deserialize;
@@ -25,6 +26,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tenants/{slug}/reconcile", post(reconcile))
         .route("/api/tenants/{slug}/audit", get(audit))
         .route("/api/tenants/{slug}/users", get(users))
+        .route(
+            "/api/tenants/{slug}/domains",
+            get(list_domains).post(add_domain),
+        )
+        .route(
+            "/api/tenants/{slug}/domains/{domain}",
+            get(get_domain).patch(patch_domain).delete(remove_domain),
+        )
+        .route(
+            "/api/tenants/{slug}/domains/{domain}/recheck",
+            post(recheck_domain),
+        )
 }
 
 type Api<T> = Result<Json<T>, ApiError>;
@@ -163,4 +176,149 @@ async fn users(
         .await
         .map(Json)
         .map_err(|e| ApiError::internal(e, &rid))
+}
+
+/// `GET /api/tenants/:slug/domains`: the domains with their last check.
+async fn list_domains(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(slug): Path<String>,
+) -> Api<Vec<MailDomainView>> {
+    let rid = ctx.meta.request_id.clone();
+    let admin = tenant_admin(&platform, &as_partner(ctx), &slug).await?;
+    platform
+        .domains
+        .list(&admin)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::domain(e, &rid))
+}
+
+#[derive(Deserialize)]
+struct NewDomain {
+    name: String,
+}
+
+/// `POST /api/tenants/:slug/domains` `{"name"}`: 201 with the records to publish.
+async fn add_domain(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(slug): Path<String>,
+    body: Result<Json<NewDomain>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<MailDomainView>), ApiError> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    let Json(body) = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("The body must be JSON with a name: {}", e.body_text()),
+            &rid,
+        )
+    })?;
+    let view = platform
+        .domains
+        .add(&ctx, &admin, &body.name)
+        .await
+        .map_err(|e| ApiError::domain(e, &rid))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// `GET /api/tenants/:slug/domains/:domain`: expected records with what was found.
+async fn get_domain(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, domain)): Path<(String, String)>,
+) -> Api<MailDomainView> {
+    let rid = ctx.meta.request_id.clone();
+    let admin = tenant_admin(&platform, &as_partner(ctx), &slug).await?;
+    platform
+        .domains
+        .get(&admin, &domain)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::domain(e, &rid))
+}
+
+/// `POST /api/tenants/:slug/domains/:domain/recheck`: verifies now.
+async fn recheck_domain(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, domain)): Path<(String, String)>,
+) -> Api<MailDomainView> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    platform
+        .domains
+        .verify(&ctx, &admin, &domain)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::domain(e, &rid))
+}
+
+#[derive(Deserialize)]
+struct DomainPatch {
+    dmarc_policy: Option<String>,
+    dmarc_rua: Option<String>,
+    primary: Option<bool>,
+}
+
+/// `PATCH /api/tenants/:slug/domains/:domain` `{"dmarc_policy", "dmarc_rua", "primary": true}`.
+async fn patch_domain(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, domain)): Path<(String, String)>,
+    Json(patch): Json<DomainPatch>,
+) -> Api<MailDomainView> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    let map = |e| ApiError::domain(e, &rid);
+    let mut view = None;
+    if let Some(policy) = &patch.dmarc_policy {
+        view = Some(
+            platform
+                .domains
+                .set_dmarc(&ctx, &admin, &domain, policy, patch.dmarc_rua.as_deref())
+                .await
+                .map_err(map)?,
+        );
+    }
+    if patch.primary == Some(true) {
+        view = Some(
+            platform
+                .domains
+                .set_primary(&ctx, &admin, &domain)
+                .await
+                .map_err(map)?,
+        );
+    }
+    match view {
+        Some(v) => Ok(Json(v)),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Nothing to change: send dmarc_policy (with dmarc_rua) or primary: true.",
+            &rid,
+        )),
+    }
+}
+
+/// `DELETE /api/tenants/:slug/domains/:domain`: 204, or 409 naming what still uses it.
+async fn remove_domain(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, domain)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    platform
+        .domains
+        .remove(&ctx, &admin, &domain)
+        .await
+        .map_err(|e| ApiError::domain(e, &rid))?;
+    Ok(StatusCode::NO_CONTENT)
 }

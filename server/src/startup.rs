@@ -20,10 +20,12 @@ use platform::services::PlatformConfig;
 use platform::upstream::authentik::admin::AuthentikAdminConfig;
 use platform::upstream::authentik::oidc::OidcConfig;
 use platform::upstream::ocis::OcisConfig;
+use platform::upstream::stalwart::StalwartConfig;
 use platform::upstream::stripe::StripeConfig;
 use platform::{Db, Platform};
 use sandbox::demo::{DEMO_PARTNER, DEMO_TENANT, DEMO_USERS, OTHER_TENANT};
 use sandbox::ocis::OcisSandbox;
+use sandbox::stalwart::StalwartSandbox;
 use sandbox::{AuthentikSandbox, OAuthClientRegistration};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -55,6 +57,8 @@ impl FromRef<AppState> for Arc<Platform> {
 
 /// The upstreams the console talks to, after the embedded sandbox (if any) has started.
 pub struct ResolvedUpstreams {
+    pub stalwart: Option<StalwartConfig>,
+    pub stalwart_sandbox: Option<(StalwartSandbox, String)>,
     pub authentik_admin: AuthentikAdminConfig,
     pub ocis: Option<OcisConfig>,
     pub ocis_sandbox: Option<(OcisSandbox, String)>,
@@ -170,6 +174,42 @@ pub async fn resolve_upstreams(
     } else {
         (None, None)
     };
+    let (stalwart, stalwart_sandbox) = if !settings.stalwart.enabled {
+        (None, None)
+    } else if settings.sandbox {
+        let password = platform::crypto::random_token(24);
+        let (sb, base) = StalwartSandbox::start(
+            SocketAddr::from(([127, 0, 0, 1], settings.sandbox_stalwart_port)),
+            "admin".into(),
+            password.clone(),
+            settings.mail_host.clone(),
+        )
+        .await
+        .context("starting the embedded Stalwart sandbox")?;
+        (
+            Some(StalwartConfig {
+                base_url: base.clone(),
+                user: "admin".into(),
+                password: SecretString::from(password),
+                timeout: settings.stalwart.timeout,
+            }),
+            Some((sb, base)),
+        )
+    } else {
+        (
+            Some(StalwartConfig {
+                base_url: settings.stalwart.url.clone().unwrap_or_default(),
+                user: settings.stalwart.admin_user.clone().unwrap_or_default(),
+                password: settings
+                    .stalwart
+                    .admin_password
+                    .clone()
+                    .unwrap_or_else(|| SecretString::from("")),
+                timeout: settings.stalwart.timeout,
+            }),
+            None,
+        )
+    };
     let probes = vec![
         UpstreamProbe {
             name: "authentik",
@@ -179,8 +219,8 @@ pub async fn resolve_upstreams(
         },
         UpstreamProbe {
             name: "stalwart",
-            enabled: settings.stalwart.enabled,
-            url: settings.stalwart.url.clone(),
+            enabled: stalwart.is_some(),
+            url: stalwart.as_ref().map(|s| format!("{}/healthz/live", s.base_url)),
             hint: "check STALWART_URL, or set STALWART_PROVISIONING_ENABLED=false",
         },
         UpstreamProbe {
@@ -197,6 +237,8 @@ pub async fn resolve_upstreams(
         },
     ];
     Ok(ResolvedUpstreams {
+        stalwart,
+        stalwart_sandbox,
         authentik_admin,
         ocis,
         ocis_sandbox,
@@ -246,6 +288,8 @@ pub struct Application {
     pub platform: Arc<Platform>,
     /// The embedded Authentik stand-in and its base URL, in sandbox mode.
     pub authentik_sandbox: Option<(AuthentikSandbox, String)>,
+    /// The embedded Stalwart stand-in and its base URL, in sandbox mode.
+    pub stalwart_sandbox: Option<(StalwartSandbox, String)>,
     /// The embedded OCIS stand-in and its base URL, in sandbox mode.
     pub ocis_sandbox: Option<(OcisSandbox, String)>,
     sandbox: bool,
@@ -275,7 +319,10 @@ impl Application {
                 },
                 authentik_admin: upstreams.authentik_admin.clone(),
                 ocis: upstreams.ocis.clone(),
-                stalwart_enabled: settings.stalwart.enabled,
+                stalwart: upstreams.stalwart.clone(),
+                dns_resolvers: settings.dns_resolvers.clone(),
+                dns_timeout: settings.dns_timeout,
+                mail_host: settings.mail_host.clone(),
                 stripe: settings
                     .stripe
                     .secret_key
@@ -328,6 +375,7 @@ impl Application {
             platform,
             authentik_sandbox: upstreams.authentik_sandbox,
             ocis_sandbox: upstreams.ocis_sandbox,
+            stalwart_sandbox: upstreams.stalwart_sandbox,
             sandbox: settings.sandbox,
         })
     }

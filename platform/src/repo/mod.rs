@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod mail_domains;
 pub mod provisioning;
 pub mod sessions;
 pub mod tokens;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod domains;
 pub mod health;
 pub mod provisioning;
 pub mod tenants;
@@ -17,6 +18,7 @@ use crate::repo::sessions::DbSessionStore;
 use crate::upstream::authentik::admin::{AuthentikAdmin, AuthentikAdminConfig};
 use crate::upstream::authentik::oidc::{OidcClient, OidcConfig};
 use crate::upstream::ocis::{OcisClient, OcisConfig};
+use crate::upstream::stalwart::{StalwartClient, StalwartConfig};
 use crate::upstream::stripe::{StripeClient, StripeConfig};
 use crate::Db;
 
@@ -27,9 +29,14 @@ pub struct PlatformConfig {
     pub authentik_admin: AuthentikAdminConfig,
     /// `None`: OCIS provisioning is disabled.
     pub ocis: Option<OcisConfig>,
-    pub stalwart_enabled: bool,
     /// `None`: Stripe is disabled.
     pub stripe: Option<StripeConfig>,
+    /// `None`: Stalwart provisioning is disabled (domains are kept and verified here only).
+    pub stalwart: Option<StalwartConfig>,
+    pub dns_resolvers: Vec<std::net::SocketAddr>,
+    pub dns_timeout: Duration,
+    /// The MX host expected when Stalwart provisioning is disabled.
+    pub mail_host: String,
     pub session_secret: SecretString,
     /// Refresh the access token when it expires within this margin.
     pub refresh_margin: Duration,
@@ -43,6 +50,7 @@ pub struct Platform {
     pub auth: auth::AuthService,
     pub tenants: tenants::TenantService,
     pub provisioning: provisioning::ProvisioningService,
+    pub domains: domains::DomainService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -66,11 +74,20 @@ impl Platform {
             provisioning::Upstreams {
                 authentik: AuthentikAdmin::new(cfg.authentik_admin),
                 ocis: cfg.ocis.map(OcisClient::new),
-                stalwart_enabled: cfg.stalwart_enabled,
+                stalwart_enabled: cfg.stalwart.is_some(),
                 stripe: cfg.stripe.map(StripeClient::new),
             },
         );
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
+        let domains = domains::DomainService::new(
+            db.clone(),
+            audit.clone(),
+            domains::DomainUpstreams {
+                stalwart: cfg.stalwart.map(StalwartClient::new),
+                dns: crate::dns::resolver::DnsResolver::new(&cfg.dns_resolvers, cfg.dns_timeout),
+                mail_host: cfg.mail_host,
+            },
+        );
         Arc::new(Self {
             db,
             audit,
@@ -78,6 +95,7 @@ impl Platform {
             auth,
             tenants,
             provisioning,
+            domains,
             oidc,
             sealer,
         })

@@ -15,7 +15,8 @@ async fn health_and_readiness(backend: Backend) {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["database"]["status"], "ok");
     assert_eq!(body["upstreams"]["authentik"]["status"], "ok");
-    assert_eq!(body["upstreams"]["stalwart"]["status"], "disabled");
+    assert_eq!(body["upstreams"]["stalwart"]["status"], "ok");
+    assert_eq!(body["upstreams"]["stripe"]["status"], "disabled");
 
     // Authentik down: still ready (the database answers), and the summary says so.
     let client = reqwest::Client::new();

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub ocis_url: String,
     pub authentik: sandbox::AuthentikSandbox,
     pub ocis: sandbox::ocis::OcisSandbox,
+    pub stalwart: sandbox::stalwart::StalwartSandbox,
+    pub stalwart_url: String,
     pub platform: Arc<Platform>,
     pub db: Option<TestDatabase>,
 }
@@ -67,18 +69,20 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         let address = app.public_url.as_str().trim_end_matches('/').to_string();
         let (authentik, sandbox_url) = app.authentik_sandbox.clone().expect("sandbox mode");
         let (ocis, ocis_url) = app.ocis_sandbox.clone().expect("sandbox mode");
+        let stalwart = app.stalwart_sandbox.clone().expect("sandbox mode");
         let started = (
             address,
             sandbox_url,
             ocis_url,
             authentik,
             ocis,
+            stalwart,
             app.platform.clone(),
         );
         let _ = tx.send(started);
         let _ = app.run_until_stopped().await;
     });
-    let (address, sandbox_url, ocis_url, authentik, ocis, platform) =
+    let (address, sandbox_url, ocis_url, authentik, ocis, (stalwart, stalwart_url), platform) =
         rx.await.expect("the app started");
     TestApp {
         address,
@@ -86,6 +90,8 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         ocis_url,
         authentik,
         ocis,
+        stalwart,
+        stalwart_url,
         platform,
         db: Some(db),
     }
@@ -270,7 +276,7 @@ impl TestApp {
     }
 
     pub async fn clear_faults(&self) {
-        for base in [&self.sandbox_url, &self.ocis_url] {
+        for base in [&self.sandbox_url, &self.ocis_url, &self.stalwart_url] {
             reqwest::Client::new()
                 .delete(format!("{base}/_sandbox/faults"))
                 .send()

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod doctor;
+mod domains;
 mod health;
 mod sign_in;
 mod tenants;

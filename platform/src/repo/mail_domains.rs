@@ -1,0 +1,131 @@
+//! Mail domain rows.
+
+use sqlx::FromRow;
+
+use super::RepoResult;
+use crate::{now_ms, Db};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct DomainRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub unicode_name: String,
+    pub ownership_token: String,
+    pub status: String,
+    pub dmarc_policy: String,
+    pub dmarc_rua: Option<String>,
+    pub is_primary: i64,
+    pub stalwart_id: Option<String>,
+    pub stalwart_state: String,
+    pub stalwart_message: String,
+    pub checks: String,
+    pub last_checked_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, tenant_id, name, unicode_name, ownership_token, status, dmarc_policy, \
+    dmarc_rua, is_primary, stalwart_id, stalwart_state, stalwart_message, checks, last_checked_at";
+
+pub struct NewDomain<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub name: &'a str,
+    pub unicode_name: &'a str,
+    pub ownership_token: &'a str,
+}
+
+/// Claims a name for a tenant; `false` when another row already holds it.
+pub async fn insert(db: &Db, d: &NewDomain<'_>) -> RepoResult<bool> {
+    let n = sqlx::query(
+        "INSERT INTO mail_domains (id, tenant_id, name, unicode_name, ownership_token, status,
+             dmarc_policy, stalwart_state, stalwart_message, checks, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', 'quarantine', 'pending', 'Waiting to run.', '[]', $6)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(d.id)
+    .bind(d.tenant_id)
+    .bind(d.name)
+    .bind(d.unicode_name)
+    .bind(d.ownership_token)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn by_name(db: &Db, name: &str) -> RepoResult<Option<DomainRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM mail_domains WHERE name = $1"
+    ))
+    .bind(name)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn of_tenant(db: &Db, tenant_id: &str) -> RepoResult<Vec<DomainRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM mail_domains WHERE tenant_id = $1 ORDER BY is_primary DESC, name"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn set_stalwart(
+    db: &Db,
+    id: &str,
+    state: &str,
+    message: &str,
+    stalwart_id: Option<&str>,
+) -> RepoResult<()> {
+    sqlx::query("UPDATE mail_domains SET stalwart_state = $1, stalwart_message = $2, stalwart_id = COALESCE($3, stalwart_id) WHERE id = $4")
+        .bind(state)
+        .bind(message)
+        .bind(stalwart_id)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn set_checks(db: &Db, id: &str, status: &str, checks: &str) -> RepoResult<()> {
+    sqlx::query(
+        "UPDATE mail_domains SET status = $1, checks = $2, last_checked_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(checks)
+    .bind(now_ms())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn set_dmarc(db: &Db, id: &str, policy: &str, rua: Option<&str>) -> RepoResult<()> {
+    sqlx::query("UPDATE mail_domains SET dmarc_policy = $1, dmarc_rua = $2 WHERE id = $3")
+        .bind(policy)
+        .bind(rua)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Makes one domain the tenant's primary (and no other).
+pub async fn set_primary(db: &Db, tenant_id: &str, id: &str) -> RepoResult<()> {
+    sqlx::query("UPDATE mail_domains SET is_primary = CASE WHEN id = $1 THEN 1 ELSE 0 END WHERE tenant_id = $2")
+        .bind(id)
+        .bind(tenant_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &Db, id: &str) -> RepoResult<()> {
+    sqlx::query("DELETE FROM mail_domains WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
