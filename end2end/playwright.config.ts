@@ -50,6 +50,7 @@ export default defineConfig({
           LEPTOS_SITE_ROOT: path.join(root, "target/site"),
           LEPTOS_OUTPUT_NAME: "dezky",
           SANDBOX_AUTHENTIK_PORT: sandboxPort,
+          SANDBOX_DNS_CONTROL_PORT: process.env.E2E_DNS_CONTROL_PORT ?? "3902",
           DEZKY_SANDBOX: "true",
           LOG_FORMAT: "json",
         },

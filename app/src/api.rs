@@ -15,6 +15,7 @@ pub mod ssr {
 
     use leptos::prelude::*;
     use platform::services::access::{AccessError, PartnerStaff, TenantAdmin};
+    use platform::services::domains::DomainError;
     use platform::services::provisioning::{ProvisioningError, StepStatus};
     use platform::{Ctx, CurrentUser, Platform};
 
@@ -123,6 +124,39 @@ pub mod ssr {
                 last_run_at: s.last_run_at,
             })
             .collect()
+    }
+
+    pub fn domain(ctx: &Ctx, e: DomainError) -> AppError {
+        let message = e.to_string();
+        match e {
+            DomainError::Invalid { field, .. } => AppError::Invalid {
+                field: Some(field.into()),
+                message,
+            },
+            DomainError::AlreadyAdded(_) | DomainError::ClaimedElsewhere(_) => AppError::Invalid {
+                field: Some("name".into()),
+                message,
+            },
+            DomainError::NotFound(_) => AppError::NotFound { message },
+            DomainError::NotVerified(_)
+            | DomainError::PrimaryWithOthers(_)
+            | DomainError::InUse { .. } => AppError::Invalid {
+                field: None,
+                message,
+            },
+            DomainError::Upstream(_) => AppError::Unavailable { message },
+            DomainError::Store(cause) => internal(ctx, cause),
+        }
+    }
+
+    /// The page's copy of a platform view (same fields, wasm-safe type).
+    pub fn same_shape<A: serde::Serialize, B: serde::de::DeserializeOwned>(
+        ctx: &Ctx,
+        a: A,
+    ) -> Result<B, AppError> {
+        serde_json::to_value(a)
+            .and_then(serde_json::from_value)
+            .map_err(|e| internal(ctx, e))
     }
 
     pub fn access(ctx: &Ctx, e: AccessError) -> AppError {
@@ -395,4 +429,111 @@ pub async fn get_profile() -> Result<ProfileView, AppError> {
         email: who.user().email.clone(),
         idp_claims,
     })
+}
+
+#[server(prefix = "/api/fn", endpoint = "domains")]
+pub async fn get_domains(tenant: String) -> Result<Vec<DomainView>, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let list = call
+        .platform
+        .domains
+        .list(&admin)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, list)
+}
+
+#[server(prefix = "/api/fn", endpoint = "domain")]
+pub async fn get_domain(tenant: String, name: String) -> Result<DomainView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let view = call
+        .platform
+        .domains
+        .get(&admin, &name)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, view)
+}
+
+#[server(prefix = "/api/fn", endpoint = "add_domain")]
+pub async fn add_domain(tenant: String, name: String) -> Result<DomainView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let view = call
+        .platform
+        .domains
+        .add(&call.ctx, &admin, &name)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, view)
+}
+
+#[server(prefix = "/api/fn", endpoint = "recheck_domain")]
+pub async fn recheck_domain(tenant: String, name: String) -> Result<DomainView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let view = call
+        .platform
+        .domains
+        .verify(&call.ctx, &admin, &name)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, view)
+}
+
+#[server(prefix = "/api/fn", endpoint = "set_domain_dmarc")]
+pub async fn set_domain_dmarc(
+    tenant: String,
+    name: String,
+    policy: String,
+    rua: String,
+) -> Result<DomainView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let rua = Some(rua).filter(|r| !r.trim().is_empty());
+    let view = call
+        .platform
+        .domains
+        .set_dmarc(&call.ctx, &admin, &name, &policy, rua.as_deref())
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, view)
+}
+
+#[server(prefix = "/api/fn", endpoint = "make_domain_primary")]
+pub async fn make_domain_primary(tenant: String, name: String) -> Result<DomainView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let view = call
+        .platform
+        .domains
+        .set_primary(&call.ctx, &admin, &name)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, view)
+}
+
+#[server(prefix = "/api/fn", endpoint = "remove_domain")]
+pub async fn remove_domain(tenant: String, name: String) -> Result<(), AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    call.platform
+        .domains
+        .remove(&call.ctx, &admin, &name)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))
+}
+
+/// How many domains need attention (the sidebar badge).
+#[server(prefix = "/api/fn", endpoint = "domain_attention")]
+pub async fn get_domain_attention(tenant: String) -> Result<i64, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    call.platform
+        .domains
+        .attention_count(&admin)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))
 }

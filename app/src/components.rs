@@ -186,7 +186,7 @@ pub fn Tile(
 }
 
 /// Percent-encodes a URL query component (RFC 3986 unreserved characters stay).
-fn encode_component(s: &str) -> String {
+pub fn encode_component(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod components;
+pub mod domains;
 pub mod error;
 pub mod model;
 pub mod pages;
@@ -17,6 +18,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::Layout;
+use domains::{DomainPage, DomainsPage};
 use pages::{AdminDashboard, AdminHome, Home, NotFound, PartnerHome, ProfilePage, SignedOutPage};
 
 /// The HTML document around the app (rendered on the server only).
@@ -57,6 +59,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant") view=AdminDashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/domains") view=DomainsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/domains/:domain") view=DomainPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>
                 </Routes>

@@ -109,3 +109,54 @@ pub struct ProfileView {
     /// Claims the identity provider returns for the session's access token.
     pub idp_claims: Vec<(String, String)>,
 }
+
+/// One DNS record to publish, with what the last check found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecordView {
+    pub kind: String,
+    pub name: String,
+    pub value: String,
+    pub required: bool,
+    /// ok, missing, mismatch, duplicate, error, pending, unchecked
+    pub state: String,
+    pub found: Vec<String>,
+    pub to_remove: Vec<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainView {
+    pub name: String,
+    pub unicode_name: String,
+    /// pending, verified, needs_attention
+    pub status: String,
+    pub is_primary: bool,
+    pub dmarc_policy: String,
+    pub dmarc_rua: Option<String>,
+    pub stalwart_state: String,
+    pub stalwart_message: String,
+    pub last_checked_at: Option<i64>,
+    pub records: Vec<DnsRecordView>,
+}
+
+impl DomainView {
+    /// The records as a BIND zone file, for download.
+    pub fn zone_file(&self) -> String {
+        self.records
+            .iter()
+            .filter(|r| !r.value.is_empty())
+            .map(|r| {
+                let (kind, value) = match r.kind.as_str() {
+                    "SPF" | "DKIM" | "DMARC" | "Ownership" => {
+                        ("TXT".to_string(), format!("\"{}\"", r.value))
+                    }
+                    "TXT" => ("TXT".to_string(), format!("\"{}\"", r.value)),
+                    other => (other.to_string(), r.value.clone()),
+                };
+                format!("{}. IN {kind} {value}", r.name)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    }
+}

@@ -10,6 +10,7 @@ use crate::api::{
     get_session_info,
 };
 use crate::components::{format_time, ErrorView, Tile};
+use crate::domains::AdminNav;
 use crate::error::AppError;
 use crate::model::PartnerTenantView;
 use crate::provisioning::{CreateTenantWizard, ProvisioningCard, StateChip};
@@ -103,10 +104,7 @@ pub fn AdminDashboard() -> impl IntoView {
                 let events = d.recent_audit.clone();
                 view! {
                     <div class="flex gap-6">
-                        <nav class="w-48 shrink-0" aria-label="Admin">
-                            <p class="text-xs font-semibold uppercase text-slate-500 mb-2">{d.tenant_name.clone()}</p>
-                            <a href=format!("/admin/{}", d.tenant_slug) aria-current="page" class="block rounded-md bg-indigo-50 px-3 py-2 text-sm font-medium text-indigo-700">"Dashboard"</a>
-                        </nav>
+                        <AdminNav tenant=d.tenant_slug.clone() tenant_name=d.tenant_name.clone() current="dashboard"/>
                         <div class="flex-1">
                             <h1 id="dashboard-title" class="text-2xl font-semibold">{format!("{} — Admin dashboard", d.tenant_name)}</h1>
                             <p id="dashboard-viewer" class="text-slate-600 mb-6">

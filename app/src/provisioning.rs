@@ -20,7 +20,7 @@ fn upstream_label(u: &str) -> &'static str {
 fn chip_class(state: &str) -> &'static str {
     match state {
         "ok" => "bg-emerald-100 text-emerald-800",
-        "skipped" => "bg-slate-100 text-slate-700",
+        "skipped" | "optional" | "unchecked" => "bg-slate-100 text-slate-700",
         "error" => "bg-red-100 text-red-800",
         _ => "bg-amber-100 text-amber-800",
     }

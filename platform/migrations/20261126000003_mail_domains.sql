@@ -15,6 +15,9 @@ CREATE TABLE mail_domains (
     stalwart_message TEXT NOT NULL,
     checks TEXT NOT NULL,
     last_checked_at BIGINT,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- The background recheck's lease: one instance checks a domain at a time.
+    lease_holder TEXT,
+    lease_until BIGINT
 );
 CREATE INDEX mail_domains_tenant ON mail_domains (tenant_id);

@@ -99,6 +99,67 @@ impl DnsSandbox {
         self.lock().delays.insert(key(name), delay);
     }
 
+    /// An HTTP control API on `addr` for tests outside this process (Playwright) and the
+    /// sandbox demo: `POST /_sandbox/dns/records` `{"name", "type": "TXT"|"MX", "value"}`
+    /// (MX value `"10 host"`), `DELETE /_sandbox/dns/records?name=…`. Returns the bound address.
+    pub async fn serve_control(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        use axum::extract::{Query, State};
+        use axum::http::StatusCode;
+        use axum::routing::post;
+        use axum::{Json, Router};
+
+        #[derive(serde::Deserialize)]
+        struct NewRecord {
+            name: String,
+            #[serde(rename = "type")]
+            kind: String,
+            value: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Clear {
+            name: String,
+        }
+        async fn add(State(dns): State<DnsSandbox>, Json(r): Json<NewRecord>) -> StatusCode {
+            match r.kind.as_str() {
+                "TXT" => {
+                    let parts: Vec<&str> = r
+                        .value
+                        .as_bytes()
+                        .chunks(255)
+                        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                        .collect();
+                    dns.txt(&r.name, &parts);
+                    StatusCode::NO_CONTENT
+                }
+                "MX" => match r
+                    .value
+                    .split_once(' ')
+                    .and_then(|(p, h)| Some((p.parse().ok()?, h)))
+                {
+                    Some((pref, host)) => {
+                        dns.mx(&r.name, pref, host);
+                        StatusCode::NO_CONTENT
+                    }
+                    None => StatusCode::BAD_REQUEST,
+                },
+                _ => StatusCode::BAD_REQUEST,
+            }
+        }
+        async fn clear(State(dns): State<DnsSandbox>, Query(q): Query<Clear>) -> StatusCode {
+            dns.clear(&q.name);
+            StatusCode::NO_CONTENT
+        }
+        let router = Router::new()
+            .route("/_sandbox/dns/records", post(add).delete(clear))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(bound)
+    }
+
     /// How many queries arrived (benchmarks and tests).
     pub fn queries(&self) -> u64 {
         self.lock().queries

@@ -82,6 +82,13 @@ pub struct Settings {
     pub ocis: OcisSettings,
     pub stripe: StripeSettings,
     pub dns_resolvers: Vec<SocketAddr>,
+    /// In sandbox mode without `DNS_RESOLVERS`, a loopback DNS server whose records the
+    /// sandbox's control API sets answers instead (nothing on the internet is asked).
+    pub sandbox_dns: bool,
+    /// Port of the sandbox DNS server's HTTP control API (0: any free port).
+    pub sandbox_dns_control_port: u16,
+    /// How often every domain's DNS is checked again in the background.
+    pub domain_recheck_interval: Duration,
     /// The mail server's host name (MX target of every domain).
     pub mail_host: String,
     /// Port for the embedded Stalwart stand-in (0: any free port).
@@ -269,6 +276,7 @@ impl Settings {
                 "is required when STRIPE_ENABLED=true",
             ));
         }
+        let dns_explicit = s.opt("DNS_RESOLVERS").is_some();
         let resolvers = s.string("DNS_RESOLVERS", "1.1.1.1:53,8.8.8.8:53");
         let dns_resolvers = resolvers
             .split(',')
@@ -317,7 +325,10 @@ impl Settings {
             ocis,
             stripe,
             dns_resolvers,
+            sandbox_dns: sandbox && !dns_explicit,
+            sandbox_dns_control_port: s.number("SANDBOX_DNS_CONTROL_PORT", 0)?,
             mail_host: s.string("MAIL_HOST", "mail.dezky.example"),
+            domain_recheck_interval: s.secs("DOMAIN_RECHECK_INTERVAL_SECS", 3600)?,
             sandbox_stalwart_port: s.number("SANDBOX_STALWART_PORT", 0)?,
             dns_timeout: Duration::from_millis(s.number("DNS_TIMEOUT_MS", 2000)?),
             log_format,

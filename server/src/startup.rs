@@ -24,6 +24,7 @@ use platform::upstream::stalwart::StalwartConfig;
 use platform::upstream::stripe::StripeConfig;
 use platform::{Db, Platform};
 use sandbox::demo::{DEMO_PARTNER, DEMO_TENANT, DEMO_USERS, OTHER_TENANT};
+use sandbox::dns::DnsSandbox;
 use sandbox::ocis::OcisSandbox;
 use sandbox::stalwart::StalwartSandbox;
 use sandbox::{AuthentikSandbox, OAuthClientRegistration};
@@ -57,6 +58,8 @@ impl FromRef<AppState> for Arc<Platform> {
 
 /// The upstreams the console talks to, after the embedded sandbox (if any) has started.
 pub struct ResolvedUpstreams {
+    /// The loopback DNS server and its control API's base URL, in sandbox mode.
+    pub dns_sandbox: Option<(DnsSandbox, String)>,
     pub stalwart: Option<StalwartConfig>,
     pub stalwart_sandbox: Option<(StalwartSandbox, String)>,
     pub authentik_admin: AuthentikAdminConfig,
@@ -236,7 +239,23 @@ pub async fn resolve_upstreams(
             hint: "check STRIPE_API_BASE and the network path to Stripe, or set STRIPE_ENABLED=false",
         },
     ];
+    let dns_sandbox = if settings.sandbox_dns {
+        let dns = DnsSandbox::start()
+            .await
+            .context("starting the sandbox DNS server")?;
+        let control = dns
+            .serve_control(SocketAddr::from((
+                [127, 0, 0, 1],
+                settings.sandbox_dns_control_port,
+            )))
+            .await
+            .context("starting the sandbox DNS control API")?;
+        Some((dns, format!("http://{control}")))
+    } else {
+        None
+    };
     Ok(ResolvedUpstreams {
+        dns_sandbox,
         stalwart,
         stalwart_sandbox,
         authentik_admin,
@@ -288,6 +307,8 @@ pub struct Application {
     pub platform: Arc<Platform>,
     /// The embedded Authentik stand-in and its base URL, in sandbox mode.
     pub authentik_sandbox: Option<(AuthentikSandbox, String)>,
+    /// The sandbox DNS server and its control API, in sandbox mode without `DNS_RESOLVERS`.
+    pub dns_sandbox: Option<(DnsSandbox, String)>,
     /// The embedded Stalwart stand-in and its base URL, in sandbox mode.
     pub stalwart_sandbox: Option<(StalwartSandbox, String)>,
     /// The embedded OCIS stand-in and its base URL, in sandbox mode.
@@ -320,7 +341,10 @@ impl Application {
                 authentik_admin: upstreams.authentik_admin.clone(),
                 ocis: upstreams.ocis.clone(),
                 stalwart: upstreams.stalwart.clone(),
-                dns_resolvers: settings.dns_resolvers.clone(),
+                dns_resolvers: match &upstreams.dns_sandbox {
+                    Some((dns, _)) => vec![dns.addr],
+                    None => settings.dns_resolvers.clone(),
+                },
                 dns_timeout: settings.dns_timeout,
                 mail_host: settings.mail_host.clone(),
                 stripe: settings
@@ -367,7 +391,7 @@ impl Application {
             probes: Arc::new(upstreams.probes),
         };
         let router = router(state, &settings, &public_url);
-        spawn_jobs(platform.clone());
+        spawn_jobs(platform.clone(), settings.domain_recheck_interval);
         Ok(Self {
             listener,
             router,
@@ -376,6 +400,7 @@ impl Application {
             authentik_sandbox: upstreams.authentik_sandbox,
             ocis_sandbox: upstreams.ocis_sandbox,
             stalwart_sandbox: upstreams.stalwart_sandbox,
+            dns_sandbox: upstreams.dns_sandbox,
             sandbox: settings.sandbox,
         })
     }
@@ -389,6 +414,12 @@ impl Application {
         if self.sandbox {
             if let (Some((_, a)), Some((_, o))) = (&self.authentik_sandbox, &self.ocis_sandbox) {
                 println!("Sandbox upstreams (nothing real is provisioned): Authentik at {a}, OCIS at {o}");
+            }
+            if let Some((dns, control)) = &self.dns_sandbox {
+                println!(
+                    "Sandbox DNS at {} (records: POST {control}/_sandbox/dns/records)",
+                    dns.addr
+                );
             }
             println!("Demo sign-ins (username / password):");
             for u in DEMO_USERS {
@@ -465,8 +496,31 @@ fn router(state: AppState, settings: &Settings, public_url: &url::Url) -> Router
         .with_state(state)
 }
 
-/// Background jobs: expired sessions are deleted every ten minutes.
-fn spawn_jobs(platform: Arc<Platform>) {
+/// Background jobs: expired sessions are deleted every ten minutes; domains not checked for
+/// the recheck interval are checked again (under a lease, so instances never overlap).
+fn spawn_jobs(platform: Arc<Platform>, recheck_interval: std::time::Duration) {
+    let domains = platform.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval((recheck_interval / 4).clamp(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(300),
+        ));
+        let ctx = platform::Ctx::system("domain-recheck");
+        loop {
+            every.tick().await;
+            match domains
+                .domains
+                .recheck_due(&ctx, recheck_interval, 50)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(domains = n, "background DNS recheck"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "background DNS recheck failed; retrying later")
+                }
+            }
+        }
+    });
     use tower_sessions::ExpiredDeletion;
     let store = platform.session_store();
     tokio::spawn(async move {

@@ -129,3 +129,46 @@ pub async fn delete(db: &Db, id: &str) -> RepoResult<()> {
         .await?;
     Ok(())
 }
+
+/// Leases up to `limit` domains not checked since `checked_before` and not leased by anyone
+/// else, for `holder`; returns them. Several instances running this at once get disjoint sets.
+pub async fn lease_due(
+    db: &Db,
+    holder: &str,
+    checked_before: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> RepoResult<Vec<DomainRow>> {
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE mail_domains SET lease_holder = $1, lease_until = $2
+          WHERE id IN (SELECT id FROM mail_domains
+                        WHERE (last_checked_at IS NULL OR last_checked_at < $3)
+                          AND (lease_until IS NULL OR lease_until < $4)
+                        ORDER BY last_checked_at IS NOT NULL, last_checked_at LIMIT $5)
+            AND (lease_until IS NULL OR lease_until < $4)",
+    )
+    .bind(holder)
+    .bind(now + lease_ms)
+    .bind(checked_before)
+    .bind(now)
+    .bind(limit)
+    .execute(db.pool())
+    .await?;
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM mail_domains WHERE lease_holder = $1 AND lease_until > $2"
+    ))
+    .bind(holder)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn release(db: &Db, id: &str, holder: &str) -> RepoResult<()> {
+    sqlx::query("UPDATE mail_domains SET lease_holder = NULL, lease_until = NULL WHERE id = $1 AND lease_holder = $2")
+        .bind(id)
+        .bind(holder)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -55,7 +55,8 @@ pub struct RecordView {
     pub name: String,
     pub value: String,
     pub required: bool,
-    /// ok, missing, mismatch, duplicate, error, pending (DKIM keys not generated yet), unchecked.
+    /// ok, missing, mismatch, duplicate, error, pending (DKIM keys not generated yet),
+    /// unchecked (not verified yet), optional (published for clients, not verified).
     pub state: String,
     pub found: Vec<String>,
     pub to_remove: Vec<String>,
@@ -338,6 +339,7 @@ impl DomainService {
                     } else {
                         optional.push(RecordView {
                             required: false,
+                            state: "optional".into(),
                             ..unchecked(&r.kind, r.name, r.value)
                         });
                     }
@@ -419,7 +421,42 @@ impl DomainService {
         name: &str,
     ) -> Result<MailDomainView, DomainError> {
         let row = self.row(admin, name).await?;
-        let (required, optional) = self.expected(&row).await?;
+        let optional = self.verify_row(ctx, &row).await?;
+        let row = self.row(admin, name).await?;
+        let mut view = self.summary(&row);
+        view.records.extend(optional);
+        Ok(view)
+    }
+
+    /// The background recheck: leases the domains not checked for `interval` (so several
+    /// instances never check the same domain at once) and verifies each. Returns how many.
+    pub async fn recheck_due(
+        &self,
+        ctx: &Ctx,
+        interval: std::time::Duration,
+        limit: i64,
+    ) -> Result<usize, DomainError> {
+        let holder = new_id();
+        let due = repo::lease_due(
+            &self.db,
+            &holder,
+            crate::now_ms() - interval.as_millis() as i64,
+            5 * 60_000,
+            limit,
+        )
+        .await?;
+        for row in &due {
+            if let Err(e) = self.verify_row(ctx, row).await {
+                tracing::warn!(domain = %row.name, error = %e, "background recheck failed");
+            }
+            repo::release(&self.db, &row.id, &holder).await?;
+        }
+        Ok(due.len())
+    }
+
+    /// Verifies one domain and stores the result; returns the optional records for display.
+    async fn verify_row(&self, ctx: &Ctx, row: &DomainRow) -> Result<Vec<RecordView>, DomainError> {
+        let (required, optional) = self.expected(row).await?;
         let expectations: Vec<(usize, Expectation)> = required
             .iter()
             .enumerate()
@@ -476,7 +513,7 @@ impl DomainService {
             .record(
                 ctx,
                 AuditEntry {
-                    tenant_id: Some(&admin.tenant().id),
+                    tenant_id: Some(&row.tenant_id),
                     action: if status != row.status {
                         "domain.status_changed"
                     } else {
@@ -488,10 +525,7 @@ impl DomainService {
                 },
             )
             .await;
-        let row = self.row(admin, name).await?;
-        let mut view = self.summary(&row);
-        view.records.extend(optional);
-        Ok(view)
+        Ok(optional)
     }
 
     pub async fn set_dmarc(

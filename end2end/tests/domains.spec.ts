@@ -1,0 +1,60 @@
+import { test, expect, Page, APIRequestContext } from "@playwright/test";
+
+const DNS = `http://127.0.0.1:${process.env.E2E_DNS_CONTROL_PORT ?? "3902"}`;
+const ADMIN = { username: "adam@acme.example", password: "demo-admin-2026" };
+
+async function signInAtIdp(page: Page) {
+  await expect(page.locator("#username")).toBeVisible();
+  await page.locator("#username").fill(ADMIN.username);
+  await page.locator("#password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+type Rec = { kind: string; name: string; value: string; required: boolean };
+
+async function publish(request: APIRequestContext, records: Rec[], override: Record<string, string> = {}) {
+  for (const r of records.filter((r) => r.required)) {
+    await request.delete(`${DNS}/_sandbox/dns/records?name=${encodeURIComponent(r.name)}`);
+  }
+  for (const r of records.filter((r) => r.required)) {
+    const value = override[r.name] ?? r.value;
+    const res = await request.post(`${DNS}/_sandbox/dns/records`, {
+      data: { name: r.name, type: r.kind === "MX" ? "MX" : "TXT", value },
+    });
+    expect(res.status()).toBe(204);
+  }
+}
+
+test("a domain goes from added to verified, a wrong record shows what was found, and it can be removed", async ({ page, request }) => {
+  const domain = `e2e-${Date.now().toString(36)}.example`;
+  await page.goto("/admin/acme/domains");
+  await signInAtIdp(page);
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+  await page.locator("#domain-name").fill(domain.toUpperCase());
+  await page.locator("#add-domain-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/admin/acme/domains/${domain}$`));
+  await expect(page.locator("#domain-title")).toContainText(domain);
+  await expect(page.locator(".domain-status")).toHaveAttribute("data-status", "pending");
+  await expect(page.locator('#records tr[data-kind="MX"]')).toContainText("mail.dezky.example");
+  await expect(page.locator("#zone-download")).toHaveAttribute("download", `${domain}.zone`);
+
+  // Publish everything, but with a wrong DKIM key.
+  const view = await (await page.request.get(`/api/tenants/acme/domains/${domain}`)).json();
+  const dkim = (view.records as Rec[]).find((r) => r.kind === "DKIM")!;
+  await publish(request, view.records, { [dkim.name]: "v=DKIM1; k=ed25519; p=WRONGKEY" });
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+  await page.locator("#recheck").click();
+  const wrong = page.locator(`#records tr[data-kind="DKIM"][data-state="mismatch"]`);
+  await expect(wrong).toContainText("Found: v=DKIM1; k=ed25519; p=WRONGKEY");
+  await expect(page.locator(".domain-status")).toHaveAttribute("data-status", "needs_attention");
+
+  await publish(request, view.records);
+  await page.locator("#recheck").click();
+  await expect(page.locator(".domain-status")).toHaveAttribute("data-status", "verified");
+  await expect(page.locator('#records tr[data-state="mismatch"]')).toHaveCount(0);
+
+  await page.locator("#remove-domain").click();
+  await page.locator("#confirm-remove").click();
+  await expect(page).toHaveURL(/\/admin\/acme\/domains$/);
+  await expect(page.locator(`#domains tr[data-domain="${domain}"]`)).toHaveCount(0);
+});
