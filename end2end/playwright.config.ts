@@ -45,7 +45,7 @@ export default defineConfig({
         url: `http://127.0.0.1:${port}/healthz`,
         reuseExistingServer: false,
         timeout: 60_000,
-        stdout: "ignore",
+        stdout: process.env.E2E_SERVER_LOG ? "pipe" : "ignore",
         stderr: "pipe",
         env: {
           DATABASE_URL: process.env.E2E_DATABASE_URL ?? `sqlite://${os.tmpdir()}/dezky-e2e-${Date.now()}/console.db`,
