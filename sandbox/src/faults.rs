@@ -64,6 +64,23 @@ impl Faults {
         Some(fault)
     }
 
+    /// Serves a stand-in's routes with the fault routes and the fault layer added.
+    pub(crate) fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        routes: Router,
+        name: &'static str,
+    ) {
+        let router = routes
+            .merge(self.routes())
+            .layer(axum::middleware::from_fn_with_state(self.clone(), inject));
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "{name} sandbox stopped");
+            }
+        });
+    }
+
     /// Control routes: `POST /_sandbox/faults` adds one, `DELETE /_sandbox/faults` clears all.
     pub fn routes(&self) -> Router {
         Router::new()

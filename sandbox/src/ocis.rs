@@ -18,7 +18,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::faults::{self, Faults};
+use crate::faults::Faults;
 
 #[derive(Clone, Debug)]
 pub struct OcisGroup {
@@ -58,17 +58,8 @@ impl OcisSandbox {
         let router = Router::new()
             .route("/graph/v1.0/groups", get(list).post(create))
             .route("/graph/v1.0/groups/{id}", get(read).delete(remove))
-            .with_state(sandbox.clone())
-            .merge(sandbox.faults.routes())
-            .layer(axum::middleware::from_fn_with_state(
-                sandbox.faults.clone(),
-                faults::inject,
-            ));
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
-                tracing::error!(error = %e, "ocis sandbox stopped");
-            }
-        });
+            .with_state(sandbox.clone());
+        sandbox.faults.serve(listener, router, "ocis");
         Ok((sandbox, base))
     }
 

@@ -19,7 +19,7 @@ use base64::Engine;
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 
-use crate::faults::{self, Faults};
+use crate::faults::Faults;
 
 #[derive(Clone, Debug)]
 struct Domain {
@@ -95,17 +95,8 @@ impl StalwartSandbox {
             .route("/jmap", post(jmap))
             .route("/jmap/", post(jmap))
             .route("/healthz/live", get(|| async { StatusCode::OK }))
-            .with_state(sandbox.clone())
-            .merge(sandbox.faults.routes())
-            .layer(axum::middleware::from_fn_with_state(
-                sandbox.faults.clone(),
-                faults::inject,
-            ));
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
-                tracing::error!(error = %e, "stalwart sandbox stopped");
-            }
-        });
+            .with_state(sandbox.clone());
+        sandbox.faults.serve(listener, router, "stalwart");
         Ok((sandbox, base))
     }
 

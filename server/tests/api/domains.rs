@@ -22,7 +22,7 @@ async fn app_with_dns(backend: Backend) -> (TestApp, DnsSandbox) {
     )
     .await;
     // DKIM keys are generated at once, so the records are complete right after adding.
-    app.stalwart.set_dkim_delay(std::time::Duration::ZERO);
+    app.stalwart().set_dkim_delay(std::time::Duration::ZERO);
     (app, dns)
 }
 
@@ -100,7 +100,7 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
         "the rest of the zone file is optional"
     );
     assert!(app
-        .stalwart
+        .stalwart()
         .domain_names()
         .contains(&"acme-corp.example".to_string()));
 
@@ -172,6 +172,16 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
         .json()
         .await
         .unwrap();
+    let dash = admin
+        .get(&app.url("/admin/acme"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dash.contains(r#"id="domains-badge""#),
+        "the sidebar shows the domain needing attention"
+    );
     let dkim = records(&checked, "DKIM")
         .into_iter()
         .find(|r| r["name"] == dkim_name.as_str())
@@ -327,8 +337,8 @@ async fn removal_is_refused_while_a_mailbox_uses_the_domain(backend: Backend) {
         StatusCode::CREATED
     );
     // A mailbox on it, made directly in Stalwart.
-    let domain_id = app.stalwart.domain_id("mail.acme.example").unwrap();
-    let account = app.stalwart.create_account("alice", &domain_id);
+    let domain_id = app.stalwart().domain_id("mail.acme.example").unwrap();
+    let account = app.stalwart().create_account("alice", &domain_id);
     let r = admin
         .client
         .delete(app.url("/api/tenants/acme/domains/mail.acme.example"))
@@ -350,11 +360,11 @@ async fn removal_is_refused_while_a_mailbox_uses_the_domain(backend: Backend) {
         "its own DKIM keys are no blocker"
     );
     assert!(app
-        .stalwart
+        .stalwart()
         .domain_names()
         .contains(&"mail.acme.example".to_string()));
 
-    app.stalwart.remove_account(&account);
+    app.stalwart().remove_account(&account);
     let r = admin
         .client
         .delete(app.url("/api/tenants/acme/domains/mail.acme.example"))
@@ -363,10 +373,10 @@ async fn removal_is_refused_while_a_mailbox_uses_the_domain(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(!app
-        .stalwart
+        .stalwart()
         .domain_names()
         .contains(&"mail.acme.example".to_string()));
-    assert!(app.stalwart.dkim_records("mail.acme.example").is_empty());
+    assert!(app.stalwart().dkim_records("mail.acme.example").is_empty());
     app.cleanup().await;
 }
 on_both_backends!(
@@ -437,4 +447,72 @@ async fn only_a_verified_domain_becomes_primary_and_dmarc_follows_the_choice(bac
 on_both_backends!(
     primary_and_dmarc,
     only_a_verified_domain_becomes_primary_and_dmarc_follows_the_choice
+);
+
+async fn without_stalwart_domains_are_kept_and_verified_here(backend: Backend) {
+    let dns = DnsSandbox::start().await.unwrap();
+    let app = spawn_app_with(
+        backend,
+        vec![
+            ("DNS_RESOLVERS", dns.addr.to_string()),
+            ("DNS_TIMEOUT_MS", "500".into()),
+            ("STALWART_PROVISIONING_ENABLED", "false".into()),
+        ],
+    )
+    .await;
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let view: Value = add(&app, &admin, "acme", "plain.example")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["stalwart_state"], "skipped");
+    assert!(view["stalwart_message"]
+        .as_str()
+        .unwrap()
+        .contains("STALWART_PROVISIONING_ENABLED=false"));
+    assert!(
+        records(&view, "DKIM").is_empty(),
+        "no DKIM without a mail server"
+    );
+    assert_eq!(records(&view, "MX")[0]["value"], "10 mail.dezky.example");
+    publish(&dns, &view);
+    let checked: Value = app
+        .post_json(
+            &admin,
+            "/api/tenants/acme/domains/plain.example/recheck",
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checked["status"], "verified", "{checked}");
+    let steps: Value = app
+        .post_json(&admin, "/api/tenants/acme/reconcile", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stalwart = steps["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["upstream"] == "stalwart")
+        .unwrap()
+        .clone();
+    assert_eq!(stalwart["state"], "skipped");
+    let r = admin
+        .client
+        .delete(app.url("/api/tenants/acme/domains/plain.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    app.cleanup().await;
+}
+on_both_backends!(
+    without_stalwart,
+    without_stalwart_domains_are_kept_and_verified_here
 );

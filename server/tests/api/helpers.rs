@@ -17,7 +17,7 @@ pub struct TestApp {
     pub ocis_url: String,
     pub authentik: sandbox::AuthentikSandbox,
     pub ocis: sandbox::ocis::OcisSandbox,
-    pub stalwart: sandbox::stalwart::StalwartSandbox,
+    stalwart_sandbox: Option<sandbox::stalwart::StalwartSandbox>,
     pub stalwart_url: String,
     pub platform: Arc<Platform>,
     pub db: Option<TestDatabase>,
@@ -69,7 +69,11 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         let address = app.public_url.as_str().trim_end_matches('/').to_string();
         let (authentik, sandbox_url) = app.authentik_sandbox.clone().expect("sandbox mode");
         let (ocis, ocis_url) = app.ocis_sandbox.clone().expect("sandbox mode");
-        let stalwart = app.stalwart_sandbox.clone().expect("sandbox mode");
+        let stalwart = app
+            .stalwart_sandbox
+            .clone()
+            .map(|(s, url)| (Some(s), url))
+            .unwrap_or((None, String::new()));
         let started = (
             address,
             sandbox_url,
@@ -90,7 +94,7 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         ocis_url,
         authentik,
         ocis,
-        stalwart,
+        stalwart_sandbox: stalwart,
         stalwart_url,
         platform,
         db: Some(db),
@@ -179,6 +183,13 @@ pub const PARTNER: Person = Person {
 };
 
 impl TestApp {
+    /// The Stalwart stand-in (present unless provisioning is switched off).
+    pub fn stalwart(&self) -> &sandbox::stalwart::StalwartSandbox {
+        self.stalwart_sandbox
+            .as_ref()
+            .expect("the Stalwart sandbox runs in this test")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -276,7 +287,10 @@ impl TestApp {
     }
 
     pub async fn clear_faults(&self) {
-        for base in [&self.sandbox_url, &self.ocis_url, &self.stalwart_url] {
+        for base in [&self.sandbox_url, &self.ocis_url, &self.stalwart_url]
+            .into_iter()
+            .filter(|b| !b.is_empty())
+        {
             reqwest::Client::new()
                 .delete(format!("{base}/_sandbox/faults"))
                 .send()
