@@ -54,6 +54,7 @@ export default defineConfig({
           LEPTOS_OUTPUT_NAME: "dezky",
           SANDBOX_AUTHENTIK_PORT: sandboxPort,
           SANDBOX_DNS_CONTROL_PORT: process.env.E2E_DNS_CONTROL_PORT ?? "3902",
+          SANDBOX_STALWART_PORT: process.env.E2E_STALWART_PORT ?? "3903",
           DEZKY_SANDBOX: "true",
           LOG_FORMAT: "json",
         },

@@ -1,6 +1,7 @@
 import { test, expect, Page, APIRequestContext } from "@playwright/test";
 
 const DNS = `http://127.0.0.1:${process.env.E2E_DNS_CONTROL_PORT ?? "3902"}`;
+const STALWART = `http://127.0.0.1:${process.env.E2E_STALWART_PORT ?? "3903"}`;
 const ADMIN = { username: "adam@acme.example", password: "demo-admin-2026" };
 
 async function signInAtIdp(page: Page) {
@@ -53,7 +54,18 @@ test("a domain goes from added to verified, a wrong record shows what was found,
   await expect(page.locator(".domain-status")).toHaveAttribute("data-status", "verified");
   await expect(page.locator('#records tr[data-state="mismatch"]')).toHaveCount(0);
 
+  // A mailbox on the domain: removal is refused and says which.
+  const mailbox = await request.post(`${STALWART}/_sandbox/stalwart/accounts`, { data: { name: "alice", domain } });
+  expect(mailbox.ok()).toBeTruthy();
   await page.locator("#remove-domain").click();
+  await page.locator("#confirm-remove").click();
+  await expect(page.locator("#domain-error")).toContainText(`alice@${domain}`);
+  await expect(page).toHaveURL(new RegExp(`/admin/acme/domains/${domain}$`));
+
+  // Once the mailbox is gone (removed in Stalwart directly), removal is allowed.
+  const id = (await mailbox.json()).id;
+  const gone = await request.post(`${STALWART}/_sandbox/stalwart/accounts/${id}/delete`);
+  expect(gone.status()).toBe(204);
   await page.locator("#confirm-remove").click();
   await expect(page).toHaveURL(/\/admin\/acme\/domains$/);
   await expect(page.locator(`#domains tr[data-domain="${domain}"]`)).toHaveCount(0);

@@ -95,6 +95,11 @@ impl StalwartSandbox {
             .route("/jmap", post(jmap))
             .route("/jmap/", post(jmap))
             .route("/healthz/live", get(|| async { StatusCode::OK }))
+            .route("/_sandbox/stalwart/accounts", post(control_create_account))
+            .route(
+                "/_sandbox/stalwart/accounts/{id}/delete",
+                post(control_delete_account),
+            )
             .with_state(sandbox.clone());
         sandbox.faults.serve(listener, router, "stalwart");
         Ok((sandbox, base))
@@ -188,6 +193,33 @@ fn random_b64(bytes: usize) -> String {
     STANDARD.encode(b)
 }
 
+#[derive(serde::Deserialize)]
+struct ControlAccount {
+    name: String,
+    domain: String,
+}
+
+/// Sandbox control (loopback, tests): a mailbox on a domain, as another admin would make it.
+async fn control_create_account(
+    State(s): State<StalwartSandbox>,
+    Json(a): Json<ControlAccount>,
+) -> Response {
+    match s.domain_id(&a.domain) {
+        Some(domain_id) => {
+            Json(json!({ "id": s.create_account(&a.name, &domain_id) })).into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn control_delete_account(
+    State(s): State<StalwartSandbox>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> StatusCode {
+    s.remove_account(&id);
+    StatusCode::NO_CONTENT
+}
+
 fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
@@ -275,6 +307,8 @@ async fn jmap(
             "x:DkimSignature/query" => (method, dkim_query(&s, &args)),
             "x:DkimSignature/set" => (method, dkim_set(&s, &args)),
             "x:Account/set" => (method, principal_set(&s, &args, "Account")),
+            "x:Account/get" => (method, principal_get(&s, &args, "Account")),
+            "x:MailingList/get" => (method, principal_get(&s, &args, "MailingList")),
             "x:MailingList/set" => (method, principal_set(&s, &args, "MailingList")),
             _ => (
                 "error",
@@ -554,6 +588,26 @@ fn dkim_set(s: &StalwartSandbox, args: &Value) -> Value {
         }
     }
     json!({ "accountId": "b", "destroyed": destroyed, "notDestroyed": not_destroyed })
+}
+
+fn principal_get(s: &StalwartSandbox, args: &Value, object: &str) -> Value {
+    let st = s.lock();
+    let ids: Vec<String> = args["ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.as_str().map(String::from))
+        .collect();
+    let list: Vec<Value> = st
+        .principals
+        .iter()
+        .filter(|p| p.object == object && ids.contains(&p.id))
+        .map(|p| {
+            let domain = st.domains.iter().find(|d| d.id == p.domain_id).map(|d| d.name.clone()).unwrap_or_default();
+            json!({ "id": p.id, "name": p.name, "domainId": p.domain_id, "emailAddress": format!("{}@{domain}", p.name) })
+        })
+        .collect();
+    json!({ "accountId": "b", "state": "s1", "list": list, "notFound": [] })
 }
 
 /// Accounts and mailing lists, reduced to what references a domain (name + domainId), with

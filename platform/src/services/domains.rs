@@ -608,16 +608,46 @@ impl DomainService {
             match s.destroy_domain(id).await {
                 Ok(()) => {}
                 Err(StalwartError::Set { kind, linked, .. }) if kind == "objectIsLinked" => {
-                    let blockers: Vec<String> = linked
-                        .iter()
-                        .filter(|l| l.object != "DkimSignature")
-                        .map(|l| match l.object.as_str() {
-                            "Account" => format!("mailbox or alias (Stalwart account {})", l.id),
-                            "MailingList" => format!("mailing list {}", l.id),
-                            "SystemSettings" => "the mail server's default domain".to_string(),
-                            other => format!("{other} {}", l.id),
-                        })
-                        .collect();
+                    let ids_of = |object: &str| -> Vec<String> {
+                        linked
+                            .iter()
+                            .filter(|l| l.object == object)
+                            .map(|l| l.id.clone())
+                            .collect()
+                    };
+                    let mut blockers = Vec::new();
+                    for (object, what) in [
+                        ("Account", "mailbox or alias"),
+                        ("MailingList", "mailing list"),
+                    ] {
+                        let ids = ids_of(object);
+                        if ids.is_empty() {
+                            continue;
+                        }
+                        // Name them by address; fall back to the Stalwart ids if that fails.
+                        match s.addresses(object, &ids).await {
+                            Ok(addresses) if !addresses.is_empty() => blockers
+                                .extend(addresses.into_iter().map(|a| format!("{what} {a}"))),
+                            _ => blockers.extend(
+                                ids.into_iter()
+                                    .map(|id| format!("{what} (Stalwart id {id})")),
+                            ),
+                        }
+                    }
+                    blockers.extend(
+                        linked
+                            .iter()
+                            .filter(|l| {
+                                !matches!(
+                                    l.object.as_str(),
+                                    "Account" | "MailingList" | "DkimSignature"
+                                )
+                            })
+                            .map(|l| match l.object.as_str() {
+                                "SystemSettings" => "the mail server's default domain".to_string(),
+                                other => format!("{other} {}", l.id),
+                            }),
+                    );
                     if !blockers.is_empty() {
                         return Err(DomainError::InUse {
                             domain: row.unicode_name,

@@ -173,6 +173,32 @@ impl StalwartClient {
         Err(set_error(e))
     }
 
+    /// The email addresses of accounts or mailing lists (`object` = "Account" or
+    /// "MailingList"), to name what blocks a removal.
+    pub async fn addresses(
+        &self,
+        object: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>, StalwartError> {
+        let r = self
+            .call(
+                &format!("x:{object}/get"),
+                json!({ "ids": ids, "properties": ["name", "emailAddress"] }),
+            )
+            .await?;
+        Ok(r["list"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| {
+                o["emailAddress"]
+                    .as_str()
+                    .or(o["name"].as_str())
+                    .map(String::from)
+            })
+            .collect())
+    }
+
     pub async fn destroy_dkim(&self, ids: &[String]) -> Result<(), StalwartError> {
         let r = self
             .call("x:DkimSignature/set", json!({ "destroy": ids }))

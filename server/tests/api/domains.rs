@@ -352,7 +352,7 @@ async fn removal_is_refused_while_a_mailbox_uses_the_domain(backend: Backend) {
         body["message"]
             .as_str()
             .unwrap()
-            .contains(&format!("Stalwart account {account}")),
+            .contains("mailbox or alias alice@mail.acme.example"),
         "{body}"
     );
     assert!(
