@@ -537,3 +537,22 @@ pub async fn get_domain_attention(tenant: String) -> Result<i64, AppError> {
         .await
         .map_err(|e| ssr::domain(&call.ctx, e))
 }
+
+/// One record's check, for the page to show results as they arrive.
+#[server(prefix = "/api/fn", endpoint = "check_domain_record")]
+pub async fn check_domain_record(
+    tenant: String,
+    name: String,
+    kind: String,
+    record: String,
+) -> Result<DnsRecordView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let view = call
+        .platform
+        .domains
+        .check_record(&admin, &name, &kind, &record)
+        .await
+        .map_err(|e| ssr::domain(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, view)
+}

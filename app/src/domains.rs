@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{
-    add_domain, get_domain, get_domain_attention, get_domains, make_domain_primary, recheck_domain,
-    remove_domain, set_domain_dmarc,
+    add_domain, check_domain_record, get_domain, get_domain_attention, get_domains,
+    make_domain_primary, recheck_domain, remove_domain, set_domain_dmarc,
 };
 use crate::components::{encode_component, format_time, ErrorView};
 use crate::error::AppError;
@@ -181,7 +181,10 @@ fn RecordRow(record: DnsRecordView) -> impl IntoView {
                     <button type="button" class="ml-2 text-indigo-700 underline text-xs" on:click=move |_| copy_to_clipboard(copy_value.clone())>"Copy"</button>
                 })}
             </td>
-            <td class="p-2"><StateChip state=record.state.clone()/></td>
+            <td class="p-2 whitespace-nowrap">
+                {(record.state == "checking").then(|| view! { <span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-amber-500 border-t-transparent" aria-hidden="true"></span> })}
+                <StateChip state=record.state.clone()/>
+            </td>
             <td class="p-2 text-xs">
                 {(!record.found.is_empty()).then(|| view! {
                     <div class="found">"Found: " {record.found.join(" | ")}</div>
@@ -234,6 +237,37 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
             notice.set(None);
             if action == "recheck" {
                 checking.set(true);
+            }
+            if action == "recheck" {
+                // Each required record is checked on its own, and its row updates as its
+                // answer arrives; the full check that stores the result follows.
+                state.update(|d| {
+                    for r in d
+                        .records
+                        .iter_mut()
+                        .filter(|r| r.required && r.state != "pending")
+                    {
+                        r.state = "checking".into();
+                    }
+                });
+                for (i, r) in state
+                    .get_untracked()
+                    .records
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.state == "checking")
+                {
+                    let (t, n) = (t.clone(), n.clone());
+                    leptos::task::spawn_local(async move {
+                        if let Ok(checked) = check_domain_record(t, n, r.kind, r.name).await {
+                            state.update(|d| {
+                                if let Some(slot) = d.records.get_mut(i) {
+                                    *slot = checked;
+                                }
+                            });
+                        }
+                    });
+                }
             }
             leptos::task::spawn_local(async move {
                 let result: Result<Option<DomainView>, AppError> = match action {

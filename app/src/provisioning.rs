@@ -21,7 +21,7 @@ fn chip_class(state: &str) -> &'static str {
     match state {
         "ok" => "bg-emerald-100 text-emerald-800",
         "skipped" | "optional" | "unchecked" => "bg-slate-100 text-slate-700",
-        "error" => "bg-red-100 text-red-800",
+        "error" | "mismatch" | "missing" | "duplicate" => "bg-red-100 text-red-800",
         _ => "bg-amber-100 text-amber-800",
     }
 }

@@ -101,7 +101,8 @@ impl DnsSandbox {
 
     /// An HTTP control API on `addr` for tests outside this process (Playwright) and the
     /// sandbox demo: `POST /_sandbox/dns/records` `{"name", "type": "TXT"|"MX", "value"}`
-    /// (MX value `"10 host"`), `DELETE /_sandbox/dns/records?name=…`. Returns the bound address.
+    /// (MX value `"10 host"`), `DELETE /_sandbox/dns/records?name=…`, and
+    /// `POST /_sandbox/dns/delays` `{"name", "delay_ms"}`. Returns the bound address.
     pub async fn serve_control(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
         use axum::extract::{Query, State};
         use axum::http::StatusCode;
@@ -114,6 +115,15 @@ impl DnsSandbox {
             #[serde(rename = "type")]
             kind: String,
             value: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Delay {
+            name: String,
+            delay_ms: u64,
+        }
+        async fn slow(State(dns): State<DnsSandbox>, Json(d): Json<Delay>) -> StatusCode {
+            dns.delay(&d.name, std::time::Duration::from_millis(d.delay_ms));
+            StatusCode::NO_CONTENT
         }
         #[derive(serde::Deserialize)]
         struct Clear {
@@ -151,6 +161,7 @@ impl DnsSandbox {
         }
         let router = Router::new()
             .route("/_sandbox/dns/records", post(add).delete(clear))
+            .route("/_sandbox/dns/delays", post(slow))
             .with_state(self.clone());
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;

@@ -428,6 +428,44 @@ impl DomainService {
         Ok(view)
     }
 
+    /// Checks one required record now (the page shows each record's result as it arrives),
+    /// without storing anything; `verify` stores the full result afterwards.
+    pub async fn check_record(
+        &self,
+        admin: &TenantAdmin,
+        name: &str,
+        kind: &str,
+        record: &str,
+    ) -> Result<RecordView, DomainError> {
+        let row = self.row(admin, name).await?;
+        let (required, _) = self.expected(&row).await?;
+        let mut r = required
+            .into_iter()
+            .find(|r| r.kind == kind && r.name == record)
+            .ok_or_else(|| DomainError::NotFound(format!("{kind} record {record}")))?;
+        let Some(expectation) = Self::expectation(&r, &row.dmarc_policy) else {
+            return Ok(r);
+        };
+        let verdict = dns::check(&self.up.dns, &expectation).await;
+        Self::apply(&mut r, verdict);
+        Ok(r)
+    }
+
+    fn apply(r: &mut RecordView, verdict: crate::dns::checks::Verdict) {
+        r.to_remove = verdict.to_remove;
+        (r.state, r.found, r.message) = match verdict.outcome {
+            CheckOutcome::Ok => ("ok".into(), vec![], None),
+            CheckOutcome::Missing => ("missing".into(), vec![], None),
+            CheckOutcome::Mismatch { found } => ("mismatch".into(), found, None),
+            CheckOutcome::Duplicate { found } => (
+                "duplicate".into(),
+                found,
+                Some("Only one such record may exist; remove the others.".into()),
+            ),
+            CheckOutcome::Error { message } => ("error".into(), vec![], Some(message)),
+        };
+    }
+
     /// The background recheck: leases the domains not checked for `interval` (so several
     /// instances never check the same domain at once) and verifies each. Returns how many.
     pub async fn recheck_due(
@@ -472,19 +510,7 @@ impl DomainService {
         .await;
         let mut records = required;
         for ((i, _), c) in expectations.iter().zip(checks) {
-            let r = &mut records[*i];
-            r.to_remove = c.verdict.to_remove;
-            (r.state, r.found, r.message) = match c.verdict.outcome {
-                CheckOutcome::Ok => ("ok".into(), vec![], None),
-                CheckOutcome::Missing => ("missing".into(), vec![], None),
-                CheckOutcome::Mismatch { found } => ("mismatch".into(), found, None),
-                CheckOutcome::Duplicate { found } => (
-                    "duplicate".into(),
-                    found,
-                    Some("Only one such record may exist; remove the others.".into()),
-                ),
-                CheckOutcome::Error { message } => ("error".into(), vec![], Some(message)),
-            };
+            Self::apply(&mut records[*i], c.verdict);
         }
         let all_ok = records.iter().all(|r| r.state == "ok");
         let conflicting = records

@@ -118,6 +118,23 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
     assert!(checked["last_checked_at"].is_i64());
 
     publish(&dns, &view);
+    // One record at a time, as the page checks them.
+    let one: Value = app
+        .server_fn(
+            &admin,
+            "check_domain_record",
+            &[
+                ("tenant", "acme"),
+                ("name", "acme-corp.example"),
+                ("kind", "SPF"),
+                ("record", "acme-corp.example"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["state"], "ok", "{one}");
     let checked: Value = app
         .post_json(
             &admin,
@@ -262,6 +279,47 @@ async fn names_are_checked_and_claimed_by_one_tenant(backend: Backend) {
             StatusCode::FORBIDDEN,
             "{method} {path}"
         );
+    }
+    let d = "xn--bcher-kva.example";
+    for (f, args) in [
+        ("domains", vec![("tenant", "acme")]),
+        ("domain", vec![("tenant", "acme"), ("name", d)]),
+        (
+            "add_domain",
+            vec![("tenant", "acme"), ("name", "evil.example")],
+        ),
+        ("recheck_domain", vec![("tenant", "acme"), ("name", d)]),
+        (
+            "set_domain_dmarc",
+            vec![
+                ("tenant", "acme"),
+                ("name", d),
+                ("policy", "none"),
+                ("rua", ""),
+            ],
+        ),
+        ("make_domain_primary", vec![("tenant", "acme"), ("name", d)]),
+        ("remove_domain", vec![("tenant", "acme"), ("name", d)]),
+        ("domain_attention", vec![("tenant", "acme")]),
+        (
+            "check_domain_record",
+            vec![
+                ("tenant", "acme"),
+                ("name", d),
+                ("kind", "SPF"),
+                ("record", d),
+            ],
+        ),
+    ] {
+        let text = app.server_fn(&gina, f, &args).await.text().await.unwrap();
+        assert!(text.contains("forbidden"), "{f}: {text}");
+        let text = app
+            .server_fn(&Browser::new(), f, &args)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains("unauthenticated"), "{f}: {text}");
     }
     let anonymous = Browser::new();
     assert_eq!(
@@ -515,4 +573,46 @@ async fn without_stalwart_domains_are_kept_and_verified_here(backend: Backend) {
 on_both_backends!(
     without_stalwart,
     without_stalwart_domains_are_kept_and_verified_here
+);
+
+async fn dkim_keys_not_generated_yet_are_pending_never_missing(backend: Backend) {
+    let (app, dns) = app_with_dns(backend).await;
+    app.stalwart()
+        .set_dkim_delay(std::time::Duration::from_secs(3600));
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let view: Value = add(&app, &admin, "acme", "slow-keys.example")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dkim = records(&view, "DKIM");
+    assert_eq!(dkim.len(), 1);
+    assert_eq!(dkim[0]["state"], "pending");
+    assert!(dkim[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("generating the DKIM keys"));
+    publish(&dns, &view);
+    let checked: Value = app
+        .post_json(
+            &admin,
+            "/api/tenants/acme/domains/slow-keys.example/recheck",
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        checked["status"], "pending",
+        "not verified without its keys, not in trouble either"
+    );
+    assert_eq!(records(&checked, "DKIM")[0]["state"], "pending");
+    assert_eq!(records(&checked, "SPF")[0]["state"], "ok");
+    app.cleanup().await;
+}
+on_both_backends!(
+    dkim_pending,
+    dkim_keys_not_generated_yet_are_pending_never_missing
 );
