@@ -4,6 +4,8 @@
 //! map its error. `platform` is only linked with the `ssr` feature, so none of it reaches the
 //! wasm bundle.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod domains;

@@ -62,6 +62,19 @@ fn publish(dns: &DnsSandbox, view: &Value) {
     }
 }
 
+/// Verifies a domain of the demo tenant now and returns its view.
+async fn recheck(app: &TestApp, b: &Browser, domain: &str) -> Value {
+    app.post_json(
+        b,
+        &format!("/api/tenants/acme/domains/{domain}/recheck"),
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 async fn add(app: &TestApp, b: &Browser, tenant: &str, name: &str) -> reqwest::Response {
     app.post_json(
         b,
@@ -135,30 +148,12 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
         .await
         .unwrap();
     assert_eq!(one["state"], "ok", "{one}");
-    let checked: Value = app
-        .post_json(
-            &admin,
-            "/api/tenants/acme/domains/acme-corp.example/recheck",
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let checked: Value = recheck(&app, &admin, "acme-corp.example").await;
     assert_eq!(checked["status"], "verified", "{checked}");
 
     // A second SPF record appears and MX points elsewhere too: needs attention, audited.
     dns.txt("acme-corp.example", &["v=spf1 include:old.example -all"]);
-    let checked: Value = app
-        .post_json(
-            &admin,
-            "/api/tenants/acme/domains/acme-corp.example/recheck",
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let checked: Value = recheck(&app, &admin, "acme-corp.example").await;
     assert_eq!(checked["status"], "needs_attention");
     let spf = records(&checked, "SPF")[0];
     assert_eq!(spf["state"], "duplicate");
@@ -179,16 +174,7 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
         .to_string();
     dns.clear(&dkim_name);
     dns.txt(&dkim_name, &["v=DKIM1; k=ed25519; p=WRONGKEY"]);
-    let checked: Value = app
-        .post_json(
-            &admin,
-            "/api/tenants/acme/domains/acme-corp.example/recheck",
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let checked: Value = recheck(&app, &admin, "acme-corp.example").await;
     let dash = admin
         .get(&app.url("/admin/acme"))
         .await
@@ -473,16 +459,7 @@ async fn only_a_verified_domain_becomes_primary_and_dmarc_follows_the_choice(bac
         "v=DMARC1; p=reject; rua=mailto:dmarc@acme.example"
     );
     publish(&dns, &r);
-    let checked: Value = app
-        .post_json(
-            &admin,
-            "/api/tenants/acme/domains/primary.example/recheck",
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let checked: Value = recheck(&app, &admin, "primary.example").await;
     assert_eq!(checked["status"], "verified", "{checked}");
     let r: Value = patch(json!({ "primary": true }))
         .await
@@ -536,16 +513,7 @@ async fn without_stalwart_domains_are_kept_and_verified_here(backend: Backend) {
     );
     assert_eq!(records(&view, "MX")[0]["value"], "10 mail.dezky.example");
     publish(&dns, &view);
-    let checked: Value = app
-        .post_json(
-            &admin,
-            "/api/tenants/acme/domains/plain.example/recheck",
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let checked: Value = recheck(&app, &admin, "plain.example").await;
     assert_eq!(checked["status"], "verified", "{checked}");
     let steps: Value = app
         .post_json(&admin, "/api/tenants/acme/reconcile", json!({}))
@@ -594,16 +562,7 @@ async fn dkim_keys_not_generated_yet_are_pending_never_missing(backend: Backend)
         .unwrap()
         .contains("generating the DKIM keys"));
     publish(&dns, &view);
-    let checked: Value = app
-        .post_json(
-            &admin,
-            "/api/tenants/acme/domains/slow-keys.example/recheck",
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let checked: Value = recheck(&app, &admin, "slow-keys.example").await;
     assert_eq!(
         checked["status"], "pending",
         "not verified without its keys, not in trouble either"
