@@ -11,6 +11,8 @@ const sandboxPort = process.env.E2E_SANDBOX_PORT ?? "3901";
 
 export default defineConfig({
   testDir: "./tests",
+  // Kept per backend by scripts/test.sh, so a failure on one run is not wiped by the next.
+  outputDir: process.env.E2E_OUTPUT_DIR ?? "test-results",
   timeout: 30_000,
   expect: { timeout: 10_000 },
   workers: 1,

@@ -28,7 +28,7 @@ cargo leptos build
 
 run_e2e() {
   say "end-to-end tests on $1"
-  (cd end2end && E2E_DATABASE_URL="$2" npx playwright test) 2>&1 | tee -a "$log"
+  (cd end2end && E2E_DATABASE_URL="$2" E2E_OUTPUT_DIR="test-results/$1" npx playwright test) 2>&1 | tee -a "$log"
 }
 
 run_e2e SQLite "sqlite://$(mktemp -d)/console.db"
