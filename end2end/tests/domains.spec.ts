@@ -39,8 +39,15 @@ test("a domain goes from added to verified, a wrong record shows what was found,
   await expect(page.locator('#records tr[data-kind="MX"]')).toContainText("mail.dezky.example");
   await expect(page.locator("#zone-download")).toHaveAttribute("download", `${domain}.zone`);
 
+  // Stalwart generates the DKIM keys shortly after creation: wait until they are listed.
+  let view: { records: (Rec & { state: string })[] } = { records: [] };
+  await expect
+    .poll(async () => {
+      view = await (await page.request.get(`/api/tenants/acme/domains/${domain}`)).json();
+      return view.records.filter((r) => r.kind === "DKIM" && r.state !== "pending").length;
+    })
+    .toBe(2);
   // Publish everything, but with a wrong DKIM key.
-  const view = await (await page.request.get(`/api/tenants/acme/domains/${domain}`)).json();
   const dkim = (view.records as Rec[]).find((r) => r.kind === "DKIM")!;
   await publish(request, view.records, { [dkim.name]: "v=DKIM1; k=ed25519; p=WRONGKEY" });
   await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
