@@ -348,7 +348,7 @@ pub async fn reconcile_tenant(tenant: String) -> Result<Vec<StepView>, AppError>
         .reconcile(&call.ctx, &admin)
         .await
         .map_err(|e| ssr::provisioning(&call.ctx, e))?;
-    Ok(ssr::steps(steps))
+    Ok(ssr::steps(steps.steps))
 }
 
 /// Partner staff open a tenant they look after; the session enters partner mode. Returns the

@@ -2,7 +2,7 @@
 //! roles, and a partner that looks after a tenant. Idempotent: running it again changes
 //! nothing.
 
-use crate::domain::Role;
+use crate::domain::{Role, Tenant};
 use crate::repo::identity as repo;
 use crate::Db;
 
@@ -38,11 +38,14 @@ pub struct DemoSeed {
     pub people: Vec<SeedPerson>,
 }
 
-pub async fn apply(db: &Db, seed: &DemoSeed) -> Result<(), sqlx::Error> {
+/// Applies the seed; returns the seeded tenants.
+pub async fn apply(db: &Db, seed: &DemoSeed) -> Result<Vec<Tenant>, sqlx::Error> {
+    let mut tenants = Vec::new();
     let mut tenant_ids = std::collections::HashMap::new();
     for t in &seed.tenants {
         let tenant = repo::ensure_tenant(db, &t.slug, &t.name, "active").await?;
-        tenant_ids.insert(t.slug.clone(), tenant.id);
+        tenant_ids.insert(t.slug.clone(), tenant.id.clone());
+        tenants.push(tenant);
     }
     let partner = repo::ensure_partner(db, &seed.partner.slug, &seed.partner.name).await?;
     for slug in &seed.partner.tenants {
@@ -61,5 +64,5 @@ pub async fn apply(db: &Db, seed: &DemoSeed) -> Result<(), sqlx::Error> {
             repo::add_partner_staff(db, &partner.id, &user.id).await?;
         }
     }
-    Ok(())
+    Ok(tenants)
 }

@@ -104,19 +104,12 @@ async fn create_tenant(
         .create_tenant(&ctx, &staff, &body.slug, &body.name)
         .await
         .map_err(|e| ApiError::provisioning(e, &rid))?;
-    let steps = platform
+    let result = platform
         .provisioning
         .run(&ctx, &tenant, "tenant.provision")
         .await
         .map_err(|e| ApiError::provisioning(e, &rid))?;
-    let tenant = platform::repo::identity::tenant_by_slug(&platform.db, &tenant.slug)
-        .await
-        .map_err(|e| ApiError::internal(e, &rid))?
-        .unwrap_or(tenant);
-    Ok((
-        StatusCode::CREATED,
-        Json(TenantProvisioning { tenant, steps }),
-    ))
+    Ok((StatusCode::CREATED, Json(result)))
 }
 
 /// `POST /api/tenants/:slug/reconcile` (admins, owners, partner staff looking after it).
@@ -128,16 +121,12 @@ async fn reconcile(
     let rid = ctx.meta.request_id.clone();
     let ctx = as_partner(ctx);
     let admin = tenant_admin(&platform, &ctx, &slug).await?;
-    let steps = platform
+    platform
         .provisioning
         .reconcile(&ctx, &admin)
         .await
-        .map_err(|e| ApiError::provisioning(e, &rid))?;
-    let tenant = platform::repo::identity::tenant_by_slug(&platform.db, &slug)
-        .await
-        .map_err(|e| ApiError::internal(e, &rid))?
-        .unwrap_or_else(|| admin.tenant().clone());
-    Ok(Json(TenantProvisioning { tenant, steps }))
+        .map(Json)
+        .map_err(|e| ApiError::provisioning(e, &rid))
 }
 
 #[derive(Deserialize)]

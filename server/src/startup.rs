@@ -363,21 +363,17 @@ impl Application {
         );
         if settings.sandbox {
             let seed = demo_seed();
-            seed::apply(&platform.db, &seed)
+            let tenants = seed::apply(&platform.db, &seed)
                 .await
                 .context("seeding the demo workspace")?;
             // The sandbox upstreams start empty: provision the demo tenants in them.
             let ctx = platform::Ctx::system("seed");
-            for t in &seed.tenants {
-                if let Some(tenant) =
-                    platform::repo::identity::tenant_by_slug(&platform.db, &t.slug).await?
-                {
-                    platform
-                        .provisioning
-                        .run(&ctx, &tenant, "tenant.provision")
-                        .await
-                        .context("provisioning the demo tenants in the sandbox")?;
-                }
+            for tenant in &tenants {
+                platform
+                    .provisioning
+                    .run(&ctx, tenant, "tenant.provision")
+                    .await
+                    .context("provisioning the demo tenants in the sandbox")?;
             }
         }
         let leptos = leptos_options(bound);

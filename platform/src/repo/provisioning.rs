@@ -67,18 +67,6 @@ pub async fn record(
     Ok(())
 }
 
-/// Forgets a step's upstream id (the object is gone upstream).
-pub async fn clear_upstream_id(db: &Db, tenant_id: &str, upstream: &str) -> RepoResult<()> {
-    sqlx::query(
-        "UPDATE provisioning_steps SET upstream_id = NULL WHERE tenant_id = $1 AND upstream = $2",
-    )
-    .bind(tenant_id)
-    .bind(upstream)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// Takes the tenant's lease if it is free or expired; returns whether this holder has it.
 pub async fn try_lease(db: &Db, tenant_id: &str, holder: &str, ttl_ms: i64) -> RepoResult<bool> {
     let now = now_ms();

@@ -311,11 +311,6 @@ impl AuthService {
         })
     }
 
-    /// Ends every console session of a person (used by force sign-out and suspension).
-    pub async fn end_sessions_of(&self, user_id: &str) -> Result<u64, AuthError> {
-        Ok(repo::delete_for_user(&self.db, user_id).await?)
-    }
-
     fn open(&self, row: &TokenRow) -> Result<OpenTokens, AuthError> {
         let open = |s: &str| self.sealer.open_str(s).map_err(|_| AuthError::SessionEnded);
         Ok(OpenTokens {

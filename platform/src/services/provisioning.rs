@@ -193,7 +193,7 @@ impl ProvisioningService {
         ctx: &Ctx,
         tenant: &Tenant,
         action: &str,
-    ) -> Result<Vec<StepStatus>, ProvisioningError> {
+    ) -> Result<TenantProvisioning, ProvisioningError> {
         let holder = new_id();
         let mut waited = Duration::ZERO;
         while !repo::try_lease(&self.db, &tenant.id, &holder, LEASE_MS).await? {
@@ -207,13 +207,12 @@ impl ProvisioningService {
         let result = self.run_steps(tenant).await;
         repo::release_lease(&self.db, &tenant.id, &holder).await?;
         let steps = result?;
-        let all_done = steps.iter().all(|s| s.state.is_done());
-        identity::set_tenant_status(
-            &self.db,
-            &tenant.id,
-            if all_done { "active" } else { "pending" },
-        )
-        .await?;
+        let status = if steps.iter().all(|s| s.state.is_done()) {
+            "active"
+        } else {
+            "pending"
+        };
+        identity::set_tenant_status(&self.db, &tenant.id, status).await?;
         let failed: Vec<&StepStatus> = steps
             .iter()
             .filter(|s| s.state == StepState::Error)
@@ -232,7 +231,13 @@ impl ProvisioningService {
                 },
             )
             .await;
-        Ok(steps)
+        Ok(TenantProvisioning {
+            tenant: Tenant {
+                status: status.into(),
+                ..tenant.clone()
+            },
+            steps,
+        })
     }
 
     /// Creation's provisioning in the background, so the page can show each step live.
@@ -250,7 +255,7 @@ impl ProvisioningService {
         &self,
         ctx: &Ctx,
         admin: &TenantAdmin,
-    ) -> Result<Vec<StepStatus>, ProvisioningError> {
+    ) -> Result<TenantProvisioning, ProvisioningError> {
         self.run(ctx, admin.tenant(), "tenant.reconcile").await
     }
 
