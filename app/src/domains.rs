@@ -250,18 +250,23 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
                         r.state = "checking".into();
                     }
                 });
-                for (i, r) in state
+                for r in state
                     .get_untracked()
                     .records
                     .into_iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.state == "checking")
+                    .filter(|r| r.state == "checking")
                 {
                     let (t, n) = (t.clone(), n.clone());
                     leptos::task::spawn_local(async move {
                         if let Ok(checked) = check_domain_record(t, n, r.kind, r.name).await {
                             state.update(|d| {
-                                if let Some(slot) = d.records.get_mut(i) {
+                                // By kind and name, and only while still checking: the full
+                                // result may already have replaced the list.
+                                if let Some(slot) = d.records.iter_mut().find(|x| {
+                                    x.kind == checked.kind
+                                        && x.name == checked.name
+                                        && x.state == "checking"
+                                }) {
                                     *slot = checked;
                                 }
                             });
