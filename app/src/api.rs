@@ -16,6 +16,7 @@ pub mod ssr {
     use leptos::prelude::*;
     use platform::services::access::{AccessError, PartnerStaff, TenantAdmin};
     use platform::services::domains::DomainError;
+    use platform::services::members::{MemberError, MemberWithPassword};
     use platform::services::provisioning::{ProvisioningError, StepStatus};
     use platform::{Ctx, CurrentUser, Platform};
 
@@ -147,6 +148,40 @@ pub mod ssr {
             DomainError::Upstream(_) => AppError::Unavailable { message },
             DomainError::Store(cause) => internal(ctx, cause),
         }
+    }
+
+    pub fn member(ctx: &Ctx, e: MemberError) -> AppError {
+        let message = e.to_string();
+        match e {
+            MemberError::Invalid { field, .. } => AppError::Invalid {
+                field: Some(field.into()),
+                message,
+            },
+            MemberError::NoPrimaryDomain | MemberError::AddressTaken(_) => AppError::Invalid {
+                field: Some("local_part".into()),
+                message,
+            },
+            MemberError::NotFound(_) => AppError::NotFound { message },
+            MemberError::Denied(_) => AppError::Forbidden { message },
+            MemberError::Conflict(_) => AppError::Invalid {
+                field: None,
+                message,
+            },
+            MemberError::Upstream(_) => AppError::Unavailable { message },
+            MemberError::Store(cause) => internal(ctx, cause),
+        }
+    }
+
+    /// A member with the password that was just set, for the one answer that shows it.
+    pub fn revealed(
+        ctx: &Ctx,
+        m: MemberWithPassword,
+    ) -> Result<crate::model::RevealedMember, AppError> {
+        let (member, one_time_password) = m.reveal();
+        Ok(crate::model::RevealedMember {
+            member: same_shape(ctx, member)?,
+            one_time_password,
+        })
     }
 
     /// The page's copy of a platform view (same fields, wasm-safe type).
@@ -555,4 +590,164 @@ pub async fn check_domain_record(
         .await
         .map_err(|e| ssr::domain(&call.ctx, e))?;
     ssr::same_shape(&call.ctx, view)
+}
+
+/// The members of a tenant, its primary domain and whether the caller manages owners.
+#[server(prefix = "/api/fn", endpoint = "members")]
+pub async fn get_members(tenant: String) -> Result<MembersView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let overview = call
+        .platform
+        .members
+        .list(&admin)
+        .await
+        .map_err(|e| ssr::member(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, overview)
+}
+
+/// Creates a member; the answer carries the one-time password, shown once.
+#[server(prefix = "/api/fn", endpoint = "create_member")]
+pub async fn create_member(
+    tenant: String,
+    first_name: String,
+    last_name: String,
+    local_part: String,
+    role: String,
+) -> Result<RevealedMember, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let created = call
+        .platform
+        .members
+        .create(
+            &call.ctx,
+            &admin,
+            &first_name,
+            &last_name,
+            &local_part,
+            &role,
+        )
+        .await
+        .map_err(|e| ssr::member(&call.ctx, e))?;
+    ssr::revealed(&call.ctx, created)
+}
+
+/// The member with this address while their creation runs (the dialog's progress).
+#[server(prefix = "/api/fn", endpoint = "member_progress")]
+pub async fn get_member_progress(
+    tenant: String,
+    address: String,
+) -> Result<Option<MemberRowView>, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let member = call
+        .platform
+        .members
+        .by_address(&admin, &address)
+        .await
+        .map_err(|e| ssr::member(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, member)
+}
+
+/// suspend, resume or set_role: the member afterwards.
+#[server(prefix = "/api/fn", endpoint = "change_member")]
+pub async fn change_member(
+    tenant: String,
+    id: String,
+    action: String,
+    role: Option<String>,
+) -> Result<MemberRowView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let members = &call.platform.members;
+    let ctx = &call.ctx;
+    let result = match action.as_str() {
+        "suspend" => members.suspend(ctx, &admin, &id).await,
+        "resume" => members.resume(ctx, &admin, &id).await,
+        "set_role" => {
+            members
+                .set_role(ctx, &admin, &id, role.as_deref().unwrap_or_default())
+                .await
+        }
+        other => {
+            return Err(AppError::Invalid {
+                field: Some("action".into()),
+                message: format!("Unknown member action \"{other}\"."),
+            })
+        }
+    };
+    ssr::same_shape(ctx, result.map_err(|e| ssr::member(ctx, e))?)
+}
+
+/// reset_password or retry: the member and the one-time password when one was set.
+#[server(prefix = "/api/fn", endpoint = "member_password")]
+pub async fn member_password_action(
+    tenant: String,
+    id: String,
+    action: String,
+) -> Result<RevealedMember, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let members = &call.platform.members;
+    let ctx = &call.ctx;
+    let result = match action.as_str() {
+        "reset_password" => members.reset_password(ctx, &admin, &id).await,
+        "retry" => members.retry(ctx, &admin, &id).await,
+        other => {
+            return Err(AppError::Invalid {
+                field: Some("action".into()),
+                message: format!("Unknown member action \"{other}\"."),
+            })
+        }
+    };
+    ssr::revealed(ctx, result.map_err(|e| ssr::member(ctx, e))?)
+}
+
+#[server(prefix = "/api/fn", endpoint = "sign_out_member")]
+pub async fn sign_out_member(tenant: String, id: String) -> Result<SignOutView, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let report = call
+        .platform
+        .members
+        .sign_out(&call.ctx, &admin, &id)
+        .await
+        .map_err(|e| ssr::member(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, report)
+}
+
+/// What removing the member does in each system (the confirmation names it).
+#[server(prefix = "/api/fn", endpoint = "member_removal_plan")]
+pub async fn get_removal_plan(
+    tenant: String,
+    id: String,
+) -> Result<Vec<RemovalItemView>, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let plan = call
+        .platform
+        .members
+        .removal_plan(&admin, &id)
+        .await
+        .map_err(|e| ssr::member(&call.ctx, e))?;
+    ssr::same_shape(&call.ctx, plan)
+}
+
+/// remove or cancel: `None` when everything is gone, else the member with what is left.
+#[server(prefix = "/api/fn", endpoint = "remove_member")]
+pub async fn remove_member(
+    tenant: String,
+    id: String,
+    cancel: bool,
+) -> Result<Option<MemberRowView>, AppError> {
+    let call = ssr::call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let members = &call.platform.members;
+    let result = if cancel {
+        members.cancel(&call.ctx, &admin, &id).await
+    } else {
+        members.remove(&call.ctx, &admin, &id).await
+    };
+    ssr::same_shape(&call.ctx, result.map_err(|e| ssr::member(&call.ctx, e))?)
 }

@@ -57,6 +57,11 @@ pub fn AdminNav(
         "Dashboard",
         current == "dashboard",
     );
+    let members = item(
+        format!("/admin/{tenant}/members"),
+        "Users & groups",
+        current == "members",
+    );
     let domains = item(
         format!("/admin/{tenant}/domains"),
         "Domains",
@@ -66,6 +71,7 @@ pub fn AdminNav(
         <nav class="w-48 shrink-0" aria-label="Admin">
             <p class="text-xs font-semibold uppercase text-slate-500 mb-2">{tenant_name}</p>
             <a href=dashboard.0 class=dashboard.2 aria-current=dashboard.3.then_some("page")>{dashboard.1}</a>
+            <a id="nav-members" href=members.0 class=members.2 aria-current=members.3.then_some("page")>{members.1}</a>
             <a id="nav-domains" href=domains.0 class=domains.2 aria-current=domains.3.then_some("page")>
                 {domains.1}
                 <Suspense fallback=|| ()>

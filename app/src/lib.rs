@@ -10,6 +10,7 @@ pub mod api;
 pub mod components;
 pub mod domains;
 pub mod error;
+pub mod members;
 pub mod model;
 pub mod pages;
 pub mod provisioning;
@@ -21,6 +22,7 @@ use leptos_router::{path, SsrMode};
 
 use components::Layout;
 use domains::{DomainPage, DomainsPage};
+use members::MembersPage;
 use pages::{AdminDashboard, AdminHome, Home, NotFound, PartnerHome, ProfilePage, SignedOutPage};
 
 /// The HTML document around the app (rendered on the server only).
@@ -61,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant") view=AdminDashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/domains") view=DomainsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/domains/:domain") view=DomainPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>

@@ -160,3 +160,55 @@ impl DomainView {
             + "\n"
     }
 }
+
+/// One member of a tenant, as the Users & groups page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRowView {
+    pub id: String,
+    pub address: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub name: String,
+    /// "owner", "admin" or "member".
+    pub role: String,
+    /// "creating", "active", "suspended" or "removing".
+    pub status: String,
+    pub suspended_at: Option<i64>,
+    pub suspended_by: Option<String>,
+    pub created_at: i64,
+    pub is_self: bool,
+    pub needs_attention: bool,
+    pub steps: Vec<StepView>,
+    pub mailbox_used_bytes: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersView {
+    pub members: Vec<MemberRowView>,
+    pub primary_domain: Option<String>,
+    pub can_manage_owners: bool,
+    pub usage_note: Option<String>,
+}
+
+/// A member with the one-time password that was just set (shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevealedMember {
+    pub member: MemberRowView,
+    pub one_time_password: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovalItemView {
+    pub system: String,
+    /// "delete", "keep" or "leave_group".
+    pub action: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOutView {
+    pub authentik_sessions: usize,
+    pub refresh_tokens: usize,
+    pub console_sessions: u64,
+    pub errors: Vec<String>,
+}

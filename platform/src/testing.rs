@@ -105,3 +105,39 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Every value of every column of every table (but sqlx's own migration records), as text:
+/// tests look for secrets in it.
+pub async fn dump_text(db: &Db) -> String {
+    use sqlx::Row;
+    let columns_sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
+              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+                AND m.name <> '_sqlx_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns
+              WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'"
+        }
+    };
+    let columns = sqlx::query(columns_sql)
+        .fetch_all(db.pool())
+        .await
+        .expect("list the columns");
+    let mut out = String::new();
+    for row in columns {
+        let (table, column): (String, String) = (row.get("t"), row.get("c"));
+        let values: Vec<Option<String>> = sqlx::query_scalar(&format!(
+            "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\""
+        ))
+        .fetch_all(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("read {table}.{column}: {e}"));
+        for v in values.into_iter().flatten() {
+            out.push_str(&v);
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -6,7 +6,13 @@
 //! `authorization_code` (PKCE S256/plain) and `refresh_token` (rotation: every refresh returns
 //! a new refresh token and revokes the old one; a revoked one gets `invalid_grant`),
 //! `/application/o/userinfo/`, `/application/o/revoke/` and the per-application end-session
-//! endpoint. Inactive users cannot sign in, and their refresh tokens stop working.
+//! endpoint. Inactive users cannot sign in, and their refresh tokens stop working; users
+//! without a usable password (created through the admin API, no `set_password` yet) cannot
+//! sign in either.
+//!
+//! Every sign-in at the flow form is an authentik *authenticated session* (§5): the admin API
+//! lists and deletes them. Ending one ends the browser session and deletes the OAuth access
+//! tokens issued in it; refresh tokens survive (their session link is cleared), as upstream.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,7 +31,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use time::OffsetDateTime;
+
 use crate::authentik_admin::Group;
+use crate::clock;
 use crate::demo::DEMO_USERS;
 use crate::faults::{self, Faults};
 
@@ -45,6 +54,7 @@ pub struct OAuthClientRegistration {
     pub post_logout_redirect_uris: Vec<String>,
 }
 
+/// A user of the sandbox IdP (the `User` model of the admin API).
 #[derive(Clone, Debug)]
 pub struct User {
     pub pk: i64,
@@ -52,8 +62,28 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub name: String,
-    pub password: String,
+    /// `None`: no usable password (users created through the API until `set_password`).
+    pub password: Option<String>,
     pub is_active: bool,
+    pub attributes: Value,
+    pub path: String,
+    /// `internal`, `external` or `service_account`.
+    pub user_type: String,
+    pub date_joined: OffsetDateTime,
+    pub last_updated: OffsetDateTime,
+    pub password_change_date: OffsetDateTime,
+    pub last_login: Option<OffsetDateTime>,
+}
+
+/// A browser session at the IdP (an `AuthenticatedSession` upstream), keyed by its cookie.
+#[derive(Clone, Debug)]
+pub(crate) struct BrowserSession {
+    pub(crate) uuid: String,
+    pub(crate) user_pk: i64,
+    pub(crate) last_ip: String,
+    pub(crate) last_user_agent: String,
+    pub(crate) last_used: OffsetDateTime,
+    pub(crate) expires: OffsetDateTime,
 }
 
 struct CodeGrant {
@@ -68,20 +98,27 @@ struct CodeGrant {
     session: String,
 }
 
-struct AccessToken {
-    user_pk: i64,
+pub(crate) struct AccessToken {
+    pub(crate) user_pk: i64,
     expires: i64,
-    session: Option<String>,
+    /// The browser session (cookie key) the token was issued in.
+    pub(crate) session: Option<String>,
 }
 
-struct RefreshToken {
-    client_id: String,
-    user_pk: i64,
-    scopes: Vec<String>,
+pub(crate) struct RefreshToken {
+    /// The numeric id of the admin API (`/oauth2/refresh_tokens/{id}/`).
+    pub(crate) id: i64,
+    pub(crate) client_id: String,
+    pub(crate) user_pk: i64,
+    pub(crate) scopes: Vec<String>,
     nonce: Option<String>,
     auth_time: i64,
-    revoked: bool,
-    expires: i64,
+    pub(crate) revoked: bool,
+    pub(crate) expires: i64,
+    /// The browser session it was issued in; cleared (not deleted) when that session ends.
+    pub(crate) session: Option<String>,
+    /// The claims of the ID token issued with it (`id_token` in the admin API).
+    pub(crate) id_token: Value,
 }
 
 /// Tamper with the next ID token, to test the console's verification.
@@ -100,20 +137,57 @@ struct Stats {
     rejected_refresh: u64,
 }
 
-struct State_ {
+pub(crate) struct State_ {
     base_url: String,
-    clients: Vec<OAuthClientRegistration>,
-    users: Vec<User>,
-    browser_sessions: HashMap<String, i64>,
+    pub(crate) clients: Vec<OAuthClientRegistration>,
+    pub(crate) users: Vec<User>,
+    pub(crate) browser_sessions: HashMap<String, BrowserSession>,
     codes: HashMap<String, CodeGrant>,
-    access_tokens: HashMap<String, AccessToken>,
-    refresh_tokens: HashMap<String, RefreshToken>,
+    pub(crate) access_tokens: HashMap<String, AccessToken>,
+    pub(crate) refresh_tokens: HashMap<String, RefreshToken>,
     access_token_ttl: i64,
     tamper: IdTokenTamper,
     stats: Stats,
     admin_token: String,
-    groups: Vec<Group>,
+    pub(crate) groups: Vec<Group>,
     next_num_pk: i64,
+    pub(crate) next_user_pk: i64,
+    next_refresh_id: i64,
+    /// Stands in for authentik's install id (part of `User.uid`).
+    pub(crate) install_id: String,
+    /// Simulates a dropped `user__username` filter on the authenticated-sessions list.
+    pub(crate) ignore_session_user_filter: bool,
+}
+
+impl State_ {
+    /// What deactivating or deleting a user does to their sessions and OAuth tokens (§4.4).
+    pub(crate) fn purge_user_sessions_and_tokens(&mut self, pk: i64) {
+        self.browser_sessions.retain(|_, s| s.user_pk != pk);
+        self.access_tokens.retain(|_, t| t.user_pk != pk);
+        self.refresh_tokens.retain(|_, r| r.user_pk != pk);
+        self.codes.retain(|_, c| c.user_pk != pk);
+    }
+
+    /// Ends a browser session (§5.2): the session and the access tokens issued in it are
+    /// deleted; refresh tokens survive with their session link cleared.
+    pub(crate) fn end_browser_session(&mut self, key: &str) -> bool {
+        let existed = self.browser_sessions.remove(key).is_some();
+        self.access_tokens
+            .retain(|_, a| a.session.as_deref() != Some(key));
+        self.codes.retain(|_, c| c.session != key);
+        for r in self.refresh_tokens.values_mut() {
+            if r.session.as_deref() == Some(key) {
+                r.session = None;
+            }
+        }
+        existed
+    }
+
+    /// The active user behind a session cookie, if the session is still valid.
+    fn session_user(&self, key: &str) -> Option<i64> {
+        let s = self.browser_sessions.get(key)?;
+        (s.expires > clock::now()).then_some(s.user_pk)
+    }
 }
 
 /// A running Authentik stand-in.
@@ -137,7 +211,8 @@ impl AuthentikSandbox {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         let base_url = format!("http://{bound}");
-        let users = DEMO_USERS
+        let created = clock::now();
+        let users: Vec<User> = DEMO_USERS
             .iter()
             .enumerate()
             .map(|(i, u)| User {
@@ -146,10 +221,18 @@ impl AuthentikSandbox {
                 username: u.username.into(),
                 email: u.email.into(),
                 name: u.name.into(),
-                password: u.password.into(),
+                password: Some(u.password.into()),
                 is_active: true,
+                attributes: json!({}),
+                path: "users".into(),
+                user_type: "internal".into(),
+                date_joined: created,
+                last_updated: created,
+                password_change_date: created,
+                last_login: None,
             })
             .collect();
+        let next_user_pk = users.iter().map(|u| u.pk).max().unwrap_or(0) + 1;
         let sandbox = Self {
             state: Arc::new(Mutex::new(State_ {
                 base_url: base_url.clone(),
@@ -165,6 +248,10 @@ impl AuthentikSandbox {
                 admin_token,
                 groups: Vec::new(),
                 next_num_pk: 1000,
+                next_user_pk,
+                next_refresh_id: 1,
+                install_id: uuid::Uuid::new_v4().to_string(),
+                ignore_session_user_filter: false,
             })),
             key: Arc::new(
                 EncodingKey::from_rsa_pem(SIGNING_KEY_PEM.as_bytes())
@@ -219,8 +306,58 @@ impl AuthentikSandbox {
             ))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
         self.state.lock().expect("sandbox state lock")
+    }
+
+    /// A user by username, as stored (tests).
+    pub fn user(&self, username: &str) -> Option<User> {
+        self.lock()
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .cloned()
+    }
+
+    /// How many users exist (tests).
+    pub fn user_count(&self) -> usize {
+        self.lock().users.len()
+    }
+
+    /// How many live (unexpired) browser sessions a user has (tests).
+    pub fn session_count(&self, pk: i64) -> usize {
+        let now = clock::now();
+        self.lock()
+            .browser_sessions
+            .values()
+            .filter(|s| s.user_pk == pk && s.expires > now)
+            .count()
+    }
+
+    /// How many live refresh tokens (neither revoked nor expired) a user has (tests).
+    pub fn refresh_token_count(&self, pk: i64) -> usize {
+        let now = now();
+        self.lock()
+            .refresh_tokens
+            .values()
+            .filter(|r| r.user_pk == pk && !r.revoked && r.expires > now)
+            .count()
+    }
+
+    /// How many unexpired access tokens a user has (tests).
+    pub fn access_token_count(&self, pk: i64) -> usize {
+        let now = now();
+        self.lock()
+            .access_tokens
+            .values()
+            .filter(|a| a.user_pk == pk && a.expires > now)
+            .count()
+    }
+
+    /// When on, the authenticated-sessions list ignores `user__username` too (a dropped or
+    /// misspelled filter upstream: everyone's sessions come back).
+    pub fn set_ignore_session_user_filter(&self, on: bool) {
+        self.lock().ignore_session_user_filter = on;
     }
 
     /// How many refresh-token grants succeeded (for tests of the refresh logic).
@@ -305,6 +442,10 @@ impl AuthentikSandbox {
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn random(bytes: usize) -> String {
@@ -437,14 +578,19 @@ async fn authorize(
     if !scopes.iter().any(|s| s == "openid") {
         return redirect_err("invalid_scope");
     }
-    let user_pk =
-        session_cookie(&headers).and_then(|k| st.browser_sessions.get(&k).map(|pk| (k, *pk)));
+    let user_pk = session_cookie(&headers).and_then(|k| st.session_user(&k).map(|pk| (k, pk)));
     let active = user_pk.and_then(|(k, pk)| {
         st.users
             .iter()
             .find(|u| u.pk == pk && u.is_active)
             .map(|u| (k, u.pk))
     });
+    if let Some(s) = active
+        .as_ref()
+        .and_then(|(k, _)| st.browser_sessions.get_mut(k))
+    {
+        s.last_used = clock::now();
+    }
     let Some((session, user_pk)) = active else {
         // Not signed in at the IdP: the authentication flow, then back here.
         let next = uri
@@ -525,18 +671,41 @@ struct FlowSubmit {
     next: Option<String>,
 }
 
-async fn flow_submit(State(s): State<Shared>, Form(f): Form<FlowSubmit>) -> Response {
+async fn flow_submit(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<FlowSubmit>,
+) -> Response {
     let next = f.next.unwrap_or_default();
     let mut st = s.lock();
     let user = st
         .users
-        .iter()
-        .find(|u| u.username == f.uid_field || u.email == f.uid_field)
-        .cloned();
+        .iter_mut()
+        .find(|u| u.username == f.uid_field || (!u.email.is_empty() && u.email == f.uid_field));
     match user {
-        Some(u) if u.password == f.password && u.is_active => {
+        // No usable password (API-created, no set_password yet) never matches.
+        Some(u) if u.password.as_deref() == Some(f.password.as_str()) && u.is_active => {
+            let signed_in = clock::now();
+            u.last_login = Some(signed_in);
+            let pk = u.pk;
             let key = random(24);
-            st.browser_sessions.insert(key.clone(), u.pk);
+            let user_agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            st.browser_sessions.insert(
+                key.clone(),
+                BrowserSession {
+                    uuid: uuid::Uuid::new_v4().to_string(),
+                    user_pk: pk,
+                    // No ConnectInfo on the sandbox router: every client is on loopback.
+                    last_ip: "127.0.0.1".into(),
+                    last_user_agent: user_agent,
+                    last_used: signed_in,
+                    expires: signed_in + time::Duration::days(1),
+                },
+            );
             let target = if next.starts_with("/application/o/authorize/") {
                 next
             } else {
@@ -695,7 +864,12 @@ fn refresh_grant(s: &Shared, client: &OAuthClientRegistration, f: &TokenForm) ->
     }
     // Rotation (refresh_token_threshold = seconds=0): the presented token is used up.
     rt.revoked = true;
-    let (user_pk, nonce, auth_time) = (rt.user_pk, rt.nonce.clone(), rt.auth_time);
+    let (user_pk, nonce, auth_time, session) = (
+        rt.user_pk,
+        rt.nonce.clone(),
+        rt.auth_time,
+        rt.session.clone(),
+    );
     let Some(user) = st
         .users
         .iter()
@@ -714,7 +888,7 @@ fn refresh_grant(s: &Shared, client: &OAuthClientRegistration, f: &TokenForm) ->
         &scopes,
         nonce,
         auth_time,
-        None,
+        session,
         IdTokenTamper::default(),
     )
 }
@@ -738,7 +912,8 @@ fn issue(
         "iss": iss, "sub": user.uuid, "aud": client.client_id,
         "exp": iat + ttl, "iat": iat, "auth_time": auth_time,
         "acr": "goauthentik.io/providers/oauth2/default", "amr": ["pwd"],
-        "sid": session.clone().unwrap_or_default(),
+        // authentik's `sid` is a hash of the session key, never the key itself.
+        "sid": session.as_deref().map(|k| hex(&Sha256::digest(k.as_bytes()))).unwrap_or_default(),
     });
     if scopes.iter().any(|s| s == "email") {
         claims["email"] = json!(user.email);
@@ -773,7 +948,7 @@ fn issue(
         AccessToken {
             user_pk: user.pk,
             expires: iat + ttl,
-            session,
+            session: session.clone(),
         },
     );
     let mut body = json!({
@@ -782,9 +957,12 @@ fn issue(
     });
     if scopes.iter().any(|s| s == "offline_access") {
         let refresh = random(48);
+        let id = st.next_refresh_id;
+        st.next_refresh_id += 1;
         st.refresh_tokens.insert(
             refresh.clone(),
             RefreshToken {
+                id,
                 client_id: client.client_id.clone(),
                 user_pk: user.pk,
                 scopes: scopes.to_vec(),
@@ -792,6 +970,8 @@ fn issue(
                 auth_time,
                 revoked: false,
                 expires: iat + 30 * 24 * 3600,
+                session,
+                id_token: id_claims,
             },
         );
         body["refresh_token"] = json!(refresh);
@@ -865,9 +1045,7 @@ async fn end_session(
     // The sandbox provider uses an invalidation flow with a User Logout stage: the authentik
     // session ends, with the access tokens issued in it.
     if let Some(key) = session_cookie(&headers) {
-        st.browser_sessions.remove(&key);
-        st.access_tokens
-            .retain(|_, a| a.session.as_deref() != Some(key.as_str()));
+        st.end_browser_session(&key);
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     match q.post_logout_redirect_uri {
@@ -895,11 +1073,16 @@ async fn end_session(
 #[derive(Deserialize)]
 struct Settings {
     access_token_ttl_secs: Option<i64>,
+    ignore_session_user_filter: Option<bool>,
 }
 
 async fn set_settings(State(s): State<Shared>, Json(b): Json<Settings>) -> StatusCode {
+    let mut st = s.lock();
     if let Some(ttl) = b.access_token_ttl_secs {
-        s.lock().access_token_ttl = ttl;
+        st.access_token_ttl = ttl;
+    }
+    if let Some(on) = b.ignore_session_user_filter {
+        st.ignore_session_user_filter = on;
     }
     StatusCode::NO_CONTENT
 }
@@ -936,7 +1119,7 @@ async fn revoke_user_tokens(State(s): State<Shared>, Path(username): Path<String
         .filter(|r| r.user_pk == pk)
         .for_each(|r| r.revoked = true);
     st.access_tokens.retain(|_, a| a.user_pk != pk);
-    st.browser_sessions.retain(|_, u| *u != pk);
+    st.browser_sessions.retain(|_, s| s.user_pk != pk);
     StatusCode::NO_CONTENT
 }
 
@@ -957,11 +1140,10 @@ async fn set_user_active(
         return StatusCode::NOT_FOUND;
     };
     user.is_active = a.is_active;
+    user.last_updated = clock::now();
     let pk = user.pk;
     if !a.is_active {
-        st.refresh_tokens.retain(|_, r| r.user_pk != pk);
-        st.access_tokens.retain(|_, t| t.user_pk != pk);
-        st.browser_sessions.retain(|_, u| *u != pk);
+        st.purge_user_sessions_and_tokens(pk);
     }
     StatusCode::NO_CONTENT
 }

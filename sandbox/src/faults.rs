@@ -1,5 +1,6 @@
 //! Fault injection: the next N requests whose path starts with a prefix fail with a status,
 //! hang (the client's timeout fires), or are slowed down. Set through `POST /_sandbox/faults`.
+//! A fault may be limited to one HTTP method (`"method": "DELETE"`, case-insensitive).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,9 +27,15 @@ pub struct Fault {
     /// Wait this long before handling (or before failing).
     #[serde(default)]
     pub delay_ms: u64,
+    /// Let this many matching requests through before the fault applies.
+    #[serde(default)]
+    pub skip: u32,
     /// Never answer (the client's timeout fires).
     #[serde(default)]
     pub timeout: bool,
+    /// Only requests with this HTTP method (case-insensitive) are affected; any when absent.
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 fn one() -> u32 {
@@ -49,12 +56,20 @@ impl Faults {
         self.inner.lock().expect("faults lock").clear();
     }
 
-    /// Takes the first fault matching `path`, counting it down.
-    fn take(&self, path: &str) -> Option<Fault> {
+    /// Takes the first fault matching `method` and `path`, counting it down.
+    fn take(&self, method: &str, path: &str) -> Option<Fault> {
         let mut faults = self.inner.lock().expect("faults lock");
-        let i = faults
-            .iter()
-            .position(|f| path.starts_with(&f.path_prefix))?;
+        let i = faults.iter().position(|f| {
+            path.starts_with(&f.path_prefix)
+                && f.method
+                    .as_deref()
+                    .is_none_or(|m| m.trim().eq_ignore_ascii_case(method))
+        })?;
+        if faults[i].skip > 0 {
+            // Let this one through; the fault applies to a later request.
+            faults[i].skip -= 1;
+            return None;
+        }
         let fault = faults[i].clone();
         if fault.count == 1 {
             faults.remove(i);
@@ -105,7 +120,7 @@ pub async fn inject(State(faults): State<Faults>, req: Request<Body>, next: Next
     if path.starts_with("/_sandbox/") {
         return next.run(req).await;
     }
-    let Some(fault) = faults.take(&path) else {
+    let Some(fault) = faults.take(req.method().as_str(), &path) else {
         return next.run(req).await;
     };
     if fault.timeout {
@@ -121,5 +136,39 @@ pub async fn inject(State(faults): State<Faults>, req: Request<Body>, next: Next
         )
             .into_response(),
         None => next.run(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(json: serde_json::Value) -> Fault {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn method_limits_the_fault() {
+        let faults = Faults::default();
+        faults.add(fault(
+            serde_json::json!({ "path_prefix": "/api/", "method": "delete", "status": 500 }),
+        ));
+        assert!(faults.take("GET", "/api/x").is_none());
+        assert!(faults.take("DELETE", "/api/x").is_some());
+        assert!(
+            faults.take("DELETE", "/api/x").is_none(),
+            "count 1 is used up"
+        );
+    }
+
+    #[test]
+    fn no_method_matches_every_method() {
+        let faults = Faults::default();
+        faults.add(fault(
+            serde_json::json!({ "path_prefix": "/x", "count": 2, "status": 503 }),
+        ));
+        assert!(faults.take("POST", "/x/y").is_some());
+        assert!(faults.take("GET", "/x").is_some());
+        assert!(faults.take("GET", "/x").is_none());
     }
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use platform::services::access::AccessError;
 use platform::services::domains::DomainError;
+use platform::services::members::MemberError;
 use platform::services::provisioning::ProvisioningError;
 use serde::Serialize;
 
@@ -120,6 +121,30 @@ impl ApiError {
                 Self::new(StatusCode::BAD_GATEWAY, "upstream", message, request_id)
             }
             DomainError::Store(cause) => Self::internal(cause, request_id),
+        }
+    }
+
+    pub fn member(e: MemberError, request_id: &str) -> Self {
+        let message = e.to_string();
+        let plain = |status, code| Self::new(status, code, message.clone(), request_id);
+        match e {
+            MemberError::Invalid { field, .. } => Self {
+                field: Some(field.into()),
+                ..plain(StatusCode::BAD_REQUEST, "invalid")
+            },
+            MemberError::NoPrimaryDomain => Self {
+                field: Some("local_part".into()),
+                ..plain(StatusCode::CONFLICT, "no_primary_domain")
+            },
+            MemberError::AddressTaken(_) => Self {
+                field: Some("local_part".into()),
+                ..plain(StatusCode::CONFLICT, "address_taken")
+            },
+            MemberError::NotFound(_) => plain(StatusCode::NOT_FOUND, "not_found"),
+            MemberError::Denied(_) => plain(StatusCode::FORBIDDEN, "forbidden"),
+            MemberError::Conflict(_) => plain(StatusCode::CONFLICT, "conflict"),
+            MemberError::Upstream(_) => plain(StatusCode::BAD_GATEWAY, "upstream"),
+            MemberError::Store(cause) => Self::internal(cause, request_id),
         }
     }
 

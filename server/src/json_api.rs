@@ -9,12 +9,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use platform::domain::{AuditEvent, Me};
-use platform::repo::identity::MemberRow;
 use platform::services::access::TenantAdmin;
 use platform::services::domains::MailDomainView;
+use platform::services::members::{
+    MemberView, MemberWithPassword, MembersOverview, RemovalItem, SignOutReport,
+};
 use platform::services::provisioning::TenantProvisioning;
 use platform::{Ctx, Platform};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -25,7 +27,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tenants", post(create_tenant))
         .route("/api/tenants/{slug}/reconcile", post(reconcile))
         .route("/api/tenants/{slug}/audit", get(audit))
-        .route("/api/tenants/{slug}/users", get(users))
+        .route(
+            "/api/tenants/{slug}/members",
+            get(list_members).post(create_member),
+        )
+        .route(
+            "/api/tenants/{slug}/members/{id}",
+            get(get_member).patch(patch_member).delete(remove_member),
+        )
+        .route(
+            "/api/tenants/{slug}/members/{id}/{action}",
+            post(member_action),
+        )
         .route(
             "/api/tenants/{slug}/domains",
             get(list_domains).post(add_domain),
@@ -151,20 +164,221 @@ async fn audit(
         .map_err(|e| ApiError::internal(e, &rid))
 }
 
-/// `GET /api/tenants/:slug/users`: members with role and status.
-async fn users(
+/// The body error of every JSON endpoint: 400 with what was expected.
+fn bad_body<'a>(
+    rid: &'a str,
+    expected: &'a str,
+) -> impl FnOnce(axum::extract::rejection::JsonRejection) -> ApiError + 'a {
+    move |e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("The body must be JSON with {expected}: {}", e.body_text()),
+            rid,
+        )
+    }
+}
+
+/// `GET /api/tenants/:slug/members`: members with role, status, steps and mailbox usage.
+async fn list_members(
     State(platform): State<Arc<Platform>>,
     Extension(ctx): Extension<Ctx>,
     Path(slug): Path<String>,
-) -> Api<Vec<MemberRow>> {
+) -> Api<MembersOverview> {
     let rid = ctx.meta.request_id.clone();
     let admin = tenant_admin(&platform, &as_partner(ctx), &slug).await?;
     platform
-        .tenants
-        .members(&admin)
+        .members
+        .list(&admin)
         .await
         .map(Json)
-        .map_err(|e| ApiError::internal(e, &rid))
+        .map_err(|e| ApiError::member(e, &rid))
+}
+
+#[derive(Deserialize)]
+struct NewMember {
+    first_name: String,
+    last_name: String,
+    local_part: String,
+    role: String,
+}
+
+/// A member with the one-time password that was just set: shown once, never cached.
+#[derive(Serialize)]
+struct WithPassword {
+    member: MemberView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    one_time_password: Option<String>,
+}
+
+type Revealed = (
+    StatusCode,
+    [(axum::http::HeaderName, &'static str); 1],
+    Json<WithPassword>,
+);
+
+fn reveal(status: StatusCode, m: MemberWithPassword) -> Revealed {
+    let (member, one_time_password) = m.reveal();
+    (
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(WithPassword {
+            member,
+            one_time_password,
+        }),
+    )
+}
+
+/// `POST /api/tenants/:slug/members` `{"first_name", "last_name", "local_part", "role"}`:
+/// 201 with the member (each step's outcome) and the one-time password.
+async fn create_member(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(slug): Path<String>,
+    body: Result<Json<NewMember>, axum::extract::rejection::JsonRejection>,
+) -> Result<Revealed, ApiError> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    let Json(b) = body.map_err(bad_body(&rid, "first_name, last_name, local_part and role"))?;
+    let created = platform
+        .members
+        .create(
+            &ctx,
+            &admin,
+            &b.first_name,
+            &b.last_name,
+            &b.local_part,
+            &b.role,
+        )
+        .await
+        .map_err(|e| ApiError::member(e, &rid))?;
+    Ok(reveal(StatusCode::CREATED, created))
+}
+
+#[derive(Serialize)]
+struct MemberDetail {
+    member: MemberView,
+    removal_plan: Vec<RemovalItem>,
+}
+
+/// `GET /api/tenants/:slug/members/:id`: the member and what removing them would do.
+async fn get_member(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Api<MemberDetail> {
+    let rid = ctx.meta.request_id.clone();
+    let admin = tenant_admin(&platform, &as_partner(ctx), &slug).await?;
+    let map = |e| ApiError::member(e, &rid);
+    Ok(Json(MemberDetail {
+        member: platform.members.get(&admin, &id).await.map_err(map)?,
+        removal_plan: platform
+            .members
+            .removal_plan(&admin, &id)
+            .await
+            .map_err(map)?,
+    }))
+}
+
+#[derive(Deserialize)]
+struct MemberPatch {
+    role: String,
+}
+
+/// `PATCH /api/tenants/:slug/members/:id` `{"role"}`.
+async fn patch_member(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, id)): Path<(String, String)>,
+    body: Result<Json<MemberPatch>, axum::extract::rejection::JsonRejection>,
+) -> Api<MemberView> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    let Json(b) = body.map_err(bad_body(&rid, "a role"))?;
+    platform
+        .members
+        .set_role(&ctx, &admin, &id, &b.role)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::member(e, &rid))
+}
+
+/// An incomplete removal: 502 naming what is left (Retry continues it).
+fn removal_incomplete(m: MemberView, rid: &str) -> ApiError {
+    let failed: Vec<String> = m
+        .steps
+        .iter()
+        .filter(|s| s.state == platform::services::provisioning::StepState::Error)
+        .map(|s| s.message.clone())
+        .collect();
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "removal_incomplete",
+        format!(
+            "{} could not be removed completely; retry later. {}",
+            m.address,
+            failed.join(" ")
+        ),
+        rid,
+    )
+}
+
+/// `DELETE /api/tenants/:slug/members/:id`: 204 when everything is gone.
+async fn remove_member(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    match platform.members.remove(&ctx, &admin, &id).await {
+        Ok(None) => Ok(StatusCode::NO_CONTENT),
+        Ok(Some(m)) => Err(removal_incomplete(m, &rid)),
+        Err(e) => Err(ApiError::member(e, &rid)),
+    }
+}
+
+/// `POST /api/tenants/:slug/members/:id/{suspend,resume,sign-out,reset-password,retry,cancel}`.
+async fn member_action(
+    State(platform): State<Arc<Platform>>,
+    Extension(ctx): Extension<Ctx>,
+    Path((slug, id, action)): Path<(String, String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let rid = ctx.meta.request_id.clone();
+    let ctx = as_partner(ctx);
+    let admin = tenant_admin(&platform, &ctx, &slug).await?;
+    let members = &platform.members;
+    let map = |e| ApiError::member(e, &rid);
+    Ok(match action.as_str() {
+        "suspend" => Json(members.suspend(&ctx, &admin, &id).await.map_err(map)?).into_response(),
+        "resume" => Json(members.resume(&ctx, &admin, &id).await.map_err(map)?).into_response(),
+        "sign-out" => {
+            let report: SignOutReport = members.sign_out(&ctx, &admin, &id).await.map_err(map)?;
+            Json(report).into_response()
+        }
+        "reset-password" => {
+            reveal(StatusCode::OK, members.reset_password(&ctx, &admin, &id).await.map_err(map)?)
+                .into_response()
+        }
+        "retry" => reveal(StatusCode::OK, members.retry(&ctx, &admin, &id).await.map_err(map)?)
+            .into_response(),
+        "cancel" => match members.cancel(&ctx, &admin, &id).await.map_err(map)? {
+            None => StatusCode::NO_CONTENT.into_response(),
+            Some(m) => return Err(removal_incomplete(m, &rid)),
+        },
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("There is no member action \"{other}\": use suspend, resume, sign-out, reset-password, retry or cancel."),
+                &rid,
+            ))
+        }
+    })
 }
 
 /// `GET /api/tenants/:slug/domains`: the domains with their last check.

@@ -1,9 +1,11 @@
 //! Domain types: parsed once, trusted afterwards.
 
 mod mail_domain;
+mod member;
 mod slug;
 
 pub use mail_domain::{DomainNameError, MailDomain};
+pub use member::{parse_role, LocalPart, MemberInputError, NewMember};
 pub use slug::{SlugError, TenantSlug};
 
 use serde::{Deserialize, Serialize};

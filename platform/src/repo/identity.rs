@@ -137,28 +137,37 @@ pub async fn tenant_by_slug(db: &Db, slug: &str) -> RepoResult<Option<Tenant>> {
     Ok(row.map(Into::into))
 }
 
-/// Sets a person's role in a tenant (adding the membership when there is none).
+/// Sets a known person's role in a tenant, adding them as an active member (address and name
+/// from their profile) when they are not one yet.
 pub async fn set_membership(db: &Db, tenant_id: &str, user_id: &str, role: Role) -> RepoResult<()> {
     sqlx::query(
-        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO members (id, tenant_id, user_id, address, first_name, last_name, role,
+                              status, created_at)
+         SELECT $1, $2, u.id, u.email, u.name, '', $3, 'active', $4 FROM users u WHERE u.id = $5
          ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role",
     )
+    .bind(new_id())
     .bind(tenant_id)
-    .bind(user_id)
     .bind(role.as_str())
     .bind(now_ms())
+    .bind(user_id)
     .execute(db.pool())
     .await?;
     Ok(())
 }
 
+/// Member states that open the tenant to the person. Anything else (suspended, being
+/// removed, unknown) is no access: fail closed.
+const ADMITTED: &str = "('active', 'creating')";
+
 pub async fn role_in_tenant(db: &Db, tenant_id: &str, user_id: &str) -> RepoResult<Option<Role>> {
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .fetch_optional(db.pool())
-            .await?;
+    let role: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT role FROM members WHERE tenant_id = $1 AND user_id = $2 AND status IN {ADMITTED}"
+    ))
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
     // An unknown role string is treated as no membership at all: fail closed.
     Ok(role.as_deref().and_then(Role::parse))
 }
@@ -172,12 +181,12 @@ struct MembershipRow {
 }
 
 pub async fn memberships_of(db: &Db, user_id: &str) -> RepoResult<Vec<TenantMembership>> {
-    let rows: Vec<MembershipRow> = sqlx::query_as(
+    let rows: Vec<MembershipRow> = sqlx::query_as(&format!(
         "SELECT t.slug, t.name, t.status, m.role
-           FROM memberships m JOIN tenants t ON t.id = m.tenant_id
-          WHERE m.user_id = $1
-          ORDER BY t.name, t.slug",
-    )
+           FROM members m JOIN tenants t ON t.id = m.tenant_id
+          WHERE m.user_id = $1 AND m.status IN {ADMITTED}
+          ORDER BY t.name, t.slug"
+    ))
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
@@ -276,7 +285,7 @@ pub async fn partner_looks_after(db: &Db, partner_id: &str, tenant_id: &str) -> 
 }
 
 pub async fn count_members(db: &Db, tenant_id: &str) -> RepoResult<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE tenant_id = $1")
+    sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND status <> 'removing'")
         .bind(tenant_id)
         .fetch_one(db.pool())
         .await
@@ -316,24 +325,12 @@ pub async fn set_tenant_status(db: &Db, tenant_id: &str, status: &str) -> RepoRe
     Ok(())
 }
 
-/// A tenant's members with their role, for the users list.
-#[derive(Clone, Debug, FromRow, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct MemberRow {
-    pub user_id: String,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    /// "active" (suspension arrives with member lifecycle).
-    pub status: String,
-}
-
-pub async fn members_of(db: &Db, tenant_id: &str) -> RepoResult<Vec<MemberRow>> {
-    sqlx::query_as(
-        "SELECT u.id AS user_id, u.email, u.name, m.role, 'active' AS status
-           FROM memberships m JOIN users u ON u.id = m.user_id
-          WHERE m.tenant_id = $1 ORDER BY u.name, u.email",
-    )
-    .bind(tenant_id)
-    .fetch_all(db.pool())
-    .await
+/// Deletes a person's Dezky record (their sealed tokens go with it: every console session
+/// of theirs ends).
+pub async fn delete_user(db: &Db, id: &str) -> RepoResult<()> {
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }

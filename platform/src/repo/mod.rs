@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod identity;
 pub mod mail_domains;
+pub mod members;
 pub mod provisioning;
 pub mod sessions;
 pub mod tokens;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod domains;
 pub mod health;
+pub mod members;
 pub mod provisioning;
 pub mod tenants;
 
@@ -51,6 +52,7 @@ pub struct Platform {
     pub tenants: tenants::TenantService,
     pub provisioning: provisioning::ProvisioningService,
     pub domains: domains::DomainService,
+    pub members: members::MemberService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -72,10 +74,19 @@ impl Platform {
             db.clone(),
             audit.clone(),
             provisioning::Upstreams {
-                authentik: AuthentikAdmin::new(cfg.authentik_admin),
-                ocis: cfg.ocis.map(OcisClient::new),
+                authentik: AuthentikAdmin::new(cfg.authentik_admin.clone()),
+                ocis: cfg.ocis.clone().map(OcisClient::new),
                 stalwart_enabled: cfg.stalwart.is_some(),
                 stripe: cfg.stripe.map(StripeClient::new),
+            },
+        );
+        let members = members::MemberService::new(
+            db.clone(),
+            audit.clone(),
+            members::MemberUpstreams {
+                authentik: AuthentikAdmin::new(cfg.authentik_admin.clone()),
+                stalwart: cfg.stalwart.clone().map(StalwartClient::new),
+                ocis: cfg.ocis.clone().map(OcisClient::new),
             },
         );
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
@@ -96,6 +107,7 @@ impl Platform {
             tenants,
             provisioning,
             domains,
+            members,
             oidc,
             sealer,
         })

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuditEvent, Tenant};
-use crate::repo::identity::MemberRow;
 use crate::repo::{audit, identity};
 use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::provisioning::{ProvisioningService, StepState, StepStatus};
@@ -65,10 +64,6 @@ impl TenantService {
             });
         }
         Ok(rows)
-    }
-
-    pub async fn members(&self, admin: &TenantAdmin) -> Result<Vec<MemberRow>, sqlx::Error> {
-        identity::members_of(&self.db, &admin.tenant().id).await
     }
 
     pub async fn audit(

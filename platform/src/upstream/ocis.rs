@@ -1,6 +1,8 @@
 //! ownCloud Infinite Scale's LibreGraph API (`/graph/v1.0`), per `shared/reference/ocis.md`:
 //! strict JSON bodies, `{"value": […]}` lists that may come back as `{}`, OData errors.
-//! Group lookup by name is unreliable upstream, so the group id is stored and used.
+//! Group lookup by name is unreliable upstream, so the group id is stored and used. Users are
+//! created with the login name (the member's address) as `onPremisesSamAccountName`, found
+//! again by that name after a 409, and deleted with their personal drive.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -122,4 +124,69 @@ impl OcisClient {
         }
         success(UPSTREAM, response).await.map(|_| ())
     }
+
+    /// Creates a user; `Ok(None)` when the username is taken (409 `nameAlreadyExists`).
+    pub async fn create_user(
+        &self,
+        user: &NewOcisUser<'_>,
+    ) -> Result<Option<OcisUser>, UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.req(reqwest::Method::POST, "/users").json(user),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::CONFLICT {
+            return Ok(None);
+        }
+        read_json(UPSTREAM, response).await.map(Some)
+    }
+
+    /// A user by id or username (`mail` may be missing from this answer upstream).
+    pub async fn get_user(&self, id_or_username: &str) -> Result<Option<OcisUser>, UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.req(
+                reqwest::Method::GET,
+                &format!("/users/{}", urlencoding::encode(id_or_username)),
+            ),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read_json(UPSTREAM, response).await.map(Some)
+    }
+
+    /// Deletes a user and purges their personal drive upstream; gone already is fine.
+    pub async fn delete_user(&self, id: &str) -> Result<(), UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.req(reqwest::Method::DELETE, &format!("/users/{id}")),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        success(UPSTREAM, response).await.map(|_| ())
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OcisUser {
+    pub id: String,
+    #[serde(rename = "onPremisesSamAccountName", default)]
+    pub username: String,
+}
+
+/// The body of `POST /users`: strict upstream, so only these fields, none of them empty.
+#[derive(Serialize)]
+pub struct NewOcisUser<'a> {
+    #[serde(rename = "displayName")]
+    pub display_name: &'a str,
+    #[serde(rename = "onPremisesSamAccountName")]
+    pub username: &'a str,
+    pub mail: &'a str,
+    #[serde(rename = "givenName")]
+    pub given_name: &'a str,
+    pub surname: &'a str,
 }

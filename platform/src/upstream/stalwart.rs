@@ -1,7 +1,9 @@
 //! Stalwart 0.16 management over JMAP (`POST /jmap`, capability `urn:stalwart:jmap`), per
 //! `shared/reference/stalwart.md`: domains (`x:Domain`), their DKIM keys
-//! (`x:DkimSignature`), and `SetError`s mapped to typed errors — `objectIsLinked` keeps the
-//! linked objects so the page can name what blocks a removal.
+//! (`x:DkimSignature`), mailboxes (`x:Account` of type User: password credential, login
+//! frozen through `disabledPermissions.authenticate`, usage), and `SetError`s mapped to typed
+//! errors — `objectIsLinked` keeps the linked objects so the page can name what blocks a
+//! removal. Passwords travel only in request bodies; no error message carries one.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -211,4 +213,142 @@ impl StalwartClient {
             None => Ok(()),
         }
     }
+
+    /// The mailbox (User account) with this local part on a domain, if any.
+    pub async fn find_account(
+        &self,
+        name: &str,
+        domain_id: &str,
+    ) -> Result<Option<String>, StalwartError> {
+        let r = self
+            .call(
+                "x:Account/query",
+                json!({ "filter": { "@type": "User", "name": name, "domainId": domain_id } }),
+            )
+            .await?;
+        Ok(r["ids"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|v| v.as_str())
+            .map(String::from))
+    }
+
+    /// Whether an account with this id exists.
+    pub async fn account_exists(&self, id: &str) -> Result<bool, StalwartError> {
+        let r = self
+            .call(
+                "x:Account/get",
+                json!({ "ids": [id], "properties": ["name"] }),
+            )
+            .await?;
+        Ok(r["list"].as_array().is_some_and(|l| !l.is_empty()))
+    }
+
+    /// Creates a mailbox with its password (checked by Stalwart's strength rules).
+    pub async fn create_account(&self, mailbox: &NewMailbox<'_>) -> Result<String, StalwartError> {
+        let r = self
+            .call(
+                "x:Account/set",
+                json!({ "create": { "u1": {
+                    "@type": "User",
+                    "name": mailbox.name,
+                    "domainId": mailbox.domain_id,
+                    "description": mailbox.description,
+                    "credentials": { "0": { "@type": "Password", "secret": mailbox.password.expose_secret() } },
+                } } }),
+            )
+            .await?;
+        if let Some(id) = r["created"]["u1"]["id"].as_str() {
+            return Ok(id.to_string());
+        }
+        Err(set_error(&r["notCreated"]["u1"]))
+    }
+
+    /// Replaces the password of the account's Password credential (§7.4): the credential's
+    /// key is read first; an account without one gets one.
+    pub async fn set_account_password(
+        &self,
+        id: &str,
+        password: &SecretString,
+    ) -> Result<(), StalwartError> {
+        let r = self
+            .call(
+                "x:Account/get",
+                json!({ "ids": [id], "properties": ["credentials"] }),
+            )
+            .await?;
+        let key = r["list"][0]["credentials"].as_object().and_then(|c| {
+            c.iter()
+                .find(|(_, v)| v["@type"] == "Password")
+                .map(|(k, _)| k.clone())
+        });
+        let patch = match key {
+            Some(k) => json!({ format!("credentials/{k}/secret"): password.expose_secret() }),
+            None => {
+                json!({ "credentials": { "0": { "@type": "Password", "secret": password.expose_secret() } } })
+            }
+        };
+        self.update_account(id, patch).await
+    }
+
+    /// Freezes or unfreezes logins (mail is still delivered; the password is kept): §7.5.
+    pub async fn set_login_frozen(&self, id: &str, frozen: bool) -> Result<(), StalwartError> {
+        let permissions = if frozen {
+            json!({ "@type": "Merge", "enabledPermissions": {}, "disabledPermissions": { "authenticate": true } })
+        } else {
+            json!({ "@type": "Inherit" })
+        };
+        self.update_account(id, json!({ "permissions": permissions }))
+            .await
+    }
+
+    async fn update_account(&self, id: &str, patch: Value) -> Result<(), StalwartError> {
+        let r = self
+            .call("x:Account/set", json!({ "update": { id: patch } }))
+            .await?;
+        if r["updated"].as_object().is_some_and(|u| u.contains_key(id)) {
+            return Ok(());
+        }
+        Err(set_error(&r["notUpdated"][id]))
+    }
+
+    /// Destroys a mailbox (its mail is purged by Stalwart in the background); gone already is
+    /// fine.
+    pub async fn destroy_account(&self, id: &str) -> Result<(), StalwartError> {
+        let r = self
+            .call("x:Account/set", json!({ "destroy": [id] }))
+            .await?;
+        let e = &r["notDestroyed"][id];
+        if e.is_null() || e["type"] == "notFound" {
+            return Ok(());
+        }
+        Err(set_error(e))
+    }
+
+    /// Used bytes of each mailbox (`usedDiskQuota`), by account id.
+    pub async fn usage(&self, ids: &[String]) -> Result<Vec<(String, i64)>, StalwartError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let r = self
+            .call(
+                "x:Account/get",
+                json!({ "ids": ids, "properties": ["usedDiskQuota"] }),
+            )
+            .await?;
+        Ok(r["list"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| Some((a["id"].as_str()?.to_string(), a["usedDiskQuota"].as_i64()?)))
+            .collect())
+    }
+}
+
+/// A mailbox to create: `name` is the local part, on the Stalwart domain `domain_id`.
+pub struct NewMailbox<'a> {
+    pub name: &'a str,
+    pub domain_id: &'a str,
+    pub description: &'a str,
+    pub password: &'a SecretString,
 }

@@ -49,6 +49,8 @@ pub fn localstripe_url() -> String {
 pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         server::telemetry::init(server::config::LogFormat::Pretty);
+    } else {
+        capture_logs();
     }
     let db = TestDatabase::new(backend).await;
     let url = db.url.clone();
@@ -350,5 +352,156 @@ impl TestApp {
         if let Some(db) = self.db.take() {
             db.cleanup().await;
         }
+    }
+}
+
+/// Everything the apps of this test binary log (debug and up, every target), kept so a test
+/// can look for secrets in it.
+fn log_buffer() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: OnceLock<std::sync::Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(Default::default)
+}
+
+struct CapturedLogs;
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(|| CapturedLogs)
+            .try_init();
+    });
+}
+
+/// The logs captured so far in this test binary.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+/// Every one-time password the tests of this binary received, to look for them later.
+fn secrets() -> &'static std::sync::Mutex<Vec<String>> {
+    static SECRETS: OnceLock<std::sync::Mutex<Vec<String>>> = OnceLock::new();
+    SECRETS.get_or_init(Default::default)
+}
+
+pub fn remember_secret(s: &str) {
+    secrets().lock().unwrap().push(s.to_string());
+}
+
+pub fn remembered_secrets() -> Vec<String> {
+    secrets().lock().unwrap().clone()
+}
+
+impl TestApp {
+    /// Makes `name` a verified primary domain of the demo tenant (created in Stalwart through
+    /// the API; the DNS verification itself is the domain tests' business) and provisions
+    /// the tenant (its Authentik group). `owner` is signed in as an admin of acme.
+    pub async fn primary_domain(&self, owner: &Browser, name: &str) {
+        let r = self
+            .post_json(owner, "/api/tenants/acme/reconcile", serde_json::json!({}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "reconcile");
+        let r = self
+            .post_json(
+                owner,
+                "/api/tenants/acme/domains",
+                serde_json::json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "add {name}");
+        let row = platform::repo::mail_domains::by_name(&self.platform.db, name)
+            .await
+            .unwrap()
+            .unwrap();
+        platform::repo::mail_domains::set_checks(&self.platform.db, &row.id, "verified", "[]")
+            .await
+            .unwrap();
+        let r = owner
+            .client
+            .patch(self.url(&format!("/api/tenants/acme/domains/{name}")))
+            .json(&serde_json::json!({ "primary": true }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "make {name} primary");
+    }
+
+    /// Creates a member of acme through the API; returns the answer's body (member and
+    /// one-time password, remembered for the leak scan).
+    pub async fn create_member(
+        &self,
+        admin: &Browser,
+        local_part: &str,
+        role: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let r = self
+            .post_json(
+                admin,
+                "/api/tenants/acme/members",
+                serde_json::json!({
+                    "first_name": "Jane", "last_name": "Tester",
+                    "local_part": local_part, "role": role,
+                }),
+            )
+            .await;
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap();
+        if let Some(p) = body["one_time_password"].as_str() {
+            remember_secret(p);
+        }
+        (status, body)
+    }
+
+    /// Posts a member action (`suspend`, `retry`, …) and returns status and body.
+    pub async fn member_action(
+        &self,
+        admin: &Browser,
+        id: &str,
+        action: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let r = self
+            .post_json(
+                admin,
+                &format!("/api/tenants/acme/members/{id}/{action}"),
+                serde_json::json!({}),
+            )
+            .await;
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+        if let Some(p) = body["one_time_password"].as_str() {
+            remember_secret(p);
+        }
+        (status, body)
+    }
+
+    /// Whether the IdP's sign-in form accepts these credentials.
+    pub async fn idp_accepts(&self, username: &str, password: &str) -> bool {
+        let r = Browser::new()
+            .client
+            .post(format!(
+                "{}/if/flow/default-authentication-flow/",
+                self.sandbox_url
+            ))
+            .form(&[
+                ("uid_field", username),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        r.status() == StatusCode::SEE_OTHER
     }
 }

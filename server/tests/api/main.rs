@@ -7,6 +7,7 @@ mod access;
 mod doctor;
 mod domains;
 mod health;
+mod members;
 mod sign_in;
 mod tenants;
 mod tokens;

@@ -343,7 +343,7 @@ async fn tenant_endpoints_refuse_outsiders(backend: Backend) {
         ("POST", "/api/tenants"),
         ("POST", "/api/tenants/acme/reconcile"),
         ("GET", "/api/tenants/acme/audit"),
-        ("GET", "/api/tenants/acme/users"),
+        ("GET", "/api/tenants/acme/members"),
     ] {
         expect(&anonymous, method, path, StatusCode::UNAUTHORIZED).await;
         expect(&member, method, path, StatusCode::FORBIDDEN).await;
@@ -353,14 +353,14 @@ async fn tenant_endpoints_refuse_outsiders(backend: Backend) {
     expect(
         &admin,
         "GET",
-        "/api/tenants/globex/users",
+        "/api/tenants/globex/members",
         StatusCode::FORBIDDEN,
     )
     .await;
     expect(
         &admin,
         "GET",
-        "/api/tenants/nope/users",
+        "/api/tenants/nope/members",
         StatusCode::NOT_FOUND,
     )
     .await;
@@ -405,17 +405,18 @@ async fn admins_read_members_audit_and_a_dashboard_with_real_numbers(backend: Ba
     let app = spawn_app(backend).await;
     let admin = Browser::new();
     app.sign_in(&admin, &ADMIN, "/").await;
-    let users: Vec<Value> = admin
-        .get(&app.url("/api/tenants/acme/users"))
+    let overview: Value = admin
+        .get(&app.url("/api/tenants/acme/members"))
         .await
         .json()
         .await
         .unwrap();
+    let users: Vec<Value> = overview["members"].as_array().unwrap().clone();
     let mut roles: Vec<(String, String)> = users
         .iter()
         .map(|u| {
             (
-                u["email"].as_str().unwrap().to_string(),
+                u["address"].as_str().unwrap().to_string(),
                 u["role"].as_str().unwrap().to_string(),
             )
         })

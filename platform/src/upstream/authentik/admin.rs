@@ -1,9 +1,11 @@
 //! The Authentik admin API (`/api/v3`, bearer API token), as described in
-//! `shared/reference/authentik.md`: groups for now. Lists are paginated by page number
-//! (`next` is 0 on the last page) and unknown filters are silently ignored upstream, so every
-//! lookup re-checks its results here.
+//! `shared/reference/authentik.md`: groups (§3), users (§4), authenticated sessions (§5) and
+//! OAuth refresh tokens. Lists are paginated by page number (`next` is 0 on the last page)
+//! and unknown filters are silently ignored upstream (a misspelled filter returns everyone),
+//! so every lookup re-checks its results here, item by item, before anything acts on them.
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -62,29 +64,37 @@ impl AuthentikAdmin {
             .bearer_auth(self.cfg.token.expose_secret())
     }
 
-    /// The group with exactly this name, if any (all pages are read).
-    pub async fn find_group_by_name(&self, name: &str) -> Result<Option<Group>, UpstreamError> {
+    /// Every item of a paginated list (all pages), with the given filters.
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<T>, UpstreamError> {
+        let mut items = Vec::new();
         let mut page = 1u64;
         loop {
-            let response = send(
-                UPSTREAM,
-                self.get("/core/groups/").query(&[
-                    ("name", name),
-                    ("include_users", "false"),
-                    ("page", &page.to_string()),
-                    ("page_size", "100"),
-                ]),
-            )
-            .await?;
-            let body: Page<Group> = read_json(UPSTREAM, response).await?;
-            if let Some(g) = body.results.into_iter().find(|g| g.name == name) {
-                return Ok(Some(g));
-            }
+            let page_s = page.to_string();
+            let mut query: Vec<(&str, &str)> = filters.to_vec();
+            query.extend([("page", page_s.as_str()), ("page_size", "100")]);
+            let response = send(UPSTREAM, self.get(path).query(&query)).await?;
+            let body: Page<T> = read_json(UPSTREAM, response).await?;
+            items.extend(body.results);
             if body.pagination.next == 0 || body.pagination.next <= page {
-                return Ok(None);
+                return Ok(items);
             }
             page = body.pagination.next;
         }
+    }
+
+    /// The group with exactly this name, if any (all pages are read).
+    pub async fn find_group_by_name(&self, name: &str) -> Result<Option<Group>, UpstreamError> {
+        let groups: Vec<Group> = self
+            .list_all(
+                "/core/groups/",
+                &[("name", name), ("include_users", "false")],
+            )
+            .await?;
+        Ok(groups.into_iter().find(|g| g.name == name))
     }
 
     pub async fn get_group(&self, pk: &str) -> Result<Option<Group>, UpstreamError> {
@@ -139,10 +149,146 @@ impl AuthentikAdmin {
     }
 
     pub async fn delete_group(&self, pk: &str) -> Result<(), UpstreamError> {
+        self.delete(&format!("/core/groups/{pk}/")).await
+    }
+
+    /// The user with exactly this username (the filter is exact upstream, and re-checked).
+    pub async fn find_user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<AuthentikUser>, UpstreamError> {
+        let users: Vec<AuthentikUser> = self
+            .list_all(
+                "/core/users/",
+                &[("username", username), ("include_groups", "false")],
+            )
+            .await?;
+        Ok(users.into_iter().find(|u| u.username == username))
+    }
+
+    pub async fn get_user(&self, pk: i64) -> Result<Option<AuthentikUser>, UpstreamError> {
+        let response = send(UPSTREAM, self.get(&format!("/core/users/{pk}/"))).await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read_json(UPSTREAM, response).await.map(Some)
+    }
+
+    /// Creates an active internal user in the given groups (no password yet: §4.5).
+    pub async fn create_user(
+        &self,
+        user: &NewAuthentikUser<'_>,
+    ) -> Result<AuthentikUser, UpstreamError> {
         let response = send(
             UPSTREAM,
             self.http
-                .delete(self.url(&format!("/core/groups/{pk}/")))
+                .post(self.url("/core/users/"))
+                .bearer_auth(self.cfg.token.expose_secret())
+                .json(&json!({
+                    "username": user.username,
+                    "name": user.name,
+                    "email": user.email,
+                    "is_active": true,
+                    "groups": user.groups,
+                    "path": user.path,
+                    "type": "internal",
+                    "attributes": user.attributes,
+                })),
+        )
+        .await?;
+        read_json(UPSTREAM, response).await
+    }
+
+    /// `PATCH is_active`: deactivating ends the user's Authentik sessions and deletes their
+    /// OAuth tokens upstream (§4.4).
+    pub async fn set_user_active(&self, pk: i64, active: bool) -> Result<(), UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.http
+                .patch(self.url(&format!("/core/users/{pk}/")))
+                .bearer_auth(self.cfg.token.expose_secret())
+                .json(&json!({ "is_active": active })),
+        )
+        .await?;
+        success(UPSTREAM, response).await.map(|_| ())
+    }
+
+    /// Sets the password (204). A rejected password is a 400 with an empty body upstream.
+    pub async fn set_password(
+        &self,
+        pk: i64,
+        password: &SecretString,
+    ) -> Result<(), UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.http
+                .post(self.url(&format!("/core/users/{pk}/set_password/")))
+                .bearer_auth(self.cfg.token.expose_secret())
+                .json(&json!({ "password": password.expose_secret() })),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::BAD_REQUEST {
+            // Never echo what was sent back into an error message.
+            return Err(UpstreamError::Status {
+                upstream: UPSTREAM,
+                status: 400,
+                detail: "the password was rejected".into(),
+            });
+        }
+        success(UPSTREAM, response).await.map(|_| ())
+    }
+
+    /// Deletes a user (their sessions, tokens and devices go with it); gone already is fine.
+    pub async fn delete_user(&self, pk: i64) -> Result<(), UpstreamError> {
+        self.delete(&format!("/core/users/{pk}/")).await
+    }
+
+    /// The uuids of one user's authenticated sessions. The list is narrowed by the real
+    /// `user__username` filter and then kept item by item to `user == pk`: upstream ignores
+    /// an unknown filter and would answer with everyone's sessions (§5.1).
+    pub async fn sessions_of(&self, pk: i64, username: &str) -> Result<Vec<String>, UpstreamError> {
+        let sessions: Vec<AuthenticatedSession> = self
+            .list_all(
+                "/core/authenticated_sessions/",
+                &[("user__username", username)],
+            )
+            .await?;
+        Ok(sessions
+            .into_iter()
+            .filter(|s| s.user == pk)
+            .map(|s| s.uuid)
+            .collect())
+    }
+
+    pub async fn delete_session(&self, uuid: &str) -> Result<(), UpstreamError> {
+        self.delete(&format!("/core/authenticated_sessions/{uuid}/"))
+            .await
+    }
+
+    /// The ids of one user's OAuth refresh tokens (they survive session deletion, §5.2),
+    /// re-checked by the user's pk.
+    pub async fn refresh_tokens_of(&self, pk: i64) -> Result<Vec<i64>, UpstreamError> {
+        let pk_s = pk.to_string();
+        let tokens: Vec<RefreshTokenItem> = self
+            .list_all("/oauth2/refresh_tokens/", &[("user", pk_s.as_str())])
+            .await?;
+        Ok(tokens
+            .into_iter()
+            .filter(|t| t.user.pk == pk)
+            .map(|t| t.pk)
+            .collect())
+    }
+
+    pub async fn delete_refresh_token(&self, id: i64) -> Result<(), UpstreamError> {
+        self.delete(&format!("/oauth2/refresh_tokens/{id}/")).await
+    }
+
+    /// DELETE, where "not found" means the work is already done.
+    async fn delete(&self, path: &str) -> Result<(), UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.http
+                .delete(self.url(path))
                 .bearer_auth(self.cfg.token.expose_secret()),
         )
         .await?;
@@ -151,4 +297,47 @@ impl AuthentikAdmin {
         }
         success(UPSTREAM, response).await.map(|_| ())
     }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AuthentikUser {
+    pub pk: i64,
+    pub uuid: String,
+    pub username: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    pub is_active: bool,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub attributes: Value,
+}
+
+pub struct NewAuthentikUser<'a> {
+    pub username: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    /// Group UUIDs.
+    pub groups: Vec<String>,
+    pub path: String,
+    pub attributes: Value,
+}
+
+#[derive(Deserialize)]
+struct AuthenticatedSession {
+    uuid: String,
+    user: i64,
+}
+
+#[derive(Deserialize)]
+struct TokenUser {
+    pk: i64,
+}
+
+#[derive(Deserialize)]
+struct RefreshTokenItem {
+    pk: i64,
+    user: TokenUser,
 }

@@ -1,0 +1,492 @@
+//! Users & groups: the members table (search, role, status, mailbox usage), the create dialog
+//! that follows each upstream step and then reveals the one-time password once, and the
+//! lifecycle actions (suspend, resume, force sign-out, reset password, role, remove, retry,
+//! cancel), each behind a confirmation. Groups, invitations and service accounts are not
+//! built yet and say so.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{
+    change_member, create_member, get_member_progress, get_members, get_removal_plan,
+    member_password_action, remove_member, sign_out_member,
+};
+use crate::components::{format_time, ErrorView};
+use crate::domains::AdminNav;
+use crate::error::AppError;
+use crate::model::{MemberRowView, RemovalItemView, StepView};
+use crate::provisioning::{StateChip, StepList};
+
+fn status_chip(m: &MemberRowView) -> impl IntoView {
+    let (label, class) = match (m.status.as_str(), m.needs_attention) {
+        ("active", false) => ("Active", "bg-emerald-100 text-emerald-800"),
+        ("suspended", _) => ("Suspended", "bg-slate-200 text-slate-800"),
+        ("creating", _) => ("Incomplete", "bg-red-100 text-red-800"),
+        ("removing", _) => ("Removal incomplete", "bg-red-100 text-red-800"),
+        _ => ("Needs attention", "bg-amber-100 text-amber-800"),
+    };
+    view! {
+        <span class=format!("member-status inline-block rounded-full px-2 py-0.5 text-xs font-medium {class}") data-status=m.status.clone()>
+            {label}
+        </span>
+    }
+}
+
+/// Bytes in the units people read (1 KB = 1000 bytes, as mail clients show).
+pub fn human_bytes(n: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n.max(0) as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn copy_to_clipboard(text: String) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().navigator().clipboard().write_text(&text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+/// An action waiting for the admin's confirmation.
+#[derive(Clone, Debug, PartialEq)]
+struct Pending {
+    member: MemberRowView,
+    action: &'static str,
+    plan: Vec<RemovalItemView>,
+}
+
+/// The one-time password shown once, with a copy button.
+#[component]
+fn PasswordReveal(
+    address: String,
+    password: String,
+    #[prop(into)] on_close: Callback<()>,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let p = password.clone();
+    view! {
+        <section id="otp-reveal" role="dialog" aria-label="One-time password" class="mb-6 rounded-xl border-2 border-indigo-300 bg-indigo-50 p-5">
+            <h2 class="text-lg font-semibold mb-1">"One-time password for " {address}</h2>
+            <p class="text-sm text-slate-700 mb-3">
+                "It is set on their sign-in and their mailbox. It is shown only now and is not stored anywhere: copy it and hand it over safely. They should change it after their first sign-in."
+            </p>
+            <div class="flex items-center gap-3">
+                <code id="otp-value" class="rounded bg-white px-3 py-2 font-mono text-lg tracking-wide border border-slate-300">{password}</code>
+                <button id="otp-copy" type="button" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
+                    on:click=move |_| { copy_to_clipboard(p.clone()); copied.set(true); }>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+                <button id="otp-done" type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white" on:click=move |_| on_close.run(())>
+                    "Done"
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// Follows a creation's steps (by address) while the create call runs.
+fn follow(
+    tenant: String,
+    address: String,
+    busy: RwSignal<bool>,
+    progress: RwSignal<Option<Vec<StepView>>>,
+) {
+    leptos::task::spawn_local(async move {
+        if !busy.get_untracked() {
+            return;
+        }
+        if let Ok(Some(m)) = get_member_progress(tenant.clone(), address.clone()).await {
+            if busy.get_untracked() {
+                progress.set(Some(m.steps));
+            }
+        }
+        set_timeout(
+            move || follow(tenant, address, busy, progress),
+            std::time::Duration::from_millis(250),
+        );
+    });
+}
+
+#[component]
+fn CreateMemberDialog(
+    tenant: String,
+    domain: String,
+    can_manage_owners: bool,
+    #[prop(into)] on_created: Callback<(String, Option<String>)>,
+) -> impl IntoView {
+    let first = RwSignal::new(String::new());
+    let last = RwSignal::new(String::new());
+    let local = RwSignal::new(String::new());
+    let role = RwSignal::new("member".to_string());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<(Option<String>, String)>);
+    let progress = RwSignal::new(None::<Vec<StepView>>);
+    let result = RwSignal::new(None::<MemberRowView>);
+    let d = domain.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        result.set(None);
+        progress.set(Some(vec![]));
+        let t = tenant.clone();
+        let address = format!("{}@{d}", local.get_untracked().trim().to_lowercase());
+        follow(t.clone(), address, busy, progress);
+        let (f, l, lp, r) = (
+            first.get_untracked(),
+            last.get_untracked(),
+            local.get_untracked(),
+            role.get_untracked(),
+        );
+        leptos::task::spawn_local(async move {
+            match create_member(t, f, l, lp, r).await {
+                Ok(created) => {
+                    busy.set(false);
+                    progress.set(Some(created.member.steps.clone()));
+                    let address = created.member.address.clone();
+                    result.set(Some(created.member));
+                    first.set(String::new());
+                    last.set(String::new());
+                    local.set(String::new());
+                    on_created.run((address, created.one_time_password));
+                }
+                Err(AppError::Invalid { field, message }) => {
+                    busy.set(false);
+                    progress.set(None);
+                    error.set(Some((field, message)));
+                }
+                Err(e) => {
+                    busy.set(false);
+                    progress.set(None);
+                    error.set(Some((None, e.to_string())));
+                }
+            }
+        });
+    };
+    let input_class = "mt-1 rounded-md border border-slate-300 px-2 py-1.5";
+    view! {
+        <section id="create-member" class="mb-6 rounded-xl border border-slate-200 bg-white p-5">
+            <h2 class="text-lg font-semibold mb-3">"Add a member"</h2>
+            <form class="flex flex-wrap items-end gap-3" on:submit=submit>
+                <label class="flex flex-col text-sm">"First name"
+                    <input id="member-first-name" class=input_class required prop:value=move || first.get() on:input=move |ev| first.set(event_target_value(&ev))/>
+                </label>
+                <label class="flex flex-col text-sm">"Last name"
+                    <input id="member-last-name" class=input_class required prop:value=move || last.get() on:input=move |ev| last.set(event_target_value(&ev))/>
+                </label>
+                <label class="flex flex-col text-sm">"Address"
+                    <span class="mt-1 flex items-center">
+                        <input id="member-local-part" class="rounded-l-md border border-slate-300 px-2 py-1.5 w-36" required prop:value=move || local.get() on:input=move |ev| local.set(event_target_value(&ev))/>
+                        <span class="rounded-r-md border border-l-0 border-slate-300 bg-slate-50 px-2 py-1.5 text-slate-600">{format!("@{domain}")}</span>
+                    </span>
+                </label>
+                <label class="flex flex-col text-sm">"Role"
+                    <select id="member-role" class=input_class on:change=move |ev| role.set(event_target_value(&ev))>
+                        <option value="member" selected=true>"Member"</option>
+                        <option value="admin">"Admin"</option>
+                        {can_manage_owners.then(|| view! { <option value="owner">"Owner"</option> })}
+                    </select>
+                </label>
+                <button id="create-member-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                    {move || if busy.get() { "Creating…" } else { "Create member" }}
+                </button>
+            </form>
+            {move || error.get().map(|(field, message)| view! {
+                <p id="create-member-error" role="alert" data-field=field.unwrap_or_default() class="mt-3 text-sm text-red-700">{message}</p>
+            })}
+            {move || progress.get().map(|steps| view! {
+                <div id="member-progress" class="mt-4" data-busy=move || busy.get().to_string()>
+                    {move || busy.get().then(|| view! { <p class="text-sm text-slate-600 mb-2"><span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-indigo-500 border-t-transparent" aria-hidden="true"></span>"Creating the sign-in, the mailbox and the file space…"</p> })}
+                    {(!steps.is_empty()).then(|| view! { <StepList steps=steps.clone()/> })}
+                </div>
+            })}
+            {move || result.get().filter(|m| m.needs_attention).map(|m| view! {
+                <p id="create-member-incomplete" role="alert" class="mt-3 text-sm text-red-700">
+                    {format!("{} was created with a step in error: use Retry in the table to complete it, or Cancel to undo what was made.", m.address)}
+                </p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let params = use_params_map();
+    let tenant = move || params.read().get("tenant").unwrap_or_default();
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(move || (tenant(), version.get()), |(t, _)| get_members(t));
+    let tab = RwSignal::new("members");
+    let search = RwSignal::new(String::new());
+    let creating = RwSignal::new(false);
+    let reveal = RwSignal::new(None::<(String, String)>);
+    let pending = RwSignal::new(None::<Pending>);
+    let new_role = RwSignal::new(String::new());
+    let notice = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<String>);
+    let working = RwSignal::new(false);
+    let refresh = move || version.update(|v| *v += 1);
+
+    let ask = move |member: MemberRowView, action: &'static str| {
+        failure.set(None);
+        notice.set(None);
+        new_role.set(member.role.clone());
+        if action == "remove" || action == "cancel" {
+            let t = tenant();
+            leptos::task::spawn_local(async move {
+                match get_removal_plan(t, member.id.clone()).await {
+                    Ok(plan) => pending.set(Some(Pending {
+                        member,
+                        action,
+                        plan,
+                    })),
+                    Err(e) => failure.set(Some(e.to_string())),
+                }
+            });
+        } else {
+            pending.set(Some(Pending {
+                member,
+                action,
+                plan: vec![],
+            }));
+        }
+    };
+
+    let confirm = move |_| {
+        let Some(p) = pending.get_untracked() else {
+            return;
+        };
+        let t = tenant();
+        working.set(true);
+        leptos::task::spawn_local(async move {
+            let id = p.member.id.clone();
+            let address = p.member.address.clone();
+            let outcome: Result<Option<String>, AppError> = match p.action {
+                "suspend" | "resume" => change_member(t, id, p.action.into(), None).await.map(|m| {
+                    Some(if m.status == "suspended" { format!("{address} is suspended.") } else { format!("{address} is active again.") })
+                }),
+                "role" => change_member(t, id, "set_role".into(), Some(new_role.get_untracked())).await
+                    .map(|m| Some(format!("{address} is now {}.", m.role))),
+                "sign_out" => sign_out_member(t, id).await.map(|r| Some(format!(
+                    "Signed {address} out: {} Authentik session(s), {} refresh token(s), {} console session(s) ended.{}",
+                    r.authentik_sessions, r.refresh_tokens, r.console_sessions,
+                    if r.errors.is_empty() { String::new() } else { format!(" Not everything could be ended: {}", r.errors.join(" ")) }))),
+                "reset_password" | "retry" => {
+                    let action = if p.action == "retry" { "retry" } else { "reset_password" };
+                    member_password_action(t, id, action.into()).await.map(|r| {
+                        if let Some(pw) = r.one_time_password {
+                            reveal.set(Some((address.clone(), pw)));
+                        }
+                        Some(if r.member.needs_attention { format!("{address}: a step is still in error; see the table.") } else { format!("{address}: done.") })
+                    })
+                }
+                "remove" | "cancel" => remove_member(t, id, p.action == "cancel").await.map(|left| match left {
+                    None => Some(format!("{address} was removed.")),
+                    Some(_) => Some(format!("{address} could not be removed completely; see the steps and retry.")),
+                }),
+                _ => Ok(None),
+            };
+            working.set(false);
+            pending.set(None);
+            match outcome {
+                Ok(n) => notice.set(n),
+                Err(e) => failure.set(Some(e.to_string())),
+            }
+            refresh();
+        });
+    };
+
+    let action_button = move |m: &MemberRowView, action: &'static str, label: &'static str| {
+        let m = m.clone();
+        view! {
+            <button type="button" data-action=action class="member-action rounded border border-slate-300 bg-white px-2 py-0.5 text-xs hover:bg-slate-50"
+                on:click=move |_| ask(m.clone(), action)>{label}</button>
+        }
+    };
+
+    view! {
+        <div class="flex gap-6">
+            <AdminNav tenant=tenant() tenant_name=tenant() current="members"/>
+            <div class="flex-1 min-w-0">
+                <h1 class="text-2xl font-semibold mb-4">"Users & groups"</h1>
+                <div role="tablist" class="flex gap-1 border-b border-slate-200 mb-4">
+                    {[("members", "Members"), ("groups", "Groups"), ("invitations", "Invitations"), ("service_accounts", "Service accounts")].into_iter().map(|(id, label)| view! {
+                        <button type="button" role="tab" id=format!("tab-{id}") aria-selected=move || (tab.get() == id).to_string()
+                            class=move || if tab.get() == id { "px-3 py-2 text-sm font-medium border-b-2 border-indigo-600 text-indigo-700" } else { "px-3 py-2 text-sm text-slate-600" }
+                            on:click=move |_| tab.set(id)>{label}</button>
+                    }).collect_view()}
+                </div>
+                {move || match tab.get() {
+                    "groups" => view! { <p id="coming" class="text-slate-600">"Groups are coming: today every member belongs to the workspace's one group in Authentik and OCIS. Nothing is listed here until groups can really be managed."</p> }.into_any(),
+                    "invitations" => view! { <p id="coming" class="text-slate-600">"Invitations are coming: for now, add members directly and hand over their one-time password."</p> }.into_any(),
+                    "service_accounts" => view! { <p id="coming" class="text-slate-600">"Service accounts are coming: there are none to show yet."</p> }.into_any(),
+                    _ => ().into_any(),
+                }}
+                <div class:hidden=move || tab.get() != "members">
+                    {move || reveal.get().map(|(address, password)| view! {
+                        <PasswordReveal address password on_close=move |_| reveal.set(None)/>
+                    })}
+                    {move || notice.get().map(|n| view! { <p id="member-notice" role="status" class="mb-3 rounded-md bg-emerald-50 p-2 text-sm text-emerald-800">{n}</p> })}
+                    {move || failure.get().map(|n| view! { <p id="member-error" role="alert" class="mb-3 rounded-md bg-red-50 p-2 text-sm text-red-800">{n}</p> })}
+                    {move || pending.get().map(|p| {
+                        let title = match p.action {
+                            "suspend" => format!("Suspend {}?", p.member.address),
+                            "resume" => format!("Resume {}?", p.member.address),
+                            "sign_out" => format!("Sign {} out everywhere?", p.member.address),
+                            "reset_password" => format!("Reset the password of {}?", p.member.address),
+                            "role" => format!("Change the role of {}", p.member.address),
+                            "retry" => format!("Retry the failed steps of {}?", p.member.address),
+                            "cancel" => format!("Cancel the creation of {}?", p.member.address),
+                            _ => format!("Remove {}?", p.member.address),
+                        };
+                        let explain = match p.action {
+                            "suspend" => "Their sign-in is deactivated in Authentik (ending their sessions and tokens there), their mailbox refuses sign-in (mail is still delivered, the password is kept), and their console sessions end.",
+                            "resume" => "Their sign-in and mailbox work again with their existing password.",
+                            "sign_out" => "Ends their Authentik sessions and refresh tokens (apps must sign in again) and their console sessions. Their password does not change.",
+                            "reset_password" => "A new one-time password replaces the current one on their sign-in and mailbox. It is shown once.",
+                            "retry" => "Completes the steps in error; nothing is created twice. If the sign-in or mailbox still needs its password, a new one-time password is set and shown once.",
+                            "role" => "Owners manage everything including other owners; admins manage the workspace; members use it.",
+                            _ => "",
+                        };
+                        let can_owner = list.get().and_then(|r| r.ok()).map(|v| v.can_manage_owners).unwrap_or(false);
+                        view! {
+                            <section id="confirm" role="dialog" data-action=p.action class="mb-6 rounded-xl border border-amber-300 bg-amber-50 p-5">
+                                <h2 class="text-lg font-semibold mb-1">{title}</h2>
+                                <p class="text-sm text-slate-700 mb-3">{explain}</p>
+                                {(p.action == "role").then(|| view! {
+                                    <select id="confirm-role" class="mb-3 rounded-md border border-slate-300 px-2 py-1.5" on:change=move |ev| new_role.set(event_target_value(&ev))>
+                                        <option value="member" selected=move || new_role.get() == "member">"Member"</option>
+                                        <option value="admin" selected=move || new_role.get() == "admin">"Admin"</option>
+                                        {can_owner.then(|| view! { <option value="owner" selected=move || new_role.get() == "owner">"Owner"</option> })}
+                                    </select>
+                                })}
+                                {(!p.plan.is_empty()).then(|| view! {
+                                    <ul id="removal-plan" class="mb-3 list-disc pl-5 text-sm">
+                                        {p.plan.iter().map(|i| view! { <li data-system=i.system.clone() data-action=i.action.clone()><strong>{i.system.clone()}": "</strong>{i.description.clone()}</li> }).collect_view()}
+                                    </ul>
+                                })}
+                                <div class="flex gap-2">
+                                    <button id="confirm-yes" type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white disabled:opacity-50" disabled=move || working.get() on:click=confirm>
+                                        {move || if working.get() { "Working…" } else { "Confirm" }}
+                                    </button>
+                                    <button id="confirm-no" type="button" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm" on:click=move |_| pending.set(None)>"Back"</button>
+                                </div>
+                            </section>
+                        }
+                    })}
+                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match list.await {
+                                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                                Ok(v) => {
+                                    let t = tenant();
+                                    let header = match v.primary_domain.clone() {
+                                        None => view! {
+                                            <p id="no-primary-domain" class="mb-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
+                                                "New members get an address on the workspace's primary mail domain, and there is none yet. "
+                                                <a class="underline" href=format!("/admin/{t}/domains")>"Add and verify a domain on the Domains page"</a>
+                                                ", then make it primary."
+                                            </p>
+                                        }.into_any(),
+                                        Some(domain) => view! {
+                                            <div class="mb-4">
+                                                <button id="add-member" type="button" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium" on:click=move |_| creating.update(|c| *c = !*c)>
+                                                    "Add member"
+                                                </button>
+                                            </div>
+                                            <Show when=move || creating.get()>
+                                                <CreateMemberDialog tenant=tenant() domain=domain.clone() can_manage_owners=v.can_manage_owners
+                                                    on_created=move |(address, pw): (String, Option<String>)| {
+                                                        if let Some(pw) = pw { reveal.set(Some((address, pw))); }
+                                                        refresh();
+                                                    }/>
+                                            </Show>
+                                        }.into_any(),
+                                    };
+                                    let members = v.members.clone();
+                                    view! {
+                                        {header}
+                                        {v.usage_note.clone().map(|n| view! { <p class="mb-2 text-xs text-slate-500">{n}</p> })}
+                                        <input id="member-search" type="search" placeholder="Search by name or address" class="mb-3 w-80 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+                                            prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+                                        <table id="members" class="w-full text-sm bg-white border border-slate-200 rounded-lg">
+                                            <thead class="text-left text-slate-500"><tr>
+                                                <th class="p-2">"Name"</th><th class="p-2">"Address"</th><th class="p-2">"Role"</th><th class="p-2">"Status"</th>
+                                                <th class="p-2">"MFA"</th><th class="p-2">"Mailbox"</th><th class="p-2">"Actions"</th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {members.into_iter().map(|m| {
+                                                    let hay = format!("{} {}", m.name, m.address).to_lowercase();
+                                                    let shown = move || { let q = search.get().trim().to_lowercase(); q.is_empty() || hay.contains(&q) };
+                                                    let problems: Vec<StepView> = m.steps.iter().filter(|s| s.state == "error").cloned().collect();
+                                                    let since = m.suspended_at.map(|at| format!("since {} by {}", format_time(at), m.suspended_by.clone().unwrap_or_else(|| "unknown".into())));
+                                                    view! {
+                                                        <tr class="border-t border-slate-100 align-top" data-address=m.address.clone() data-status=m.status.clone() class:hidden=move || !shown()>
+                                                            <td class="p-2 font-medium">{m.name.clone()}{m.is_self.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(you)"</span> })}</td>
+                                                            <td class="p-2 font-mono text-xs">{m.address.clone()}</td>
+                                                            <td class="p-2 member-role">{m.role.clone()}</td>
+                                                            <td class="p-2">
+                                                                {status_chip(&m)}
+                                                                {since.map(|s| view! { <div class="member-suspended text-xs text-slate-500">{s}</div> })}
+                                                                {problems.into_iter().map(|s| view! {
+                                                                    <div class="member-step-error mt-1 text-xs text-red-700" data-upstream=s.upstream.clone()><StateChip state=s.state.clone()/>" "{s.message.clone()}</div>
+                                                                }).collect_view()}
+                                                            </td>
+                                                            <td class="p-2 text-xs text-slate-500" title="MFA status arrives with the security pages">"Coming"</td>
+                                                            <td class="p-2 text-xs member-usage">{m.mailbox_used_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
+                                                            <td class="p-2">
+                                                                <div class="flex flex-wrap gap-1">
+                                                                    {match m.status.as_str() {
+                                                                        "creating" => view! { {action_button(&m, "retry", "Retry")}{action_button(&m, "cancel", "Cancel")} }.into_any(),
+                                                                        "removing" => action_button(&m, "retry", "Retry removal").into_any(),
+                                                                        status => {
+                                                                            let own = m.is_self;
+                                                                            view! {
+                                                                                {m.needs_attention.then(|| action_button(&m, "retry", "Retry"))}
+                                                                                {(!own && status == "active").then(|| action_button(&m, "suspend", "Suspend"))}
+                                                                                {(!own && status == "suspended").then(|| action_button(&m, "resume", "Resume"))}
+                                                                                {(!own).then(|| action_button(&m, "sign_out", "Sign out"))}
+                                                                                {action_button(&m, "reset_password", "Reset password")}
+                                                                                {action_button(&m, "role", "Role")}
+                                                                                {(!own).then(|| action_button(&m, "remove", "Remove"))}
+                                                                            }.into_any()
+                                                                        }
+                                                                    }}
+                                                                </div>
+                                                            </td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }
+                            }
+                        })}
+                    </Suspense>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn bytes_read_like_mail_clients_show_them() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(2_340_000_000), "2.3 GB");
+    }
+}

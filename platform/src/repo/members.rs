@@ -1,0 +1,252 @@
+//! Member rows and their per-upstream steps.
+
+use sqlx::FromRow;
+
+use super::RepoResult;
+use crate::{now_ms, Db};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct MemberRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub user_id: Option<String>,
+    pub address: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub status: String,
+    pub suspended_at: Option<i64>,
+    /// The email of who suspended them.
+    pub suspended_by: Option<String>,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, tenant_id, user_id, address, first_name, last_name, role, status, \
+    suspended_at, suspended_by, created_at";
+
+#[derive(Clone, Debug, FromRow)]
+pub struct MemberStepRow {
+    pub member_id: String,
+    pub upstream: String,
+    pub state: String,
+    pub message: String,
+    pub upstream_id: Option<String>,
+    pub last_run_at: Option<i64>,
+}
+
+pub struct NewMemberRow<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub address: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub role: &'a str,
+    pub created_by: Option<&'a str>,
+}
+
+/// Inserts a member being created, with every step pending; `false` when the tenant already
+/// has a member with this address (two admins at once: one wins).
+pub async fn insert(db: &Db, m: &NewMemberRow<'_>, upstreams: &[&str]) -> RepoResult<bool> {
+    let mut tx = db.pool().begin().await?;
+    let n = sqlx::query(
+        "INSERT INTO members (id, tenant_id, address, first_name, last_name, role, status,
+                              created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, 'creating', $7, $8)
+         ON CONFLICT (tenant_id, address) DO NOTHING",
+    )
+    .bind(m.id)
+    .bind(m.tenant_id)
+    .bind(m.address)
+    .bind(m.first_name)
+    .bind(m.last_name)
+    .bind(m.role)
+    .bind(now_ms())
+    .bind(m.created_by)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    for u in upstreams {
+        sqlx::query(
+            "INSERT INTO member_steps (member_id, upstream, state, message)
+             VALUES ($1, $2, 'pending', 'Waiting to run.')",
+        )
+        .bind(m.id)
+        .bind(*u)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn by_id(db: &Db, tenant_id: &str, id: &str) -> RepoResult<Option<MemberRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM members WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn by_address(db: &Db, tenant_id: &str, address: &str) -> RepoResult<Option<MemberRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM members WHERE tenant_id = $1 AND address = $2"
+    ))
+    .bind(tenant_id)
+    .bind(address)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn of_tenant(db: &Db, tenant_id: &str) -> RepoResult<Vec<MemberRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM members WHERE tenant_id = $1
+          ORDER BY first_name, last_name, address"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Members in other tenants with this address (the same mailbox used through another tenant).
+pub async fn count_address_elsewhere(
+    db: &Db,
+    address: &str,
+    except_tenant: &str,
+) -> RepoResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE address = $1 AND tenant_id <> $2")
+        .bind(address)
+        .bind(except_tenant)
+        .fetch_one(db.pool())
+        .await
+}
+
+/// Any member, in any tenant, with this address.
+pub async fn address_in_use(db: &Db, address: &str) -> RepoResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE address = $1")
+        .bind(address)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// The person's memberships in other tenants.
+pub async fn count_other_tenants(db: &Db, user_id: &str, except_tenant: &str) -> RepoResult<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE user_id = $1 AND tenant_id <> $2")
+        .bind(user_id)
+        .bind(except_tenant)
+        .fetch_one(db.pool())
+        .await
+}
+
+/// Owners of a tenant who are not on their way out.
+pub async fn count_owners(db: &Db, tenant_id: &str) -> RepoResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM members WHERE tenant_id = $1 AND role = 'owner'
+            AND status IN ('active', 'suspended', 'creating')",
+    )
+    .bind(tenant_id)
+    .fetch_one(db.pool())
+    .await
+}
+
+pub async fn set_user(db: &Db, id: &str, user_id: &str) -> RepoResult<()> {
+    sqlx::query("UPDATE members SET user_id = $1 WHERE id = $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn set_role(db: &Db, id: &str, role: &str) -> RepoResult<()> {
+    sqlx::query("UPDATE members SET role = $1 WHERE id = $2")
+        .bind(role)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Moves a member to a state; `suspended_by` is kept only while suspended.
+pub async fn set_status(
+    db: &Db,
+    id: &str,
+    status: &str,
+    suspended_by: Option<&str>,
+) -> RepoResult<()> {
+    let suspended_at = suspended_by.map(|_| now_ms());
+    sqlx::query(
+        "UPDATE members SET status = $1, suspended_at = $2, suspended_by = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(suspended_at)
+    .bind(suspended_by)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Deletes the member record (its steps go with it).
+pub async fn delete(db: &Db, id: &str) -> RepoResult<()> {
+    sqlx::query("DELETE FROM members WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn steps(db: &Db, member_ids: &[String]) -> RepoResult<Vec<MemberStepRow>> {
+    if member_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (1..=member_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT member_id, upstream, state, message, upstream_id, last_run_at
+           FROM member_steps WHERE member_id IN ({}) ORDER BY member_id, upstream",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in member_ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(db.pool()).await
+}
+
+/// Records a step's state and message; an upstream id, when given, is kept (never cleared
+/// by a later failure). `forget_id` clears it once the upstream object is gone.
+pub async fn record_step(
+    db: &Db,
+    member_id: &str,
+    upstream: &str,
+    state: &str,
+    message: &str,
+    upstream_id: Option<&str>,
+    forget_id: bool,
+) -> RepoResult<()> {
+    sqlx::query(
+        "INSERT INTO member_steps (member_id, upstream, state, message, upstream_id, last_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (member_id, upstream) DO UPDATE
+            SET state = excluded.state, message = excluded.message,
+                upstream_id = CASE WHEN $7 = 1 THEN NULL
+                                   ELSE COALESCE(excluded.upstream_id, member_steps.upstream_id) END,
+                last_run_at = excluded.last_run_at",
+    )
+    .bind(member_id)
+    .bind(upstream)
+    .bind(state)
+    .bind(message)
+    .bind(upstream_id)
+    .bind(now_ms())
+    .bind(i64::from(forget_id))
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! The OCIS stand-in's LibreGraph users (§4): strict bodies, 409 on duplicates, the
+//! `mail`-less single read, and personal drives purged on delete.
+
+use std::net::SocketAddr;
+
+use reqwest::{Client, StatusCode};
+use sandbox::ocis::OcisSandbox;
+use serde_json::{json, Value};
+
+struct Ocis {
+    sandbox: OcisSandbox,
+    base: String,
+    http: Client,
+}
+
+async fn ocis() -> Ocis {
+    let (sandbox, base) = OcisSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "dezky".into(),
+        "app-token".into(),
+    )
+    .await
+    .expect("the sandbox starts");
+    Ocis {
+        sandbox,
+        base,
+        http: Client::new(),
+    }
+}
+
+impl Ocis {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}/graph/v1.0{path}", self.base))
+            .basic_auth("dezky", Some("app-token"));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn create(&self, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, "/users", Some(body)).await
+    }
+}
+
+fn jane() -> Value {
+    json!({
+        "displayName": "Jane Roe",
+        "onPremisesSamAccountName": "jane.roe",
+        "mail": "jane.roe@acme.example",
+        "identities": [{ "issuer": "https://auth.example/application/o/ocis/", "issuerAssignedId": "7d1c" }]
+    })
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn users_are_created_strictly_and_names_are_unique() {
+    let o = ocis().await;
+    let (status, user) = o.create(jane()).await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    assert_eq!(user["displayName"], "Jane Roe");
+    assert_eq!(user["onPremisesSamAccountName"], "jane.roe");
+    assert_eq!(user["mail"], "jane.roe@acme.example");
+    assert_eq!(user["userType"], "Member");
+    assert_eq!(user["accountEnabled"], true);
+    assert_eq!(user["identities"][0]["issuerAssignedId"], "7d1c");
+    assert_eq!(user["id"].as_str().unwrap().len(), 36);
+
+    let (status, body) = o.create(jane()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&body), "nameAlreadyExists");
+    assert_eq!(
+        body["error"]["message"],
+        "a user with that name already exists"
+    );
+
+    let cases = [
+        (
+            json!({ "displayName": "", "onPremisesSamAccountName": "a" }),
+            "Empty displayname",
+        ),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "a b" }),
+            "Invalid username",
+        ),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "a/b" }),
+            "Invalid username",
+        ),
+        (json!({ "displayName": "A" }), "Invalid username"),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "a", "mail": "nope" }),
+            "invalid email address",
+        ),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "a", "id": "x" }),
+            "user id is a read-only attribute",
+        ),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "a", "userType": "Guest" }),
+            "userType is a read-only attribute",
+        ),
+    ];
+    for (body, message) in cases {
+        let (status, err) = o.create(body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_code(&err), "invalidRequest");
+        assert_eq!(err["error"]["message"], message, "{body}");
+    }
+    let (status, err) = o
+        .create(json!({ "displayName": "A", "onPremisesSamAccountName": "a", "nickname": "x" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&err), "invalidRequest");
+    assert_eq!(o.sandbox.user_count(), 1);
+
+    // Unauthenticated: 401 without a body.
+    let resp = o
+        .http
+        .post(format!("{}/graph/v1.0/users", o.base))
+        .json(&jane())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_single_read_leaves_mail_out_and_the_list_includes_it() {
+    let o = ocis().await;
+    let (_, created) = o.create(jane()).await;
+    let id = created["id"].as_str().unwrap();
+
+    for key in [id, "jane.roe"] {
+        let (status, user) = o
+            .send(reqwest::Method::GET, &format!("/users/{key}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(user["id"], id);
+        assert!(
+            user.get("mail").is_none(),
+            "GET /users/{{id}} has no mail in v7.0.0"
+        );
+    }
+    let (status, err) = o.send(reqwest::Method::GET, "/users/nobody", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&err), "itemNotFound");
+
+    let (_, list) = o.send(reqwest::Method::GET, "/users", None).await;
+    assert_eq!(list["value"][0]["mail"], "jane.roe@acme.example");
+    let (_, list) = o
+        .send(reqwest::Method::GET, "/users?$search=%22ROE@ACME%22", None)
+        .await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
+    let (status, list) = o
+        .send(reqwest::Method::GET, "/users?$search=zzz", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list, json!({}), "an empty list is an empty object");
+    let (status, err) = o
+        .send(
+            reqwest::Method::GET,
+            "/users?$filter=mail%20eq%20'jane.roe@acme.example'",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(error_code(&err), "generalException");
+    assert_eq!(
+        o.sandbox.user("jane.roe").unwrap()["mail"],
+        "jane.roe@acme.example"
+    );
+}
+
+#[tokio::test]
+async fn users_are_patched_strictly() {
+    let o = ocis().await;
+    let (_, created) = o.create(jane()).await;
+    let path = format!("/users/{}", created["id"].as_str().unwrap());
+    let (status, user) = o
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "displayName": "Jane R.", "accountEnabled": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["displayName"], "Jane R.");
+    assert_eq!(user["accountEnabled"], false);
+    let (status, _) = o.send(reqwest::Method::PATCH, &path, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, err) = o
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "memberOf": [] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&err), "invalidRequest");
+    let (status, _) = o
+        .send(
+            reqwest::Method::PATCH,
+            "/users/nobody",
+            Some(json!({ "displayName": "x" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deleting_a_user_purges_the_personal_drive() {
+    let o = ocis().await;
+    let (_, created) = o.create(jane()).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(
+        !o.sandbox.has_personal_drive("jane.roe"),
+        "none until the first sign-in"
+    );
+
+    let resp = o
+        .http
+        .post(format!(
+            "{}/_sandbox/ocis/users/jane.roe/first-sign-in",
+            o.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(o.sandbox.has_personal_drive("jane.roe"));
+    assert!(o.sandbox.personal_drive_id("jane.roe").is_some());
+
+    let (status, _) = o
+        .send(reqwest::Method::DELETE, &format!("/users/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!o.sandbox.has_personal_drive("jane.roe"));
+    assert!(o.sandbox.user("jane.roe").is_none());
+    assert_eq!(o.sandbox.user_count(), 0);
+    let (status, err) = o
+        .send(reqwest::Method::DELETE, &format!("/users/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&err), "itemNotFound");
+
+    // A re-created user with the same name starts without a drive.
+    o.create(jane()).await;
+    assert!(!o.sandbox.has_personal_drive("jane.roe"));
+    assert!(!o.sandbox.first_sign_in("nobody"));
+}
+
+#[tokio::test]
+async fn a_fault_can_be_limited_to_one_method() {
+    let o = ocis().await;
+    let (_, created) = o.create(jane()).await;
+    let path = format!("/users/{}", created["id"].as_str().unwrap());
+    let resp = o
+        .http
+        .post(format!("{}/_sandbox/faults", o.base))
+        .json(&json!({ "path_prefix": "/graph/v1.0/users", "method": "delete", "status": 503 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        o.send(reqwest::Method::GET, &path, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        o.send(reqwest::Method::DELETE, &path, None).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        o.sandbox.user_count(),
+        1,
+        "the fault answered instead of the handler"
+    );
+    assert_eq!(
+        o.send(reqwest::Method::DELETE, &path, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+}
