@@ -184,6 +184,22 @@ pub mod ssr {
         })
     }
 
+    /// The person's tenants with their role in each (the frame and the profile).
+    pub fn tenant_roles(
+        tenants: Vec<platform::domain::TenantMembership>,
+    ) -> Vec<crate::model::TenantRoleView> {
+        tenants
+            .into_iter()
+            .map(|t| crate::model::TenantRoleView {
+                is_admin: t.role.is_admin(),
+                role: t.role.as_str().into(),
+                slug: t.slug,
+                name: t.name,
+                status: t.status,
+            })
+            .collect()
+    }
+
     /// The page's copy of a platform view (same fields, wasm-safe type).
     pub fn same_shape<A: serde::Serialize, B: serde::de::DeserializeOwned>(
         ctx: &Ctx,
@@ -226,17 +242,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
             user_id: me.user_id,
             email: me.email,
             name: me.name,
-            tenants: me
-                .tenants
-                .into_iter()
-                .map(|t| TenantRoleView {
-                    is_admin: t.role.is_admin(),
-                    role: t.role.as_str().into(),
-                    slug: t.slug,
-                    name: t.name,
-                    status: t.status,
-                })
-                .collect(),
+            tenants: ssr::tenant_roles(me.tenants),
             partner: me.partner.map(|p| p.name),
         }),
         sandbox: ssr::flags().sandbox,
@@ -459,9 +465,16 @@ pub async fn get_profile() -> Result<ProfileView, AppError> {
         })
         .collect();
     idp_claims.sort();
+    let me = call
+        .platform
+        .access
+        .me(&call.ctx)
+        .await
+        .map_err(|e| ssr::access(&call.ctx, e))?;
     Ok(ProfileView {
         name: who.user().name.clone(),
         email: who.user().email.clone(),
+        tenants: ssr::tenant_roles(me.tenants),
         idp_claims,
     })
 }

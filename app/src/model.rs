@@ -106,6 +106,8 @@ pub struct PartnerView {
 pub struct ProfileView {
     pub name: String,
     pub email: String,
+    /// The workspaces the person belongs to, with their role in each.
+    pub tenants: Vec<TenantRoleView>,
     /// Claims the identity provider returns for the session's access token.
     pub idp_claims: Vec<(String, String)>,
 }

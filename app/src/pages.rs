@@ -282,6 +282,15 @@ pub fn ProfilePage() -> impl IntoView {
                             <dt class="text-slate-500">"Name"</dt><dd id="profile-name">{p.name}</dd>
                             <dt class="text-slate-500">"Email"</dt><dd id="profile-email">{p.email}</dd>
                         </dl>
+                        <h2 class="text-lg font-semibold mb-2">"Workspaces"</h2>
+                        <ul id="profile-tenants" class="mb-6 text-sm">
+                            {p.tenants.into_iter().map(|t| view! {
+                                <li data-tenant=t.slug.clone() data-role=t.role.clone()>
+                                    {t.name.clone()}" — "<span class="profile-role font-medium">{t.role.clone()}</span>
+                                    {t.is_admin.then(|| view! { <a class="ml-2 text-indigo-700 underline" href=format!("/admin/{}", t.slug)>"Admin console"</a> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
                         <h2 class="text-lg font-semibold mb-2">"What the identity provider returns"</h2>
                         <table id="idp-claims" class="text-sm bg-white border border-slate-200">
                             <tbody>

@@ -196,3 +196,112 @@ async fn audit_events_read_back_newest_first_per_tenant(backend: Backend) {
     tdb.cleanup().await;
 }
 on_both_backends!(audit_order, audit_events_read_back_newest_first_per_tenant);
+
+async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Backend) {
+    use platform::repo::members::{self, NewMemberRow};
+    let tdb = TestDatabase::new(backend).await;
+    let db = tdb.connect().await;
+    let acme = identity::ensure_tenant(&db, "acme", "Acme", "active")
+        .await
+        .unwrap();
+    let globex = identity::ensure_tenant(&db, "globex", "Globex", "active")
+        .await
+        .unwrap();
+    let row = |id: &'static str, tenant: &'static str| NewMemberRow {
+        id,
+        tenant_id: tenant,
+        address: "jane@acme.example",
+        first_name: "Jane",
+        last_name: "Roe",
+        role: "member",
+        created_by: Some("olivia@acme.example"),
+    };
+    let steps = ["authentik", "stalwart", "ocis"];
+    let (a, b) = (acme.id.clone(), globex.id.clone());
+    let a: &'static str = Box::leak(a.into_boxed_str());
+    let b: &'static str = Box::leak(b.into_boxed_str());
+    assert!(members::insert(&db, &row("m1", a), &steps).await.unwrap());
+    assert!(
+        !members::insert(&db, &row("m2", a), &steps).await.unwrap(),
+        "one member per address in a tenant"
+    );
+    assert!(members::insert(&db, &row("m3", b), &steps).await.unwrap());
+    assert!(members::address_in_use(&db, "jane@acme.example")
+        .await
+        .unwrap());
+    assert_eq!(
+        members::count_address_elsewhere(&db, "jane@acme.example", a)
+            .await
+            .unwrap(),
+        1
+    );
+    let s = members::steps(&db, &["m1".to_string()]).await.unwrap();
+    assert_eq!(s.len(), 3);
+    assert!(s.iter().all(|s| s.state == "pending"));
+    // An upstream id is kept through a later failure and forgotten once the object is gone.
+    members::record_step(&db, "m1", "ocis", "ok", "Created.", Some("u-1"), false)
+        .await
+        .unwrap();
+    members::record_step(&db, "m1", "ocis", "error", "OCIS: down", None, false)
+        .await
+        .unwrap();
+    let id_of = |steps: Vec<members::MemberStepRow>| {
+        steps
+            .into_iter()
+            .find(|s| s.upstream == "ocis")
+            .unwrap()
+            .upstream_id
+    };
+    assert_eq!(
+        id_of(members::steps(&db, &["m1".into()]).await.unwrap()),
+        Some("u-1".into())
+    );
+    members::record_step(&db, "m1", "ocis", "ok", "Deleted.", None, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        id_of(members::steps(&db, &["m1".into()]).await.unwrap()),
+        None
+    );
+
+    // The person behind the member: access follows the member's status.
+    let u = identity::ensure_user(&db, "sub-jane", "jane@acme.example", "Jane Roe")
+        .await
+        .unwrap();
+    members::set_user(&db, "m1", &u.id).await.unwrap();
+    members::set_status(&db, "m1", "active", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        identity::role_in_tenant(&db, a, &u.id).await.unwrap(),
+        Some(Role::Member)
+    );
+    members::set_status(&db, "m1", "suspended", Some("olivia@acme.example"))
+        .await
+        .unwrap();
+    assert_eq!(identity::role_in_tenant(&db, a, &u.id).await.unwrap(), None);
+    assert!(identity::memberships_of(&db, &u.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let m = members::by_id(&db, a, "m1").await.unwrap().unwrap();
+    assert_eq!(m.suspended_by.as_deref(), Some("olivia@acme.example"));
+    assert!(m.suspended_at.is_some());
+    assert!(
+        members::by_id(&db, b, "m1").await.unwrap().is_none(),
+        "a member id is only found in its own tenant"
+    );
+    assert_eq!(members::count_owners(&db, a).await.unwrap(), 0);
+    members::set_role(&db, "m1", "owner").await.unwrap();
+    assert_eq!(members::count_owners(&db, a).await.unwrap(), 1);
+    members::delete(&db, "m1").await.unwrap();
+    assert!(members::steps(&db, &["m1".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    tdb.cleanup().await;
+}
+on_both_backends!(
+    members_repo,
+    members_are_claimed_once_and_suspension_closes_the_tenant
+);

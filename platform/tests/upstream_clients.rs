@@ -1,5 +1,6 @@
 //! The upstream clients against the sandbox stand-ins (same paths, bodies and errors as the
-//! real APIs): Authentik groups and memberships, OCIS groups.
+//! real APIs): Authentik groups, users, sessions and refresh tokens; OCIS groups and users;
+//! Stalwart domains and mailboxes.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -266,4 +267,169 @@ async fn stalwart_domains_and_referential_integrity() {
         c.destroy_domain("nope").await.is_ok(),
         "already gone is fine"
     );
+}
+
+#[tokio::test]
+async fn authentik_users_sessions_and_refresh_tokens() {
+    use platform::upstream::authentik::admin::NewAuthentikUser;
+    let (sb, base) = authentik().await;
+    let client = admin(&base, "admin-token");
+    let group = client
+        .create_group("dezky-tenant-a", json!({}))
+        .await
+        .unwrap();
+    let new = NewAuthentikUser {
+        username: "jane@a.example",
+        name: "Jane Roe",
+        email: "jane@a.example",
+        groups: vec![group.pk.clone()],
+        path: "dezky/a".into(),
+        attributes: json!({ "dezky_member_id": "m1" }),
+    };
+    let u = client.create_user(&new).await.unwrap();
+    assert!(u.is_active && u.groups.contains(&group.pk));
+    assert_eq!(u.attributes["dezky_member_id"], "m1");
+    let dup = client.create_user(&new).await.unwrap_err();
+    assert_eq!(dup.status(), Some(400), "usernames are unique: {dup}");
+    assert_eq!(
+        client
+            .find_user_by_username("jane@a.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .pk,
+        u.pk
+    );
+    assert!(client
+        .find_user_by_username("JANE@a.example")
+        .await
+        .unwrap()
+        .is_none());
+    // A rejected password: 400 with an empty body upstream, named without the password.
+    let weak = client
+        .set_password(u.pk, &SecretString::from("short"))
+        .await
+        .unwrap_err();
+    assert!(!weak.to_string().contains("short"), "{weak}");
+    client
+        .set_password(u.pk, &SecretString::from("a-long-enough-one"))
+        .await
+        .unwrap();
+    client.set_user_active(u.pk, false).await.unwrap();
+    assert!(!client.get_user(u.pk).await.unwrap().unwrap().is_active);
+    client.set_user_active(u.pk, true).await.unwrap();
+    // Nobody signed in: no sessions, no refresh tokens (the list is re-checked by pk).
+    assert!(client
+        .sessions_of(u.pk, &u.username)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(client.refresh_tokens_of(u.pk).await.unwrap().is_empty());
+    client.delete_user(u.pk).await.unwrap();
+    client.delete_user(u.pk).await.unwrap();
+    assert!(client.get_user(u.pk).await.unwrap().is_none());
+    assert!(sb.user("jane@a.example").is_none());
+}
+
+#[tokio::test]
+async fn stalwart_mailboxes_passwords_and_freezing() {
+    use platform::upstream::stalwart::{NewMailbox, StalwartClient, StalwartConfig};
+    use sandbox::stalwart::StalwartSandbox;
+    let (sb, base) = StalwartSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "admin".into(),
+        "pw".into(),
+        "mail.dezky.example".into(),
+    )
+    .await
+    .unwrap();
+    let c = StalwartClient::new(StalwartConfig {
+        base_url: base,
+        user: "admin".into(),
+        password: SecretString::from("pw"),
+        timeout: Duration::from_secs(5),
+    });
+    let domain = c.create_domain("a.example", "t").await.unwrap();
+    let strong = platform::crypto::one_time_password();
+    let weak = c
+        .create_account(&NewMailbox {
+            name: "jane",
+            domain_id: &domain,
+            description: "Jane Roe",
+            password: &SecretString::from("password1"),
+        })
+        .await
+        .unwrap_err();
+    assert!(weak.is("invalidProperties"), "the strength check: {weak}");
+    let mailbox = NewMailbox {
+        name: "jane",
+        domain_id: &domain,
+        description: "Jane Roe",
+        password: &strong,
+    };
+    let id = c.create_account(&mailbox).await.unwrap();
+    let again = c.create_account(&mailbox).await.unwrap_err();
+    assert!(again.is("primaryKeyViolation"), "{again}");
+    assert_eq!(
+        c.find_account("jane", &domain).await.unwrap(),
+        Some(id.clone())
+    );
+    use secrecy::ExposeSecret;
+    assert!(sb.authenticates("jane@a.example", strong.expose_secret()));
+    c.set_login_frozen(&id, true).await.unwrap();
+    assert!(!sb.authenticates("jane@a.example", strong.expose_secret()));
+    c.set_login_frozen(&id, false).await.unwrap();
+    assert!(sb.authenticates("jane@a.example", strong.expose_secret()));
+    let next = platform::crypto::one_time_password();
+    c.set_account_password(&id, &next).await.unwrap();
+    assert!(sb.authenticates("jane@a.example", next.expose_secret()));
+    assert!(!sb.authenticates("jane@a.example", strong.expose_secret()));
+    assert!(sb.set_used_disk("jane@a.example", 1234));
+    assert_eq!(
+        c.usage(&[id.clone()]).await.unwrap(),
+        vec![(id.clone(), 1234)]
+    );
+    c.destroy_account(&id).await.unwrap();
+    c.destroy_account(&id).await.unwrap();
+    assert!(!c.account_exists(&id).await.unwrap());
+}
+
+#[tokio::test]
+async fn ocis_users_are_created_once_and_deleted_with_their_drive() {
+    use platform::upstream::ocis::NewOcisUser;
+    let (sb, base) = OcisSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "svc".into(),
+        "tok".into(),
+    )
+    .await
+    .unwrap();
+    let c = OcisClient::new(OcisConfig {
+        base_url: base,
+        user: "svc".into(),
+        token: SecretString::from("tok"),
+        timeout: Duration::from_secs(5),
+    });
+    let new = NewOcisUser {
+        display_name: "Jane Roe",
+        username: "jane@a.example",
+        mail: "jane@a.example",
+        given_name: "Jane",
+        surname: "Roe",
+    };
+    let u = c.create_user(&new).await.unwrap().expect("created");
+    assert!(
+        c.create_user(&new).await.unwrap().is_none(),
+        "409 nameAlreadyExists"
+    );
+    assert_eq!(
+        c.get_user("jane@a.example").await.unwrap().unwrap().id,
+        u.id
+    );
+    assert!(sb.first_sign_in("jane@a.example"));
+    assert!(sb.has_personal_drive("jane@a.example"));
+    c.delete_user(&u.id).await.unwrap();
+    c.delete_user(&u.id).await.unwrap();
+    assert!(!sb.has_personal_drive("jane@a.example"));
+    assert!(c.get_user(&u.id).await.unwrap().is_none());
 }

@@ -1,0 +1,137 @@
+import { test, expect, Page, APIRequestContext } from "@playwright/test";
+
+const DNS = `http://127.0.0.1:${process.env.E2E_DNS_CONTROL_PORT ?? "3902"}`;
+const OWNER = { username: "olivia@acme.example", password: "demo-owner-2026" };
+
+async function signInAtIdp(page: Page, who: { username: string; password: string }) {
+  await expect(page.locator("#username")).toBeVisible();
+  await page.locator("#username").fill(who.username);
+  await page.locator("#password").fill(who.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+}
+
+type Rec = { kind: string; name: string; value: string; required: boolean; state: string };
+
+/** Gives acme a verified primary domain through the API, publishing its records in the DNS sandbox. */
+async function primaryDomain(page: Page, request: APIRequestContext, domain: string) {
+  expect((await page.request.post("/api/tenants/acme/reconcile")).ok()).toBeTruthy();
+  expect((await page.request.post("/api/tenants/acme/domains", { data: { name: domain } })).status()).toBe(201);
+  let records: Rec[] = [];
+  await expect
+    .poll(async () => {
+      records = (await (await page.request.get(`/api/tenants/acme/domains/${domain}`)).json()).records;
+      return records.filter((r) => r.kind === "DKIM" && r.state !== "pending").length;
+    })
+    .toBe(2);
+  for (const r of records.filter((r) => r.required)) {
+    const res = await request.post(`${DNS}/_sandbox/dns/records`, {
+      data: { name: r.name, type: r.kind === "MX" ? "MX" : "TXT", value: r.value },
+    });
+    expect(res.status()).toBe(204);
+  }
+  const verified = await (await page.request.post(`/api/tenants/acme/domains/${domain}/recheck`)).json();
+  expect(verified.status).toBe("verified");
+  expect((await page.request.patch(`/api/tenants/acme/domains/${domain}`, { data: { primary: true } })).ok()).toBeTruthy();
+}
+
+async function confirm(page: Page, row: ReturnType<Page["locator"]>, action: string) {
+  await row.locator(`button[data-action="${action}"]`).click();
+  await expect(page.locator(`#confirm[data-action="${action}"]`)).toBeVisible();
+  await page.locator("#confirm-yes").click();
+  await expect(page.locator("#confirm")).toHaveCount(0);
+}
+
+test("an admin creates a member who signs in, is suspended and signed out, resumed, then removed", async ({ page, browser, request, context }) => {
+  const domain = `team-${Date.now().toString(36)}.example`;
+  await page.goto("/admin/acme/members");
+  await signInAtIdp(page, OWNER);
+  await hydrated(page);
+  await primaryDomain(page, request, domain);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator("#tab-groups")).toBeVisible();
+
+  // Create: each step's progress, then the one-time password, shown once, with a copy button.
+  await page.locator("#add-member").click();
+  await page.locator("#member-first-name").fill("Jane");
+  await page.locator("#member-last-name").fill("Roe");
+  await page.locator("#member-local-part").fill("Jane.Roe");
+  await page.locator("#member-role").selectOption("member");
+  await page.locator("#create-member-submit").click();
+  await expect(page.locator('#member-progress li[data-upstream="authentik"][data-state="ok"]')).toBeVisible();
+  await expect(page.locator('#member-progress li[data-upstream="stalwart"][data-state="ok"]')).toBeVisible();
+  await expect(page.locator('#member-progress li[data-upstream="ocis"][data-state="ok"]')).toBeVisible();
+  const otp = (await page.locator("#otp-value").textContent())!.trim();
+  expect(otp).toMatch(/^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$/);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.locator("#otp-copy").click();
+  await expect(page.locator("#otp-copy")).toHaveText("Copied");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(otp);
+  await page.locator("#otp-done").click();
+  await expect(page.locator("#otp-reveal")).toHaveCount(0);
+  const address = `jane.roe@${domain}`;
+  const row = page.locator(`#members tr[data-address="${address}"]`);
+  await expect(row).toHaveAttribute("data-status", "active");
+  await expect(row.locator(".member-role")).toHaveText("member");
+  // Search narrows the table.
+  await page.locator("#member-search").fill("jane.roe");
+  await expect(page.locator(`#members tr[data-address="${OWNER.username}"]`)).toBeHidden();
+  await expect(row).toBeVisible();
+
+  // Jane signs in with it in her own browser.
+  const janeContext = await browser.newContext();
+  const jane = await janeContext.newPage();
+  await jane.goto("/");
+  await signInAtIdp(jane, { username: address, password: otp });
+  await expect(jane.locator("#welcome")).toHaveText("Welcome, Jane Roe");
+
+  // Suspended: her console session ends and the IdP refuses her.
+  await confirm(page, row, "suspend");
+  await expect(row).toHaveAttribute("data-status", "suspended");
+  await expect(row.locator(".member-suspended")).toContainText(OWNER.username);
+  await jane.goto("/");
+  await signInAtIdp(jane, { username: address, password: otp });
+  await expect(jane.getByText("Failed to authenticate.")).toBeVisible();
+
+  // Resumed: the same password works again.
+  await confirm(page, row, "resume");
+  await expect(row).toHaveAttribute("data-status", "active");
+  await jane.goto("/");
+  await signInAtIdp(jane, { username: address, password: otp });
+  await expect(jane.locator("#welcome")).toHaveText("Welcome, Jane Roe");
+
+  // Removed: the confirmation names what goes, and she is signed out.
+  await row.locator('button[data-action="remove"]').click();
+  await expect(page.locator('#removal-plan li[data-system="Authentik"]')).toHaveAttribute("data-action", "delete");
+  await expect(page.locator('#removal-plan li[data-system="Stalwart"]')).toContainText(address);
+  await expect(page.locator('#removal-plan li[data-system="OCIS"]')).toContainText("personal drive");
+  await page.locator("#confirm-yes").click();
+  await expect(page.locator("#member-notice")).toContainText(`${address} was removed.`);
+  await expect(page.locator(`#members tr[data-address="${address}"]`)).toHaveCount(0);
+  await jane.goto("/");
+  await signInAtIdp(jane, { username: address, password: otp });
+  await expect(jane.getByText("Failed to authenticate.")).toBeVisible();
+  await janeContext.close();
+});
+
+test("Groups, Invitations and Service accounts say honestly that they are coming", async ({ page }) => {
+  await page.goto("/admin/acme/members");
+  await signInAtIdp(page, OWNER);
+  await hydrated(page);
+  for (const tab of ["groups", "invitations", "service_accounts"]) {
+    await page.locator(`#tab-${tab}`).click();
+    await expect(page.locator("#coming")).toContainText("coming");
+    await expect(page.locator("#members")).toBeHidden();
+  }
+  await page.locator("#tab-members").click();
+  await expect(page.locator("#members")).toBeVisible();
+  // The owner's own row has no suspend, sign-out or remove.
+  const own = page.locator(`#members tr[data-address="${OWNER.username}"]`);
+  await expect(own).toContainText("(you)");
+  await expect(own.locator('button[data-action="suspend"]')).toHaveCount(0);
+  await expect(own.locator('button[data-action="remove"]')).toHaveCount(0);
+});
