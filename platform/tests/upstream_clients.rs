@@ -386,7 +386,7 @@ async fn stalwart_mailboxes_passwords_and_freezing() {
     assert!(!sb.authenticates("jane@a.example", strong.expose_secret()));
     assert!(sb.set_used_disk("jane@a.example", 1234));
     assert_eq!(
-        c.usage(&[id.clone()]).await.unwrap(),
+        c.usage(std::slice::from_ref(&id)).await.unwrap(),
         vec![(id.clone(), 1234)]
     );
     c.destroy_account(&id).await.unwrap();

@@ -735,7 +735,13 @@ impl MemberService {
         };
         let api = &self.up.authentik;
         let result = async {
-            let (user, created) = match self.find_sso(row, stored).await? {
+            // Stored id first; otherwise create, and only on a conflict look the user up
+            // (one round trip fewer on the common path).
+            let known = match stored {
+                Some(pk) => api.get_user(pk).await.map_err(|e| e.to_string())?,
+                None => None,
+            };
+            let (user, created) = match known {
                 Some(u) => (u, false),
                 None => {
                     let new = NewAuthentikUser {
@@ -858,7 +864,11 @@ impl MemberService {
             ))
         };
         let result = async {
-            let (id, created) = match self.find_mailbox(s, row, stored).await? {
+            let known = match stored {
+                Some(id) if s.account_exists(&id).await.map_err(|e| e.to_string())? => Some(id),
+                _ => None,
+            };
+            let (id, created) = match known {
                 Some(id) => (id, false),
                 None => {
                     let Some(domain_id) =
@@ -869,35 +879,41 @@ impl MemberService {
                             row.address
                         ));
                     };
-                    let Some(p) = password else {
-                        return Err("the mailbox does not exist; Retry creates it with a new one-time password".into());
-                    };
                     let local = row.address.split('@').next().unwrap_or_default();
                     let display = format!("{} {}", row.first_name, row.last_name);
-                    match s
-                        .create_account(&NewMailbox {
-                            name: local,
-                            domain_id: &domain_id,
-                            description: &display,
-                            password: p,
-                        })
-                        .await
-                    {
-                        Ok(id) => (id, true),
-                        // Made by a concurrent retry of this member a moment ago.
-                        Err(e) if e.is("primaryKeyViolation") => match s
+                    // Create; on a conflict (a concurrent retry made it a moment ago), or
+                    // without a password to create with, adopt the one that exists.
+                    let made = match password {
+                        Some(p) => match s
+                            .create_account(&NewMailbox {
+                                name: local,
+                                domain_id: &domain_id,
+                                description: &display,
+                                password: p,
+                            })
+                            .await
+                        {
+                            Ok(id) => Some(id),
+                            Err(e) if e.is("primaryKeyViolation") => None,
+                            Err(e) => return Err(e.to_string()),
+                        },
+                        None => None,
+                    };
+                    match made {
+                        Some(id) => (id, true),
+                        None => match s
                             .find_account(local, &domain_id)
                             .await
                             .map_err(|e| e.to_string())?
                         {
                             Some(id) => (id, false),
+                            None if password.is_some() => {
+                                return Err("the address is taken by an alias or a mailing list".into())
+                            }
                             None => {
-                                return Err(format!(
-                                    "the address is taken by an alias or a mailing list ({e})"
-                                ))
+                                return Err("the mailbox does not exist; Retry creates it with a new one-time password".into())
                             }
                         },
-                        Err(e) => return Err(e.to_string()),
                     }
                 }
             };
