@@ -614,11 +614,14 @@ impl MemberService {
             };
         }
         let steps = repo::steps(&self.db, std::slice::from_ref(&row.id)).await?;
-        let needs_password = steps.iter().any(|s| {
-            (s.upstream == AUTHENTIK || (s.upstream == STALWART && self.up.stalwart.is_some()))
-                && s.state != "ok"
-                && s.state != "skipped"
-        });
+        // Only a creation that did not complete may still lack its password; later failures
+        // (suspend, resume, reset) never change the password on a retry.
+        let needs_password = row.status == "creating"
+            && steps.iter().any(|s| {
+                (s.upstream == AUTHENTIK || (s.upstream == STALWART && self.up.stalwart.is_some()))
+                    && s.state != "ok"
+                    && s.state != "skipped"
+            });
         let password = needs_password.then(one_time_password);
         let (row, details) = self.provision(admin, row, password.as_ref()).await?;
         let member = self.load_view(admin, &row).await?;
@@ -756,7 +759,10 @@ impl MemberService {
                         }),
                     };
                     match api.create_user(&new).await {
-                        Ok(u) => (u, true),
+                        Ok(u) => {
+                            self.remember(&row.id, AUTHENTIK, &u.pk.to_string()).await?;
+                            (u, true)
+                        }
                         // Created a moment ago by a concurrent retry: adopt it if it is ours.
                         Err(e) if e.status() == Some(400) => {
                             match self.find_sso(row, None).await? {
@@ -778,10 +784,16 @@ impl MemberService {
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if let Some(p) = password {
-                api.set_password(user.pk, p)
+            match password {
+                Some(p) => api
+                    .set_password(user.pk, p)
                     .await
-                    .map_err(|e| format!("setting the one-time password failed: {e}"))?;
+                    .map_err(|e| format!("setting the one-time password failed: {e}"))?,
+                None if created => return Err(
+                    "it was missing and was created again without a password; use Reset password"
+                        .into(),
+                ),
+                None => {}
             }
             // The person's Dezky record, keyed by the subject Authentik signs them in with.
             if row.user_id.is_none() {
@@ -900,7 +912,10 @@ impl MemberService {
                         None => None,
                     };
                     match made {
-                        Some(id) => (id, true),
+                        Some(id) => {
+                            self.remember(&row.id, STALWART, &id).await?;
+                            (id, true)
+                        }
                         None => match s
                             .find_account(local, &domain_id)
                             .await
@@ -946,6 +961,22 @@ impl MemberService {
             },
             Err(e) => fail(e),
         }
+    }
+
+    /// Stores an upstream object's id the moment it exists, before the step's other calls:
+    /// whatever fails next, the record points to it.
+    async fn remember(&self, member_id: &str, upstream: &str, id: &str) -> Result<(), String> {
+        repo::record_step(
+            &self.db,
+            member_id,
+            upstream,
+            "pending",
+            "Created; finishing the step.",
+            Some(id),
+            false,
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 
     async fn ocis_present(&self, row: &MemberRow, stored: Option<String>) -> Step {

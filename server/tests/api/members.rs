@@ -848,3 +848,48 @@ on_both_backends!(
     no_secret_leaks,
     one_time_passwords_never_reach_the_database_logs_or_audit
 );
+
+async fn a_failed_suspension_step_is_retried_without_touching_the_password(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    let (_, body) = app.create_member(&owner, "half", "member").await;
+    let id = body["member"]["id"].as_str().unwrap().to_string();
+    let otp = body["one_time_password"].as_str().unwrap().to_string();
+    let half = address("half");
+    app.stalwart().fail_next("x:Account/set");
+    let (status, member) = app.member_action(&owner, &id, "suspend").await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+    assert_eq!(
+        member["status"], "suspended",
+        "the wanted state is recorded"
+    );
+    assert_eq!(member["needs_attention"], true);
+    assert_eq!(step(&member, "authentik")["state"], "ok");
+    assert_eq!(step(&member, "stalwart")["state"], "error", "{member}");
+    assert!(
+        app.stalwart().authenticates(&half, &otp),
+        "the freeze did not happen yet"
+    );
+    let event = &audit_actions(&app, "member.suspend").await[0];
+    assert_eq!(
+        event.outcome, "failure",
+        "the audit says which upstream failed"
+    );
+    let (status, retried) = app.member_action(&owner, &id, "retry").await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    assert!(
+        retried.get("one_time_password").is_none(),
+        "no new password: {retried}"
+    );
+    assert_eq!(retried["member"]["needs_attention"], false, "{retried}");
+    assert!(!app.stalwart().authenticates(&half, &otp), "frozen now");
+    assert!(!app.authentik.user(&half).unwrap().is_active);
+    // Resume brings back the original password everywhere.
+    app.member_action(&owner, &id, "resume").await;
+    assert!(app.stalwart().authenticates(&half, &otp));
+    assert!(app.idp_accepts(&half, &otp).await);
+    app.cleanup().await;
+}
+on_both_backends!(
+    failed_suspension,
+    a_failed_suspension_step_is_retried_without_touching_the_password
+);
