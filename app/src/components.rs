@@ -225,6 +225,17 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Copies text to the clipboard (browser only; a button using it does nothing before
+/// hydration).
+pub fn copy_to_clipboard(text: String) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().navigator().clipboard().write_text(&text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use crate::api::{
     add_domain, check_domain_record, get_domain, get_domain_attention, get_domains,
     make_domain_primary, recheck_domain, remove_domain, set_domain_dmarc,
 };
-use crate::components::{encode_component, format_time, ErrorView};
+use crate::components::{copy_to_clipboard, encode_component, format_time, ErrorView};
 use crate::error::AppError;
 use crate::model::{DnsRecordView, DomainView};
 use crate::provisioning::StateChip;
@@ -161,16 +161,6 @@ pub fn DomainsPage() -> impl IntoView {
             </div>
         </div>
     }
-}
-
-/// Copies a record's value (browser only; the button does nothing before hydration).
-fn copy_to_clipboard(text: String) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().navigator().clipboard().write_text(&text);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
 }
 
 #[component]

@@ -11,7 +11,7 @@ use crate::api::{
     change_member, create_member, get_member_progress, get_members, get_removal_plan,
     member_password_action, remove_member, sign_out_member,
 };
-use crate::components::{format_time, ErrorView};
+use crate::components::{copy_to_clipboard, format_time, ErrorView};
 use crate::domains::AdminNav;
 use crate::error::AppError;
 use crate::model::{MemberRowView, RemovalItemView, StepView};
@@ -46,15 +46,6 @@ pub fn human_bytes(n: i64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[unit])
     }
-}
-
-fn copy_to_clipboard(text: String) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().navigator().clipboard().write_text(&text);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
 }
 
 /// An action waiting for the admin's confirmation.

@@ -69,6 +69,29 @@ impl AuditRecorder {
         }
     }
 
+    /// Records an event in a tenant's log (the common case of the services).
+    pub async fn record_in(
+        &self,
+        ctx: &Ctx,
+        tenant_id: &str,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        details: Value,
+    ) {
+        self.record(
+            ctx,
+            AuditEntry {
+                tenant_id: Some(tenant_id),
+                action,
+                target,
+                outcome,
+                details,
+            },
+        )
+        .await
+    }
+
     pub async fn recent_for_tenant(
         &self,
         tenant_id: &str,

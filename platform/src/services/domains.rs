@@ -127,16 +127,7 @@ impl DomainService {
             Err(e) => (Outcome::Failure, json!({ "reason": e.to_string() })),
         };
         self.audit
-            .record(
-                ctx,
-                AuditEntry {
-                    tenant_id: Some(&admin.tenant().id),
-                    action,
-                    target,
-                    outcome,
-                    details,
-                },
-            )
+            .record_in(ctx, &admin.tenant().id, action, target, outcome, details)
             .await;
     }
 

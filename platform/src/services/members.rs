@@ -26,7 +26,7 @@ use crate::domain::{parse_role, NewMember, Outcome, Role};
 use crate::repo::members::{self as repo, MemberRow, MemberStepRow, NewMemberRow};
 use crate::repo::{identity, mail_domains, provisioning as tenant_steps, tokens};
 use crate::services::access::TenantAdmin;
-use crate::services::audit::{AuditEntry, AuditRecorder};
+use crate::services::audit::AuditRecorder;
 use crate::services::provisioning::{StepState, AUTHENTIK, OCIS, STALWART};
 use crate::upstream::authentik::admin::{AuthentikAdmin, AuthentikUser, NewAuthentikUser};
 use crate::upstream::ocis::{NewOcisUser, OcisClient};
@@ -359,16 +359,7 @@ impl MemberService {
         details: Value,
     ) {
         self.audit
-            .record(
-                ctx,
-                AuditEntry {
-                    tenant_id: Some(&admin.tenant().id),
-                    action,
-                    target,
-                    outcome,
-                    details,
-                },
-            )
+            .record_in(ctx, &admin.tenant().id, action, target, outcome, details)
             .await;
     }
 
@@ -653,15 +644,18 @@ impl MemberService {
         id: &str,
     ) -> Result<Option<MemberView>, MemberError> {
         let row = self.row(admin, id).await?;
-        if row.status != "creating" {
-            let e = MemberError::Conflict(format!(
+        self.expect_status(
+            ctx,
+            admin,
+            &row,
+            "member.cancel",
+            &["creating"],
+            format!(
                 "{} is not being created any more; use Remove instead.",
                 row.address
-            ));
-            self.audit_error(ctx, admin, "member.cancel", &row.address, &e)
-                .await;
-            return Err(e);
-        }
+            ),
+        )
+        .await?;
         self.remove_now(ctx, admin, row, "member.cancel").await
     }
 
@@ -1044,6 +1038,26 @@ impl MemberService {
         Ok(())
     }
 
+    /// Refuses to suspend or remove the tenant's last owner (audited).
+    async fn not_last_owner(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: &MemberRow,
+        action: &str,
+        done: &str,
+    ) -> Result<(), MemberError> {
+        if row.role != "owner" || repo::count_owners(&self.db, &admin.tenant().id).await? > 1 {
+            return Ok(());
+        }
+        let e = MemberError::Conflict(format!(
+            "{} is the last owner of this workspace and cannot be {done}.",
+            row.address
+        ));
+        self.audit_error(ctx, admin, action, &row.address, &e).await;
+        Err(e)
+    }
+
     async fn expect_status(
         &self,
         ctx: &Ctx,
@@ -1084,15 +1098,8 @@ impl MemberService {
             ),
         )
         .await?;
-        if row.role == "owner" && repo::count_owners(&self.db, &admin.tenant().id).await? <= 1 {
-            let e = MemberError::Conflict(format!(
-                "{} is the last owner of this workspace and cannot be suspended.",
-                row.address
-            ));
-            self.audit_error(ctx, admin, "member.suspend", &row.address, &e)
-                .await;
-            return Err(e);
-        }
+        self.not_last_owner(ctx, admin, &row, "member.suspend", "suspended")
+            .await?;
         repo::set_status(&self.db, &row.id, "suspended", Some(&admin.user().email)).await?;
         self.set_access(ctx, admin, row, false).await
     }
@@ -1470,15 +1477,8 @@ impl MemberService {
         let row = self.row(admin, id).await?;
         self.not_self(ctx, admin, &row, "member.remove", "remove")
             .await?;
-        if row.role == "owner" && repo::count_owners(&self.db, &admin.tenant().id).await? <= 1 {
-            let e = MemberError::Conflict(format!(
-                "{} is the last owner of this workspace and cannot be removed.",
-                row.address
-            ));
-            self.audit_error(ctx, admin, "member.remove", &row.address, &e)
-                .await;
-            return Err(e);
-        }
+        self.not_last_owner(ctx, admin, &row, "member.remove", "removed")
+            .await?;
         self.remove_now(ctx, admin, row, "member.remove").await
     }
 
