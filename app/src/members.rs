@@ -374,6 +374,19 @@ pub fn MembersPage() -> impl IntoView {
                             </section>
                         }
                     })}
+                    // Outside the list, so that refreshing the list after a creation keeps the
+                    // dialog (and its step results) on screen.
+                    {move || creating.get().then(|| {
+                        list.get_untracked().and_then(|r| r.ok()).and_then(|v| {
+                            v.primary_domain.map(|domain| view! {
+                                <CreateMemberDialog tenant=tenant() domain can_manage_owners=v.can_manage_owners
+                                    on_created=move |(address, pw): (String, Option<String>)| {
+                                        if let Some(pw) = pw { reveal.set(Some((address, pw))); }
+                                        refresh();
+                                    }/>
+                            })
+                        })
+                    })}
                     <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             match list.await {
@@ -388,19 +401,12 @@ pub fn MembersPage() -> impl IntoView {
                                                 ", then make it primary."
                                             </p>
                                         }.into_any(),
-                                        Some(domain) => view! {
+                                        Some(_) => view! {
                                             <div class="mb-4">
                                                 <button id="add-member" type="button" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium" on:click=move |_| creating.update(|c| *c = !*c)>
                                                     "Add member"
                                                 </button>
                                             </div>
-                                            <Show when=move || creating.get()>
-                                                <CreateMemberDialog tenant=tenant() domain=domain.clone() can_manage_owners=v.can_manage_owners
-                                                    on_created=move |(address, pw): (String, Option<String>)| {
-                                                        if let Some(pw) = pw { reveal.set(Some((address, pw))); }
-                                                        refresh();
-                                                    }/>
-                                            </Show>
                                         }.into_any(),
                                     };
                                     let members = v.members.clone();
