@@ -78,6 +78,23 @@ async fn lifecycle_from_create_to_removal(backend: Backend) {
         !app.ocis.has_personal_drive(&jane),
         "no drive before the first sign-in"
     );
+    // The list shows the mailbox usage Stalwart reports.
+    assert!(app.stalwart().set_used_disk(&jane, 2_340_000));
+    let overview: Value = owner
+        .get(&app.url("/api/tenants/acme/members"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = overview["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["address"] == jane.as_str())
+        .unwrap();
+    assert_eq!(listed["mailbox_used_bytes"], 2_340_000);
+    assert_eq!(overview["primary_domain"], DOMAIN);
+    assert_eq!(overview["can_manage_owners"], true);
 
     // Jane signs in to the console with it.
     let jane_browser = Browser::new();
