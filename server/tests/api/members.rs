@@ -41,6 +41,23 @@ async fn ready(backend: Backend) -> (TestApp, Browser) {
     (app, owner)
 }
 
+async fn set_role(app: &TestApp, b: &Browser, id: &str, role: &str) -> reqwest::Response {
+    b.client
+        .patch(app.url(&format!("/api/tenants/acme/members/{id}")))
+        .json(&json!({ "role": role }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn remove(app: &TestApp, b: &Browser, id: &str) -> reqwest::Response {
+    b.client
+        .delete(app.url(&format!("/api/tenants/acme/members/{id}")))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<platform::domain::AuditEvent> {
     app.audit()
         .await
@@ -148,13 +165,7 @@ async fn lifecycle_from_create_to_removal(backend: Backend) {
     assert!(!app.stalwart().authenticates(&jane, &otp));
 
     // Role: admin, which her own `me` shows.
-    let r = owner
-        .client
-        .patch(app.url(&format!("/api/tenants/acme/members/{id}")))
-        .json(&json!({ "role": "admin" }))
-        .send()
-        .await
-        .unwrap();
+    let r = set_role(&app, &owner, &id, "admin").await;
     assert_eq!(r.status(), StatusCode::OK);
     let me: Value = jane_browser
         .get(&app.url("/api/me"))
@@ -187,12 +198,7 @@ async fn lifecycle_from_create_to_removal(backend: Backend) {
     for system in ["Authentik", "Stalwart", "OCIS", "Dezky"] {
         assert!(plan.contains(&(system.into(), "delete".into())), "{plan:?}");
     }
-    let r = owner
-        .client
-        .delete(app.url(&format!("/api/tenants/acme/members/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let r = remove(&app, &owner, &id).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(app.authentik.user(&jane).is_none());
     assert!(app.stalwart().account(&jane).is_none());
@@ -309,12 +315,7 @@ async fn rules_on_oneself_owners_and_the_last_owner(backend: Backend) {
         assert_eq!(status, StatusCode::FORBIDDEN, "{action}: {body}");
         assert!(body["message"].as_str().unwrap().contains("yourself"));
     }
-    let r = owner
-        .client
-        .delete(app.url(&format!("/api/tenants/acme/members/{olivia}")))
-        .send()
-        .await
-        .unwrap();
+    let r = remove(&app, &owner, &olivia).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let denied = app
         .audit()
@@ -326,58 +327,23 @@ async fn rules_on_oneself_owners_and_the_last_owner(backend: Backend) {
     // The last owner can be neither demoted nor removed (by another admin).
     let admin = Browser::new();
     app.sign_in(&admin, &ADMIN, "/").await;
-    let r = owner
-        .client
-        .patch(app.url(&format!("/api/tenants/acme/members/{olivia}")))
-        .json(&json!({ "role": "admin" }))
-        .send()
-        .await
-        .unwrap();
+    let r = set_role(&app, &owner, &olivia, "admin").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let r = admin
-        .client
-        .delete(app.url(&format!("/api/tenants/acme/members/{olivia}")))
-        .send()
-        .await
-        .unwrap();
+    let r = remove(&app, &admin, &olivia).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // Only an owner makes owners.
-    let r = admin
-        .client
-        .patch(app.url(&format!("/api/tenants/acme/members/{mia}")))
-        .json(&json!({ "role": "owner" }))
-        .send()
-        .await
-        .unwrap();
+    let r = set_role(&app, &admin, &mia, "owner").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (status, body) = app.create_member(&admin, "boss", "owner").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(app.authentik.user(&address("boss")).is_none());
     // With a second owner, the first may step down.
-    let r = owner
-        .client
-        .patch(app.url(&format!("/api/tenants/acme/members/{mia}")))
-        .json(&json!({ "role": "owner" }))
-        .send()
-        .await
-        .unwrap();
+    let r = set_role(&app, &owner, &mia, "owner").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = owner
-        .client
-        .patch(app.url(&format!("/api/tenants/acme/members/{olivia}")))
-        .json(&json!({ "role": "admin" }))
-        .send()
-        .await
-        .unwrap();
+    let r = set_role(&app, &owner, &olivia, "admin").await;
     assert_eq!(r.status(), StatusCode::OK);
     // Bad input is a 400 naming the field.
-    let r = owner
-        .client
-        .patch(app.url(&format!("/api/tenants/acme/members/{mia}")))
-        .json(&json!({ "role": "boss" }))
-        .send()
-        .await
-        .unwrap();
+    let r = set_role(&app, &owner, &mia, "boss").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["field"], "role");
@@ -655,12 +621,7 @@ async fn a_person_in_another_tenant_keeps_their_identity(backend: Backend) {
     assert_eq!(action_of("Authentik"), "leave_group");
     assert_eq!(action_of("Stalwart"), "keep");
     assert_eq!(action_of("OCIS"), "keep");
-    let r = owner
-        .client
-        .delete(app.url(&format!("/api/tenants/acme/members/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let r = remove(&app, &owner, &id).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let kept = app
         .authentik
