@@ -957,6 +957,70 @@ impl MemberService {
         }
     }
 
+    /// Finds the member's SSO identity and runs one call on it; the step names Authentik,
+    /// the member and what failed.
+    async fn on_sso<'a, Fut, E>(
+        &'a self,
+        row: &MemberRow,
+        stored: Option<i64>,
+        what: &str,
+        act: impl FnOnce(&'a AuthentikAdmin, i64) -> Fut,
+    ) -> Step
+    where
+        Fut: std::future::Future<Output = Result<String, E>>,
+        E: std::fmt::Display,
+    {
+        match self.find_sso(row, stored).await {
+            Ok(Some(u)) => match act(&self.up.authentik, u.pk).await {
+                Ok(message) => Step::Ok {
+                    message,
+                    id: Some(u.pk.to_string()),
+                },
+                Err(e) => Step::Error(format!("Authentik: could not {what} {}: {e}", row.address)),
+            },
+            Ok(None) => Step::Error(format!(
+                "Authentik: no SSO identity found for {}.",
+                row.address
+            )),
+            Err(e) => Step::Error(format!("Authentik: could not find {}: {e}", row.address)),
+        }
+    }
+
+    /// Finds the member's mailbox and runs one call on it; no mailbox (or Stalwart off) is
+    /// a skipped step.
+    async fn on_mailbox<'a, Fut, E>(
+        &'a self,
+        row: &MemberRow,
+        stored: Option<String>,
+        what: &str,
+        act: impl FnOnce(&'a StalwartClient, String) -> Fut,
+    ) -> Step
+    where
+        Fut: std::future::Future<Output = Result<String, E>>,
+        E: std::fmt::Display,
+    {
+        let Some(s) = &self.up.stalwart else {
+            return Step::Skipped("Stalwart provisioning is disabled: no mailbox.".into());
+        };
+        match self.find_mailbox(s, row, stored).await {
+            Ok(Some(id)) => match act(s, id.clone()).await {
+                Ok(message) => Step::Ok {
+                    message,
+                    id: Some(id),
+                },
+                Err(e) => Step::Error(format!(
+                    "Stalwart: could not {what} the mailbox {}: {e}",
+                    row.address
+                )),
+            },
+            Ok(None) => Step::Skipped(format!("No mailbox for {} in Stalwart.", row.address)),
+            Err(e) => Step::Error(format!(
+                "Stalwart: could not find the mailbox {}: {e}",
+                row.address
+            )),
+        }
+    }
+
     /// Stores an upstream object's id the moment it exists, before the step's other calls:
     /// whatever fails next, the record points to it.
     async fn remember(&self, member_id: &str, upstream: &str, id: &str) -> Result<(), String> {
@@ -1133,57 +1197,35 @@ impl MemberService {
         active: bool,
     ) -> Result<MemberView, MemberError> {
         let ids = self.ids(&row.id).await?;
-        let authentik = async {
-            match self.find_sso(&row, ids.authentik).await {
-                Ok(Some(u)) => match self.up.authentik.set_user_active(u.pk, active).await {
-                    Ok(()) => Step::Ok {
-                        message: if active {
-                            format!("Reactivated the SSO identity {}.", row.address)
-                        } else {
-                            format!("Deactivated the SSO identity {} (its sessions and tokens ended in Authentik).", row.address)
-                        },
-                        id: Some(u.pk.to_string()),
-                    },
-                    Err(e) => Step::Error(format!(
-                        "Authentik: could not {} {}: {e}",
-                        if active { "reactivate" } else { "deactivate" },
-                        row.address
-                    )),
-                },
-                Ok(None) => Step::Error(format!(
-                    "Authentik: no SSO identity found for {}.",
-                    row.address
-                )),
-                Err(e) => Step::Error(format!("Authentik: could not find {}: {e}", row.address)),
-            }
-        };
-        let stalwart = async {
-            let Some(s) = &self.up.stalwart else {
-                return Step::Skipped("Stalwart provisioning is disabled: no mailbox.".into());
-            };
-            match self.find_mailbox(s, &row, ids.stalwart.clone()).await {
-                Ok(Some(id)) => match s.set_login_frozen(&id, !active).await {
-                    Ok(()) => Step::Ok {
-                        message: if active {
-                            format!("Unfroze sign-in to the mailbox {}.", row.address)
-                        } else {
-                            format!("Froze sign-in to the mailbox {} (password kept, mail still delivered).", row.address)
-                        },
-                        id: Some(id),
-                    },
-                    Err(e) => Step::Error(format!(
-                        "Stalwart: could not {} the mailbox {}: {e}",
-                        if active { "unfreeze" } else { "freeze" },
-                        row.address
-                    )),
-                },
-                Ok(None) => Step::Skipped(format!("No mailbox for {} in Stalwart.", row.address)),
-                Err(e) => Step::Error(format!(
-                    "Stalwart: could not find the mailbox {}: {e}",
-                    row.address
-                )),
-            }
-        };
+        let address = &row.address;
+        let authentik = self.on_sso(
+            &row,
+            ids.authentik,
+            if active { "reactivate" } else { "deactivate" },
+            |api, pk| async move {
+                api.set_user_active(pk, active).await.map(|()| {
+                    if active {
+                        format!("Reactivated the SSO identity {}.", address)
+                    } else {
+                        format!("Deactivated the SSO identity {} (its sessions and tokens ended in Authentik).", address)
+                    }
+                })
+            },
+        );
+        let stalwart = self.on_mailbox(
+            &row,
+            ids.stalwart.clone(),
+            if active { "unfreeze" } else { "freeze" },
+            |s, id| async move {
+                s.set_login_frozen(&id, !active).await.map(|()| {
+                    if active {
+                        format!("Unfroze sign-in to the mailbox {}.", address)
+                    } else {
+                        format!("Froze sign-in to the mailbox {} (password kept, mail still delivered).", address)
+                    }
+                })
+            },
+        );
         let (a, s) = tokio::join!(authentik, stalwart);
         let mut console_sessions = 0;
         if !active {
@@ -1306,53 +1348,31 @@ impl MemberService {
         .await?;
         let password = one_time_password();
         let ids = self.ids(&row.id).await?;
-        let authentik = async {
-            match self.find_sso(&row, ids.authentik).await {
-                Ok(Some(u)) => match self.up.authentik.set_password(u.pk, &password).await {
-                    Ok(()) => Step::Ok {
-                        message: format!(
-                            "Set a new one-time password on the SSO identity {}.",
-                            row.address
-                        ),
-                        id: Some(u.pk.to_string()),
-                    },
-                    Err(e) => Step::Error(format!(
-                        "Authentik: could not set the new password of {}: {e}",
-                        row.address
-                    )),
-                },
-                Ok(None) => Step::Error(format!(
-                    "Authentik: no SSO identity found for {}.",
-                    row.address
-                )),
-                Err(e) => Step::Error(format!("Authentik: could not find {}: {e}", row.address)),
+        let address = &row.address;
+        let authentik = self.on_sso(&row, ids.authentik, "set the new password of", |api, pk| {
+            let password = &password;
+            async move {
+                api.set_password(pk, password).await.map(|()| {
+                    format!(
+                        "Set a new one-time password on the SSO identity {}.",
+                        address
+                    )
+                })
             }
-        };
-        let stalwart = async {
-            let Some(s) = &self.up.stalwart else {
-                return Step::Skipped("Stalwart provisioning is disabled: no mailbox.".into());
-            };
-            match self.find_mailbox(s, &row, ids.stalwart.clone()).await {
-                Ok(Some(id)) => match s.set_account_password(&id, &password).await {
-                    Ok(()) => Step::Ok {
-                        message: format!(
-                            "Set the new one-time password on the mailbox {}.",
-                            row.address
-                        ),
-                        id: Some(id),
-                    },
-                    Err(e) => Step::Error(format!(
-                        "Stalwart: could not set the new password of the mailbox {}: {e}",
-                        row.address
-                    )),
-                },
-                Ok(None) => Step::Skipped(format!("No mailbox for {} in Stalwart.", row.address)),
-                Err(e) => Step::Error(format!(
-                    "Stalwart: could not find the mailbox {}: {e}",
-                    row.address
-                )),
-            }
-        };
+        });
+        let stalwart = self.on_mailbox(
+            &row,
+            ids.stalwart.clone(),
+            "set the new password of",
+            |s, id| {
+                let password = &password;
+                async move {
+                    s.set_account_password(&id, password).await.map(|()| {
+                        format!("Set the new one-time password on the mailbox {}.", address)
+                    })
+                }
+            },
+        );
         let (a, s) = tokio::join!(authentik, stalwart);
         let failed = a.failed() || s.failed();
         let details = self
