@@ -693,19 +693,20 @@ pub async fn change_member(
     ssr::same_shape(ctx, result.map_err(|e| ssr::member(ctx, e))?)
 }
 
-/// reset_password or retry: the member and the one-time password when one was set.
+/// reset_password or retry: the member and the one-time password when one was set;
+/// `None` when the retry completed a removal (the member is gone).
 #[server(prefix = "/api/fn", endpoint = "member_password")]
 pub async fn member_password_action(
     tenant: String,
     id: String,
     action: String,
-) -> Result<RevealedMember, AppError> {
+) -> Result<Option<RevealedMember>, AppError> {
     let call = ssr::call()?;
     let admin = call.tenant_admin(&tenant).await?;
     let members = &call.platform.members;
     let ctx = &call.ctx;
     let result = match action.as_str() {
-        "reset_password" => members.reset_password(ctx, &admin, &id).await,
+        "reset_password" => members.reset_password(ctx, &admin, &id).await.map(Some),
         "retry" => members.retry(ctx, &admin, &id).await,
         other => {
             return Err(AppError::Invalid {
@@ -714,7 +715,10 @@ pub async fn member_password_action(
             })
         }
     };
-    ssr::revealed(ctx, result.map_err(|e| ssr::member(ctx, e))?)
+    result
+        .map_err(|e| ssr::member(ctx, e))?
+        .map(|m| ssr::revealed(ctx, m))
+        .transpose()
 }
 
 #[server(prefix = "/api/fn", endpoint = "sign_out_member")]

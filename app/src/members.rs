@@ -273,11 +273,14 @@ pub fn MembersPage() -> impl IntoView {
                     if r.errors.is_empty() { String::new() } else { format!(" Not everything could be ended: {}", r.errors.join(" ")) }))),
                 "reset_password" | "retry" => {
                     let action = if p.action == "retry" { "retry" } else { "reset_password" };
-                    member_password_action(t, id, action.into()).await.map(|r| {
-                        if let Some(pw) = r.one_time_password {
-                            reveal.set(Some((address.clone(), pw)));
+                    member_password_action(t, id, action.into()).await.map(|r| match r {
+                        None => Some(format!("{address} was removed.")),
+                        Some(r) => {
+                            if let Some(pw) = r.one_time_password {
+                                reveal.set(Some((address.clone(), pw)));
+                            }
+                            Some(if r.member.needs_attention { format!("{address}: a step is still in error; see the table.") } else { format!("{address}: done.") })
                         }
-                        Some(if r.member.needs_attention { format!("{address}: a step is still in error; see the table.") } else { format!("{address}: done.") })
                     })
                 }
                 "remove" | "cancel" => remove_member(t, id, p.action == "cancel").await.map(|left| match left {

@@ -88,6 +88,9 @@ test("an admin creates a member who signs in, is suspended and signed out, resum
   await jane.goto("/");
   await signInAtIdp(jane, { username: address, password: otp });
   await expect(jane.locator("#welcome")).toHaveText("Welcome, Jane Roe");
+  // Her profile carries her role in the workspace.
+  await jane.goto("/profile");
+  await expect(jane.locator('#profile-tenants li[data-tenant="acme"]')).toHaveAttribute("data-role", "member");
 
   // Suspended: her console session ends and the IdP refuses her.
   await confirm(page, row, "suspend");

@@ -364,8 +364,11 @@ async fn member_action(
             reveal(StatusCode::OK, members.reset_password(&ctx, &admin, &id).await.map_err(map)?)
                 .into_response()
         }
-        "retry" => reveal(StatusCode::OK, members.retry(&ctx, &admin, &id).await.map_err(map)?)
-            .into_response(),
+        "retry" => match members.retry(&ctx, &admin, &id).await.map_err(map)? {
+            Some(m) => reveal(StatusCode::OK, m).into_response(),
+            // The retry completed a removal: the member is gone.
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
         "cancel" => match members.cancel(&ctx, &admin, &id).await.map_err(map)? {
             None => StatusCode::NO_CONTENT.into_response(),
             Some(m) => return Err(removal_incomplete(m, &rid)),

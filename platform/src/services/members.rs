@@ -171,6 +171,20 @@ impl Step {
     fn failed(&self) -> bool {
         matches!(self, Step::Error(_))
     }
+
+    /// A step that ensured an object: ok with its id, or the error named by `fail`.
+    fn ensured(
+        result: Result<(String, String), String>,
+        fail: impl FnOnce(String) -> Step,
+    ) -> Step {
+        match result {
+            Ok((id, message)) => Step::Ok {
+                message,
+                id: Some(id),
+            },
+            Err(e) => fail(e),
+        }
+    }
 }
 
 /// Upstream ids stored for a member.
@@ -585,24 +599,23 @@ impl MemberService {
     }
 
     /// Retry: completes what failed, idempotently. A member being removed continues its
-    /// removal. When the SSO identity or the mailbox still needs its password, a new
-    /// one-time password is set on both and returned.
+    /// removal (`None` once everything is gone). When the SSO identity or the mailbox of an
+    /// incomplete creation still needs its password, a new one-time password is set on both
+    /// and returned.
     pub async fn retry(
         &self,
         ctx: &Ctx,
         admin: &TenantAdmin,
         id: &str,
-    ) -> Result<MemberWithPassword, MemberError> {
+    ) -> Result<Option<MemberWithPassword>, MemberError> {
         let row = self.row(admin, id).await?;
         if row.status == "removing" {
+            // `None`: the removal this retry continued is complete.
             let member = self.remove_now(ctx, admin, row, "member.remove").await?;
-            return match member {
-                Some(member) => Ok(MemberWithPassword {
-                    member,
-                    one_time_password: None,
-                }),
-                None => Err(MemberError::NotFound(id.to_string())),
-            };
+            return Ok(member.map(|member| MemberWithPassword {
+                member,
+                one_time_password: None,
+            }));
         }
         let steps = repo::steps(&self.db, std::slice::from_ref(&row.id)).await?;
         // Only a creation that did not complete may still lack its password; later failures
@@ -629,10 +642,10 @@ impl MemberService {
             json!({ "steps": details, "new_password": password.is_some() }),
         )
         .await;
-        Ok(MemberWithPassword {
+        Ok(Some(MemberWithPassword {
             member,
             one_time_password: password,
-        })
+        }))
     }
 
     /// Cancel a creation that did not complete: undoes every step that succeeded, then
@@ -813,13 +826,7 @@ impl MemberService {
                 ),
             ))
         };
-        match result.await {
-            Ok((pk, message)) => Step::Ok {
-                message,
-                id: Some(pk.to_string()),
-            },
-            Err(e) => fail(e),
-        }
+        Step::ensured(result.await.map(|(pk, m)| (pk.to_string(), m)), fail)
     }
 
     /// The Stalwart domain id of the member's address, if that domain is in Stalwart.
@@ -948,13 +955,7 @@ impl MemberService {
                 ),
             ))
         };
-        match result.await {
-            Ok((id, message)) => Step::Ok {
-                message,
-                id: Some(id),
-            },
-            Err(e) => fail(e),
-        }
+        Step::ensured(result.await, fail)
     }
 
     /// Finds the member's SSO identity and runs one call on it; the step names Authentik,
@@ -1069,16 +1070,12 @@ impl MemberService {
                 },
             }
         };
-        match result.await {
-            Ok((id, message)) => Step::Ok {
-                message,
-                id: Some(id),
-            },
-            Err(e) => Step::Error(format!(
+        Step::ensured(result.await.map_err(|e| e.to_string()), |e| {
+            Step::Error(format!(
                 "OCIS: could not set up the user {}: {e}",
                 row.address
-            )),
-        }
+            ))
+        })
     }
 
     // ---- lifecycle -----------------------------------------------------------------------

@@ -871,3 +871,51 @@ on_both_backends!(
     failed_suspension,
     a_failed_suspension_step_is_retried_without_touching_the_password
 );
+
+async fn a_removal_that_failed_in_one_system_is_finished_by_retry(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    let (_, body) = app.create_member(&owner, "leaving", "member").await;
+    let id = body["member"]["id"].as_str().unwrap().to_string();
+    let leaving = address("leaving");
+    app.fault(
+        &app.ocis_url,
+        json!({ "path_prefix": "/graph/v1.0/users", "method": "DELETE", "status": 503 }),
+    )
+    .await;
+    let r = remove(&app, &owner, &id).await;
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "removal_incomplete");
+    assert!(body["message"].as_str().unwrap().contains("OCIS"), "{body}");
+    // Still recorded, as being removed, with the OCIS user it points to.
+    let detail: Value = owner
+        .get(&app.url(&format!("/api/tenants/acme/members/{id}")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["member"]["status"], "removing");
+    assert_eq!(step(&detail["member"], "ocis")["state"], "error");
+    assert!(app.ocis.user(&leaving).is_some());
+    assert!(
+        app.authentik.user(&leaving).is_none(),
+        "the SSO identity went first"
+    );
+    let (status, _) = app.member_action(&owner, &id, "retry").await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "the retry finished the removal"
+    );
+    assert!(app.ocis.user(&leaving).is_none());
+    assert!(app.stalwart().account(&leaving).is_none());
+    let r = owner
+        .get(&app.url(&format!("/api/tenants/acme/members/{id}")))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.cleanup().await;
+}
+on_both_backends!(
+    removal_retry,
+    a_removal_that_failed_in_one_system_is_finished_by_retry
+);
