@@ -60,7 +60,7 @@ impl DnsSandbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Zones> {
-        self.zones.lock().expect("dns zones lock")
+        lock(&self.zones)
     }
 
     /// Adds a TXT record (one string per element, as in a multi-string record).
@@ -73,14 +73,17 @@ impl DnsSandbox {
             .push(RData::TXT(data));
     }
 
-    pub fn mx(&self, name: &str, preference: u16, exchange: &str) {
-        let host = Name::from_ascii(format!("{}.", exchange.trim_end_matches('.')))
-            .expect("an MX host name");
+    /// Adds an MX record; false (and nothing added) when `exchange` is not a host name.
+    pub fn mx(&self, name: &str, preference: u16, exchange: &str) -> bool {
+        let Ok(host) = Name::from_ascii(format!("{}.", exchange.trim_end_matches('.'))) else {
+            return false;
+        };
         self.lock()
             .records
             .entry((key(name), RecordType::MX))
             .or_default()
             .push(RData::MX(MX::new(preference, host)));
+        true
     }
 
     /// Removes every record of a name.
@@ -146,11 +149,8 @@ impl DnsSandbox {
                     .split_once(' ')
                     .and_then(|(p, h)| Some((p.parse().ok()?, h)))
                 {
-                    Some((pref, host)) => {
-                        dns.mx(&r.name, pref, host);
-                        StatusCode::NO_CONTENT
-                    }
-                    None => StatusCode::BAD_REQUEST,
+                    Some((pref, host)) if dns.mx(&r.name, pref, host) => StatusCode::NO_CONTENT,
+                    _ => StatusCode::BAD_REQUEST,
                 },
                 _ => StatusCode::BAD_REQUEST,
             }
@@ -177,11 +177,16 @@ impl DnsSandbox {
     }
 }
 
+/// The zones; a lock poisoned by a panicking thread is taken over as it is.
+fn lock(zones: &Mutex<Zones>) -> std::sync::MutexGuard<'_, Zones> {
+    zones.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn answer(zones: &Mutex<Zones>, packet: &[u8]) -> Option<(Vec<u8>, Option<std::time::Duration>)> {
     let request = Message::from_vec(packet).ok()?;
     let query = request.queries().first()?.clone();
     let name = key(&query.name().to_ascii());
-    let mut zones = zones.lock().ok()?;
+    let mut zones = lock(zones);
     zones.queries += 1;
     if zones.silent.contains(&name) {
         return None;

@@ -48,17 +48,22 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// The faults; a lock poisoned by a panicking request is taken over as it is.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn add(&self, fault: Fault) {
-        self.inner.lock().expect("faults lock").push(fault);
+        self.lock().push(fault);
     }
 
     pub fn clear(&self) {
-        self.inner.lock().expect("faults lock").clear();
+        self.lock().clear();
     }
 
     /// Takes the first fault matching `method` and `path`, counting it down.
     fn take(&self, method: &str, path: &str) -> Option<Fault> {
-        let mut faults = self.inner.lock().expect("faults lock");
+        let mut faults = self.lock();
         let i = faults.iter().position(|f| {
             path.starts_with(&f.path_prefix)
                 && f.method

@@ -4,9 +4,8 @@
 //!
 //! - `authentik`: OIDC provider (discovery, authorize with a sign-in form, token with
 //!   refresh-token rotation, userinfo, JWKS, revocation, end-session) per
-//!   `shared/reference/authentik.md`.
-//! - `authentik_admin`: the admin API (`/api/v3`): groups, users, authenticated sessions and
-//!   OAuth2 refresh tokens.
+//!   `shared/reference/authentik.md`, and its admin API (`authentik::admin`, `/api/v3`):
+//!   groups, users, authenticated sessions and OAuth2 refresh tokens.
 //! - `stalwart`, `ocis`: the mail server's JMAP management API and OCIS's LibreGraph API.
 //! - `faults`: make the next N requests to a path (optionally one HTTP method) fail, time out
 //!   or be slow.
@@ -15,7 +14,6 @@
 //! Control endpoints for tests live under `/_sandbox/` and are never part of a real API.
 
 pub mod authentik;
-pub mod authentik_admin;
 mod clock;
 pub mod demo;
 pub mod dns;

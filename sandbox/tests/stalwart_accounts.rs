@@ -440,3 +440,23 @@ async fn accounts_are_queried_by_indexed_properties_only() {
     let all = m.call("x:Account/get", json!({ "ids": null })).await;
     assert_eq!(all["list"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn an_account_is_destroyed_while_a_mailing_list_exists() {
+    let m = mail().await;
+    let domain = m.create_domain("acme.example").await;
+    let list = m
+        .call(
+            "x:MailingList/set",
+            json!({ "create": { "l": { "name": "team", "domainId": domain } } }),
+        )
+        .await;
+    assert!(list["created"]["l"]["id"].is_string(), "{list}");
+    let created = m.create_account(alice(&domain, STRONG)).await;
+    let id = created["created"]["u"]["id"].as_str().expect("created");
+
+    // Lists have no `memberGroupIds`: the link check skips them instead of failing.
+    let r = m.call("x:Account/set", json!({ "destroy": [id] })).await;
+    assert_eq!(r["destroyed"], json!([id]), "{r}");
+    assert_eq!(m.sandbox.account_count(), 0);
+}

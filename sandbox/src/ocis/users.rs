@@ -1,41 +1,24 @@
-//! ownCloud Infinite Scale stand-in: the LibreGraph user and group APIs per
-//! `shared/reference/ocis.md` §1, §4, §6 and §8 — strict JSON bodies (unknown fields are 400
-//! `invalidRequest`), OData error bodies, `{"value": […]}` lists (an empty list may come back
-//! as `{}`), 409 `nameAlreadyExists` for a duplicate group or user name, and lookups by a
-//! non-UUID that do not find groups by name (store the id). Authentication: Basic with the
-//! service user's app token; anything else is 401 with no body, as at the OCIS proxy.
-//!
-//! Users (v7.0.0 behaviour): `GET /users/{id}` accepts the id or the user name and leaves
-//! `mail` out; the list includes it, searches with `$search` and refuses `mail eq` /
-//! `onPremisesSamAccountName eq` filters with 501. No personal drive exists until the user's
-//! first authenticated request (`POST /_sandbox/ocis/users/{username}/first-sign-in`);
-//! deleting a user purges it.
+//! Users, `/graph/v1.0/users` (`shared/reference/ocis.md` §4; upstream
+//! `services/graph/pkg/service/v0/users.go` at v7.0.0). Create (§4.1: a strict body with the
+//! writable properties only — read-only ones are named in the 400 —, a valid user name and
+//! mail, 409 `nameAlreadyExists` for a taken name); read by id or user name, which leaves
+//! `mail` out (§4.2); list (§4.3: with `mail`, `$search`, `$orderby`; `mail eq` and
+//! `onPremisesSamAccountName eq` filters are 501); update (§4.4); delete (§4.5: the personal
+//! drive is purged with the user).
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use serde::Deserialize;
+use axum::Json;
 use serde_json::{json, Value};
 
-use crate::faults::Faults;
+use super::{authenticated, odata_error, OcisSandbox, State_};
 
 #[derive(Clone, Debug)]
-pub struct OcisGroup {
-    pub id: String,
-    pub display_name: String,
-    pub description: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-struct OcisUser {
-    id: String,
+pub(super) struct OcisUser {
+    pub(super) id: String,
     username: String,
     display_name: String,
     mail: Option<String>,
@@ -43,88 +26,20 @@ struct OcisUser {
     surname: Option<String>,
     password: Option<String>,
     identities: Vec<Value>,
-    account_enabled: bool,
+    pub(super) account_enabled: bool,
     preferred_language: Option<String>,
-}
-
-/// A personal drive (space), created at the owner's first sign-in.
-#[derive(Clone, Debug)]
-struct PersonalDrive {
-    id: String,
-    owner: String,
-}
-
-struct State_ {
-    user: String,
-    token: String,
-    groups: Vec<OcisGroup>,
-    users: Vec<OcisUser>,
-    drives: Vec<PersonalDrive>,
 }
 
 impl State_ {
     /// By id, or by user name (case-insensitive, as the LDAP lookup).
-    fn find_user(&self, key: &str) -> Option<usize> {
+    pub(super) fn find_user(&self, key: &str) -> Option<usize> {
         self.users
             .iter()
             .position(|u| u.id == key || u.username.eq_ignore_ascii_case(key))
     }
 }
 
-#[derive(Clone)]
-pub struct OcisSandbox {
-    state: Arc<Mutex<State_>>,
-    pub faults: Faults,
-}
-
 impl OcisSandbox {
-    pub async fn start(
-        addr: SocketAddr,
-        user: String,
-        token: String,
-    ) -> std::io::Result<(Self, String)> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let sandbox = Self {
-            state: Arc::new(Mutex::new(State_ {
-                user,
-                token,
-                groups: Vec::new(),
-                users: Vec::new(),
-                drives: Vec::new(),
-            })),
-            faults: Faults::default(),
-        };
-        let router = Router::new()
-            .route("/graph/v1.0/groups", get(list).post(create))
-            .route("/graph/v1.0/groups/{id}", get(read).delete(remove))
-            .route("/graph/v1.0/users", get(list_users).post(create_user))
-            .route(
-                "/graph/v1.0/users/{id}",
-                get(read_user).patch(patch_user).delete(delete_user),
-            )
-            .route(
-                "/_sandbox/ocis/users/{username}/first-sign-in",
-                post(control_first_sign_in),
-            )
-            .with_state(sandbox.clone());
-        sandbox.faults.serve(listener, router, "ocis");
-        Ok((sandbox, base))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
-        self.state.lock().expect("ocis sandbox lock")
-    }
-
-    pub fn groups(&self) -> Vec<OcisGroup> {
-        self.lock().groups.clone()
-    }
-
-    /// Deletes a group out of band (tests use it to make drift).
-    pub fn remove_group(&self, id: &str) {
-        self.lock().groups.retain(|g| g.id != id);
-    }
-
     /// A user by user name (or id), as the list shows it (with `mail`).
     pub fn user(&self, username: &str) -> Option<Value> {
         let st = self.lock();
@@ -135,195 +50,7 @@ impl OcisSandbox {
     pub fn user_count(&self) -> usize {
         self.lock().users.len()
     }
-
-    pub fn has_personal_drive(&self, username: &str) -> bool {
-        let st = self.lock();
-        st.find_user(username)
-            .is_some_and(|i| st.drives.iter().any(|d| d.owner == st.users[i].id))
-    }
-
-    /// The id of a user's personal drive, once it exists.
-    pub fn personal_drive_id(&self, username: &str) -> Option<String> {
-        let st = self.lock();
-        let owner = &st.users[st.find_user(username)?].id;
-        st.drives
-            .iter()
-            .find(|d| &d.owner == owner)
-            .map(|d| d.id.clone())
-    }
-
-    /// What the proxy does on a user's first authenticated request: creates the personal
-    /// drive (once). False for an unknown or disabled user (the proxy answers 401).
-    pub fn first_sign_in(&self, username: &str) -> bool {
-        let mut st = self.lock();
-        let Some(i) = st.find_user(username) else {
-            return false;
-        };
-        if !st.users[i].account_enabled {
-            return false;
-        }
-        let owner = st.users[i].id.clone();
-        if !st.drives.iter().any(|d| d.owner == owner) {
-            st.drives.push(PersonalDrive {
-                id: uuid::Uuid::new_v4().to_string(),
-                owner,
-            });
-        }
-        true
-    }
 }
-
-fn odata_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(
-            json!({ "error": { "code": code, "message": message, "innererror": {
-            "date": time::OffsetDateTime::now_utc().unix_timestamp().to_string(),
-            "request-id": uuid::Uuid::new_v4().to_string() } } }),
-        ),
-    )
-        .into_response()
-}
-
-fn authenticated(s: &OcisSandbox, headers: &HeaderMap) -> Option<Response> {
-    let ok = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| STANDARD.decode(b.trim()).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .is_some_and(|creds| {
-            let st = s.lock();
-            creds == format!("{}:{}", st.user, st.token)
-        });
-    (!ok).then(|| {
-        (
-            StatusCode::UNAUTHORIZED,
-            [(
-                header::WWW_AUTHENTICATE,
-                "Bearer realm=\"\", Basic realm=\"\"",
-            )],
-        )
-            .into_response()
-    })
-}
-
-fn group_json(g: &OcisGroup) -> Value {
-    let mut v = json!({ "id": g.id, "displayName": g.display_name });
-    if let Some(d) = &g.description {
-        v["description"] = json!(d);
-    }
-    v
-}
-
-async fn list(
-    State(s): State<OcisSandbox>,
-    headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
-        return r;
-    }
-    let search = q.get("$search").map(|v| v.trim_matches('"').to_lowercase());
-    let value: Vec<Value> = s
-        .groups()
-        .iter()
-        .filter(|g| {
-            search
-                .as_ref()
-                .is_none_or(|t| g.display_name.to_lowercase().contains(t))
-        })
-        .map(group_json)
-        .collect();
-    if value.is_empty() {
-        // `omitempty` on `value`: an empty list comes back as an empty object.
-        return Json(json!({})).into_response();
-    }
-    Json(json!({ "value": value })).into_response()
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateGroup {
-    #[serde(rename = "displayName")]
-    display_name: Option<String>,
-    description: Option<String>,
-}
-
-async fn create(
-    State(s): State<OcisSandbox>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
-        return r;
-    }
-    let Ok(req) = serde_json::from_slice::<CreateGroup>(&body) else {
-        return odata_error(
-            StatusCode::BAD_REQUEST,
-            "invalidRequest",
-            "invalid body schema definition",
-        );
-    };
-    let name = req.display_name.unwrap_or_default().trim().to_string();
-    if name.is_empty() || name.chars().count() > 256 {
-        return odata_error(
-            StatusCode::BAD_REQUEST,
-            "invalidRequest",
-            "Missing Required Attribute",
-        );
-    }
-    let mut st = s.lock();
-    if st.groups.iter().any(|g| g.display_name == name) {
-        return odata_error(
-            StatusCode::CONFLICT,
-            "nameAlreadyExists",
-            "group already exists",
-        );
-    }
-    let group = OcisGroup {
-        id: uuid::Uuid::new_v4().to_string(),
-        display_name: name,
-        description: req.description,
-    };
-    st.groups.push(group.clone());
-    (StatusCode::CREATED, Json(group_json(&group))).into_response()
-}
-
-async fn read(
-    State(s): State<OcisSandbox>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
-        return r;
-    }
-    // A non-UUID is looked up among user names, never group names (v7.0.0 behaviour).
-    match s.groups().iter().find(|g| g.id == id) {
-        Some(g) => Json(group_json(g)).into_response(),
-        None => odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found"),
-    }
-}
-
-async fn remove(
-    State(s): State<OcisSandbox>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
-        return r;
-    }
-    let mut st = s.lock();
-    let before = st.groups.len();
-    st.groups.retain(|g| g.id != id);
-    if st.groups.len() == before {
-        return odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found");
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-// ---------------------------------------------------------------------------------------
-// Users (§4)
 
 /// `mail` is left out by `GET /users/{id}` (v7.0.0 without `OCIS_SHOW_USER_EMAIL_IN_RESULTS`).
 fn user_json(u: &OcisUser, with_mail: bool) -> Value {
@@ -482,7 +209,7 @@ fn user_fields(m: &serde_json::Map<String, Value>) -> Result<UserFields, &'stati
     })
 }
 
-async fn create_user(
+pub(super) async fn create_user(
     State(s): State<OcisSandbox>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -531,7 +258,7 @@ async fn create_user(
     (StatusCode::CREATED, Json(user_json(&user, true))).into_response()
 }
 
-async fn read_user(
+pub(super) async fn read_user(
     State(s): State<OcisSandbox>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -546,10 +273,10 @@ async fn read_user(
     }
 }
 
-async fn list_users(
+pub(super) async fn list_users(
     State(s): State<OcisSandbox>,
     headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(r) = authenticated(&s, &headers) {
         return r;
@@ -602,7 +329,7 @@ async fn list_users(
     Json(json!({ "value": value })).into_response()
 }
 
-async fn patch_user(
+pub(super) async fn patch_user(
     State(s): State<OcisSandbox>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -673,7 +400,7 @@ async fn patch_user(
     Json(user_json(u, true)).into_response()
 }
 
-async fn delete_user(
+pub(super) async fn delete_user(
     State(s): State<OcisSandbox>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -689,17 +416,4 @@ async fn delete_user(
     let user = st.users.remove(i);
     st.drives.retain(|d| d.owner != user.id);
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// Sandbox control: the user's first authenticated request at the proxy (creates the
-/// personal drive). 204, or 404 for an unknown or disabled user.
-async fn control_first_sign_in(
-    State(s): State<OcisSandbox>,
-    Path(username): Path<String>,
-) -> StatusCode {
-    if s.first_sign_in(&username) {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::NOT_FOUND
-    }
 }

@@ -1,0 +1,121 @@
+//! What the Authentik stand-in remembers, shared by the OIDC provider, the flow and the admin
+//! API: users and groups (`shared/reference/authentik.md` §3–4), browser sessions (the
+//! `AuthenticatedSession` of §5), authorization codes, access and refresh tokens (§8.2–8.3),
+//! and what deactivating a user (§4.4) or ending a session (§5.2) does to them.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::admin::Group;
+use super::{IdTokenTamper, OAuthClientRegistration, User};
+use crate::clock;
+
+/// A browser session at the IdP (an `AuthenticatedSession` upstream), keyed by its cookie.
+#[derive(Clone, Debug)]
+pub(crate) struct BrowserSession {
+    pub(crate) uuid: String,
+    pub(crate) user_pk: i64,
+    pub(crate) last_ip: String,
+    pub(crate) last_user_agent: String,
+    pub(crate) last_used: OffsetDateTime,
+    pub(crate) expires: OffsetDateTime,
+}
+
+/// An authorization code not yet exchanged (§8.3: valid for a minute).
+pub(super) struct CodeGrant {
+    pub(super) client_id: String,
+    pub(super) user_pk: i64,
+    pub(super) redirect_uri: String,
+    pub(super) nonce: Option<String>,
+    /// The PKCE `(code_challenge, code_challenge_method)`.
+    pub(super) challenge: Option<(String, String)>,
+    pub(super) scopes: Vec<String>,
+    pub(super) expires: i64,
+    pub(super) auth_time: i64,
+    pub(super) session: String,
+}
+
+pub(crate) struct AccessToken {
+    pub(crate) user_pk: i64,
+    pub(super) expires: i64,
+    /// The browser session (cookie key) the token was issued in.
+    pub(crate) session: Option<String>,
+}
+
+pub(crate) struct RefreshToken {
+    /// The numeric id of the admin API (`/oauth2/refresh_tokens/{id}/`).
+    pub(crate) id: i64,
+    pub(crate) client_id: String,
+    pub(crate) user_pk: i64,
+    pub(crate) scopes: Vec<String>,
+    pub(super) nonce: Option<String>,
+    pub(super) auth_time: i64,
+    pub(crate) revoked: bool,
+    pub(crate) expires: i64,
+    /// The browser session it was issued in; cleared (not deleted) when that session ends.
+    pub(crate) session: Option<String>,
+    /// The claims of the ID token issued with it (`id_token` in the admin API).
+    pub(crate) id_token: Value,
+}
+
+#[derive(Default)]
+pub(super) struct Stats {
+    pub(super) code_grants: u64,
+    pub(super) refresh_grants: u64,
+    pub(super) rejected_refresh: u64,
+}
+
+pub(crate) struct State_ {
+    pub(super) base_url: String,
+    pub(crate) clients: Vec<OAuthClientRegistration>,
+    pub(crate) users: Vec<User>,
+    pub(crate) browser_sessions: HashMap<String, BrowserSession>,
+    pub(super) codes: HashMap<String, CodeGrant>,
+    pub(crate) access_tokens: HashMap<String, AccessToken>,
+    pub(crate) refresh_tokens: HashMap<String, RefreshToken>,
+    pub(super) access_token_ttl: i64,
+    pub(super) tamper: IdTokenTamper,
+    pub(super) stats: Stats,
+    pub(super) admin_token: String,
+    pub(crate) groups: Vec<Group>,
+    pub(super) next_num_pk: i64,
+    pub(crate) next_user_pk: i64,
+    pub(super) next_refresh_id: i64,
+    /// Stands in for authentik's install id (part of `User.uid`).
+    pub(crate) install_id: String,
+    /// Simulates a dropped `user__username` filter on the authenticated-sessions list.
+    pub(crate) ignore_session_user_filter: bool,
+}
+
+impl State_ {
+    /// What deactivating or deleting a user does to their sessions and OAuth tokens (§4.4).
+    pub(crate) fn purge_user_sessions_and_tokens(&mut self, pk: i64) {
+        self.browser_sessions.retain(|_, s| s.user_pk != pk);
+        self.access_tokens.retain(|_, t| t.user_pk != pk);
+        self.refresh_tokens.retain(|_, r| r.user_pk != pk);
+        self.codes.retain(|_, c| c.user_pk != pk);
+    }
+
+    /// Ends a browser session (§5.2): the session and the access tokens issued in it are
+    /// deleted; refresh tokens survive with their session link cleared.
+    pub(crate) fn end_browser_session(&mut self, key: &str) -> bool {
+        let existed = self.browser_sessions.remove(key).is_some();
+        self.access_tokens
+            .retain(|_, a| a.session.as_deref() != Some(key));
+        self.codes.retain(|_, c| c.session != key);
+        for r in self.refresh_tokens.values_mut() {
+            if r.session.as_deref() == Some(key) {
+                r.session = None;
+            }
+        }
+        existed
+    }
+
+    /// The active user behind a session cookie, if the session is still valid.
+    pub(super) fn session_user(&self, key: &str) -> Option<i64> {
+        let s = self.browser_sessions.get(key)?;
+        (s.expires > clock::now()).then_some(s.user_pk)
+    }
+}

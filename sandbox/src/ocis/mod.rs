@@ -1,0 +1,132 @@
+//! ownCloud Infinite Scale stand-in: the LibreGraph API (`/graph/v1.0`) per
+//! `shared/reference/ocis.md` (OCIS v7.0.0; spec in `shared/specs/libregraph-openapi.yaml`),
+//! with the conventions of §1 — strict JSON bodies (unknown fields are 400
+//! `invalidRequest`), OData error bodies, `{"value": […]}` lists (an empty list may come
+//! back as `{}`). Authentication (§2): Basic with the service user's app token; anything
+//! else is 401 with no body, as at the OCIS proxy. One module per resource:
+//!
+//! - [`users`] (§4): create, read by id or user name, list with `$search`/`$orderby`,
+//!   update, delete.
+//! - [`groups`] (§6): create, read by id, list, delete.
+//! - [`drives`] (§5, §8): the personal drive each user gets at their first authenticated
+//!   request, purged when the user is deleted.
+//!
+//! This module is the public surface: [`OcisSandbox`] (start, the accessors tests use).
+
+mod drives;
+mod groups;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::json;
+
+use crate::faults::Faults;
+use drives::PersonalDrive;
+pub use groups::OcisGroup;
+use users::OcisUser;
+
+struct State_ {
+    user: String,
+    token: String,
+    groups: Vec<OcisGroup>,
+    users: Vec<OcisUser>,
+    drives: Vec<PersonalDrive>,
+}
+
+#[derive(Clone)]
+pub struct OcisSandbox {
+    state: Arc<Mutex<State_>>,
+    pub faults: Faults,
+}
+
+impl OcisSandbox {
+    pub async fn start(
+        addr: SocketAddr,
+        user: String,
+        token: String,
+    ) -> std::io::Result<(Self, String)> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let sandbox = Self {
+            state: Arc::new(Mutex::new(State_ {
+                user,
+                token,
+                groups: Vec::new(),
+                users: Vec::new(),
+                drives: Vec::new(),
+            })),
+            faults: Faults::default(),
+        };
+        let router = Router::new()
+            .route("/graph/v1.0/groups", get(groups::list).post(groups::create))
+            .route(
+                "/graph/v1.0/groups/{id}",
+                get(groups::read).delete(groups::remove),
+            )
+            .route(
+                "/graph/v1.0/users",
+                get(users::list_users).post(users::create_user),
+            )
+            .route(
+                "/graph/v1.0/users/{id}",
+                get(users::read_user)
+                    .patch(users::patch_user)
+                    .delete(users::delete_user),
+            )
+            .route(
+                "/_sandbox/ocis/users/{username}/first-sign-in",
+                post(drives::control_first_sign_in),
+            )
+            .with_state(sandbox.clone());
+        sandbox.faults.serve(listener, router, "ocis");
+        Ok((sandbox, base))
+    }
+
+    /// The state; a lock poisoned by a panicking request is taken over as it is.
+    fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn odata_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(
+            json!({ "error": { "code": code, "message": message, "innererror": {
+            "date": time::OffsetDateTime::now_utc().unix_timestamp().to_string(),
+            "request-id": uuid::Uuid::new_v4().to_string() } } }),
+        ),
+    )
+        .into_response()
+}
+
+fn authenticated(s: &OcisSandbox, headers: &HeaderMap) -> Option<Response> {
+    let ok = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| STANDARD.decode(b.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .is_some_and(|creds| {
+            let st = s.lock();
+            creds == format!("{}:{}", st.user, st.token)
+        });
+    (!ok).then(|| {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"\", Basic realm=\"\"",
+            )],
+        )
+            .into_response()
+    })
+}
