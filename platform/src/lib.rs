@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod ctx;
 pub mod db;
 pub mod dns;
+pub mod error;
 pub mod domain;
 pub mod repo;
 pub mod seed;

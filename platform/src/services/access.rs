@@ -10,7 +10,7 @@ use crate::repo::identity as repo;
 use crate::services::audit::{AuditEntry, AuditRecorder};
 use crate::{Ctx, Db};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum AccessError {
     #[error("Please sign in to continue.")]
     Unauthenticated,
@@ -23,13 +23,7 @@ pub enum AccessError {
     #[error("Only partner staff can open the partner view.")]
     NotPartnerStaff,
     #[error("The access check could not be completed.")]
-    Internal(String),
-}
-
-impl From<sqlx::Error> for AccessError {
-    fn from(e: sqlx::Error) -> Self {
-        AccessError::Internal(e.to_string())
-    }
+    Internal(#[from] sqlx::Error),
 }
 
 /// Proof that the caller is signed in and known.

@@ -7,6 +7,7 @@ pub mod domains;
 pub mod health;
 pub mod members;
 pub mod provisioning;
+pub mod steps;
 pub mod tenants;
 
 use std::sync::Arc;

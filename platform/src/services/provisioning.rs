@@ -13,10 +13,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+// The step vocabulary is shared with members; these paths stay importable from here.
+pub use crate::services::steps::{StepState, StepStatus};
+
 use crate::domain::{Outcome, Tenant, TenantSlug};
 use crate::repo::{identity, provisioning as repo};
 use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::audit::{AuditEntry, AuditRecorder};
+use crate::services::steps::{self, audit_line, Step, StepsOf};
 use crate::upstream::authentik::admin::AuthentikAdmin;
 use crate::upstream::ocis::OcisClient;
 use crate::upstream::stripe::StripeClient;
@@ -30,47 +34,6 @@ pub const STRIPE: &str = "stripe";
 pub const UPSTREAMS: [&str; 4] = [AUTHENTIK, OCIS, STALWART, STRIPE];
 
 const LEASE_MS: i64 = 60_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepState {
-    Pending,
-    Ok,
-    Skipped,
-    Error,
-}
-
-impl StepState {
-    fn parse(s: &str) -> Self {
-        match s {
-            "ok" => StepState::Ok,
-            "skipped" => StepState::Skipped,
-            "error" => StepState::Error,
-            _ => StepState::Pending,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            StepState::Pending => "pending",
-            StepState::Ok => "ok",
-            StepState::Skipped => "skipped",
-            StepState::Error => "error",
-        }
-    }
-
-    pub fn is_done(self) -> bool {
-        matches!(self, StepState::Ok | StepState::Skipped)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepStatus {
-    pub upstream: String,
-    pub state: StepState,
-    pub message: String,
-    pub last_run_at: Option<i64>,
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TenantProvisioning {
@@ -107,15 +70,6 @@ pub struct ProvisioningService {
     db: Db,
     audit: AuditRecorder,
     upstreams: Arc<Upstreams>,
-}
-
-enum Outcome_ {
-    Done {
-        state: StepState,
-        message: String,
-        upstream_id: Option<String>,
-    },
-    Failed(String),
 }
 
 impl ProvisioningService {
@@ -226,7 +180,7 @@ impl ProvisioningService {
                     target: &tenant.slug,
                     outcome: if failed.is_empty() { Outcome::Success } else { Outcome::Failure },
                     details: json!({
-                        "steps": steps.iter().map(|s| json!({ "upstream": s.upstream, "state": s.state, "message": s.message })).collect::<Vec<_>>(),
+                        "steps": steps.iter().map(|s| audit_line(&s.upstream, s.state, &s.message)).collect::<Vec<_>>(),
                     }),
                 },
             )
@@ -259,16 +213,11 @@ impl ProvisioningService {
         self.run(ctx, admin.tenant(), "tenant.reconcile").await
     }
 
-    pub async fn steps(&self, tenant: &Tenant) -> Result<Vec<StepStatus>, sqlx::Error> {
+    pub async fn steps(&self, tenant: &Tenant) -> Result<Vec<StepStatus>, ProvisioningError> {
         Ok(repo::steps(&self.db, &tenant.id)
             .await?
             .into_iter()
-            .map(|r| StepStatus {
-                upstream: r.upstream,
-                state: StepState::parse(&r.state),
-                message: r.message,
-                last_run_at: r.last_run_at,
-            })
+            .map(StepStatus::from)
             .collect())
     }
 
@@ -292,29 +241,10 @@ impl ProvisioningService {
             (STALWART, self.stalwart_step()),
             (STRIPE, p),
         ];
-        for (upstream, outcome) in results {
-            match outcome {
-                Outcome_::Done {
-                    state,
-                    message,
-                    upstream_id,
-                } => {
-                    repo::record(
-                        &self.db,
-                        &tenant.id,
-                        upstream,
-                        state.as_str(),
-                        &message,
-                        upstream_id.as_deref(),
-                    )
-                    .await?
-                }
-                Outcome_::Failed(message) => {
-                    repo::record(&self.db, &tenant.id, upstream, "error", &message, None).await?
-                }
-            }
-        }
-        Ok(self.steps(tenant).await?)
+        steps::record(&self.db, StepsOf::Tenant(&tenant.id), &results).await?;
+        // Read back: what the page shows is what was stored.
+        let recorded = self.steps(tenant).await?;
+        Ok(recorded)
     }
 
     fn group_name(tenant: &Tenant) -> String {
@@ -322,7 +252,7 @@ impl ProvisioningService {
     }
 
     /// Ensures the tenant group exists: by stored id, else by exact name, else created.
-    async fn authentik_step(&self, tenant: &Tenant, stored: Option<String>) -> Outcome_ {
+    async fn authentik_step(&self, tenant: &Tenant, stored: Option<String>) -> Step {
         let admin = &self.upstreams.authentik;
         let name = Self::group_name(tenant);
         let step = async {
@@ -346,27 +276,20 @@ impl ProvisioningService {
                 Err(e) => Err(e),
             }
         };
-        match step.await {
-            Ok((pk, message)) => Outcome_::Done {
-                state: StepState::Ok,
-                message,
-                upstream_id: Some(pk),
-            },
-            Err(e) => Outcome_::Failed(format!(
+        Step::ensured(step.await.map_err(|e| e.to_string()), |e| {
+            Step::Error(format!(
                 "Authentik: could not ensure the tenant group {name}: {e}"
-            )),
-        }
+            ))
+        })
     }
 
     /// Ensures the tenant's OCIS group exists, by its stored id (lookup by name is unreliable
     /// there); a lost id is recovered by an exact-name search after a 409.
-    async fn ocis_step(&self, tenant: &Tenant, stored: Option<String>) -> Outcome_ {
+    async fn ocis_step(&self, tenant: &Tenant, stored: Option<String>) -> Step {
         let Some(ocis) = &self.upstreams.ocis else {
-            return Outcome_::Done {
-                state: StepState::Skipped,
-                message: "OCIS provisioning is disabled (OCIS_PROVISIONING_ENABLED=false).".into(),
-                upstream_id: None,
-            };
+            return Step::Skipped(
+                "OCIS provisioning is disabled (OCIS_PROVISIONING_ENABLED=false).".into(),
+            );
         };
         let name = Self::group_name(tenant);
         let step = async {
@@ -389,45 +312,32 @@ impl ProvisioningService {
                 },
             }
         };
-        match step.await {
-            Ok((id, message)) => Outcome_::Done {
-                state: StepState::Ok,
-                message,
-                upstream_id: Some(id),
-            },
-            Err(e) => Outcome_::Failed(format!(
+        Step::ensured(step.await.map_err(|e| e.to_string()), |e| {
+            Step::Error(format!(
                 "OCIS: could not ensure the tenant group {name}: {e}"
-            )),
-        }
+            ))
+        })
     }
 
-    fn stalwart_step(&self) -> Outcome_ {
+    fn stalwart_step(&self) -> Step {
         if self.upstreams.stalwart_enabled {
-            Outcome_::Done {
-                state: StepState::Ok,
+            Step::Ok {
                 message: "Nothing to create in Stalwart until the first mail domain is added."
                     .into(),
-                upstream_id: None,
+                id: None,
             }
         } else {
-            Outcome_::Done {
-                state: StepState::Skipped,
-                message: "Stalwart provisioning is disabled (STALWART_PROVISIONING_ENABLED=false)."
-                    .into(),
-                upstream_id: None,
-            }
+            Step::Skipped(
+                "Stalwart provisioning is disabled (STALWART_PROVISIONING_ENABLED=false).".into(),
+            )
         }
     }
 
     /// Ensures the tenant's Stripe customer: by stored id, else by the tenant id in the
     /// customers' metadata, else created.
-    async fn stripe_step(&self, tenant: &Tenant, stored: Option<String>) -> Outcome_ {
+    async fn stripe_step(&self, tenant: &Tenant, stored: Option<String>) -> Step {
         let Some(stripe) = &self.upstreams.stripe else {
-            return Outcome_::Done {
-                state: StepState::Skipped,
-                message: "Stripe is disabled (STRIPE_ENABLED=false).".into(),
-                upstream_id: None,
-            };
+            return Step::Skipped("Stripe is disabled (STRIPE_ENABLED=false).".into());
         };
         let step = async {
             if let Some(id) = &stored {
@@ -443,15 +353,10 @@ impl ProvisioningService {
                 .await?;
             Ok((c.id.clone(), format!("Created the customer {}.", c.id)))
         };
-        match step.await {
-            Ok((id, message)) => Outcome_::Done {
-                state: StepState::Ok,
-                message,
-                upstream_id: Some(id),
-            },
-            Err(e) => Outcome_::Failed(format!(
+        Step::ensured(step.await.map_err(|e| e.to_string()), |e| {
+            Step::Error(format!(
                 "Stripe: could not ensure the tenant's customer: {e}"
-            )),
-        }
+            ))
+        })
     }
 }

@@ -8,6 +8,15 @@ use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::provisioning::{ProvisioningService, StepState, StepStatus};
 use crate::Db;
 
+/// A tenant read failed: only the database can fail here.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("The workspace could not be read.")]
+    Store(#[from] sqlx::Error),
+    #[error("The workspace's provisioning steps could not be read.")]
+    Steps(#[from] crate::services::provisioning::ProvisioningError),
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdminOverview {
     pub tenant: Tenant,
@@ -37,7 +46,7 @@ impl TenantService {
         Self { db, provisioning }
     }
 
-    pub async fn admin_overview(&self, admin: &TenantAdmin) -> Result<AdminOverview, sqlx::Error> {
+    pub async fn admin_overview(&self, admin: &TenantAdmin) -> Result<AdminOverview, TenantError> {
         let tenant = admin.tenant().clone();
         Ok(AdminOverview {
             seats_used: identity::count_members(&self.db, &tenant.id).await?,
@@ -51,7 +60,7 @@ impl TenantService {
     pub async fn partner_overview(
         &self,
         staff: &PartnerStaff,
-    ) -> Result<Vec<PartnerTenantSummary>, sqlx::Error> {
+    ) -> Result<Vec<PartnerTenantSummary>, TenantError> {
         let mut rows = Vec::new();
         for tenant in identity::tenants_of_partner(&self.db, &staff.partner().id).await? {
             let steps = self.provisioning.steps(&tenant).await?;
@@ -70,7 +79,7 @@ impl TenantService {
         &self,
         admin: &TenantAdmin,
         limit: i64,
-    ) -> Result<Vec<AuditEvent>, sqlx::Error> {
-        audit::for_tenant(&self.db, &admin.tenant().id, limit.clamp(1, 500)).await
+    ) -> Result<Vec<AuditEvent>, TenantError> {
+        Ok(audit::for_tenant(&self.db, &admin.tenant().id, limit.clamp(1, 500)).await?)
     }
 }

@@ -1,0 +1,216 @@
+//! The public face of every service error, defined once: each error says its class (which
+//! decides the HTTP status), a stable code and the input field at fault. Both faces — the
+//! pages' server functions (`app::error::AppError`) and the JSON API (`server::error::ApiError`)
+//! — convert through [`public`], so the same failure answers the same status and body on both.
+//!
+//! Causes stay in the error values (`#[source]`); [`public`] logs the whole chain for faults
+//! of ours and of upstreams, and the person only sees the message meant for them.
+
+use std::error::Error;
+
+pub use wire::{ErrorClass, PublicError};
+
+use crate::services::access::AccessError;
+use crate::services::auth::AuthError;
+use crate::services::domains::DomainError;
+use crate::services::members::MemberError;
+use crate::services::provisioning::ProvisioningError;
+use crate::services::tenants::TenantError;
+
+/// How a service error shows itself to the caller.
+pub trait Classify: Error {
+    fn class(&self) -> ErrorClass;
+    /// A stable snake_case code, documented per endpoint.
+    fn code(&self) -> &'static str;
+    /// The input field at fault, for validation errors.
+    fn field(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The public error of `e`. Internal faults are logged with their cause chain and shown as
+/// "Something went wrong on our side" (the face adds the request id); upstream failures are
+/// logged at warn with their chain and keep their message, which names the upstream and step.
+pub fn public(e: &dyn Classify) -> PublicError {
+    let class = e.class();
+    let chain = cause_chain(e);
+    let message = match class {
+        ErrorClass::Internal => {
+            tracing::error!(error = %chain, code = e.code(), "request failed");
+            "Something went wrong on our side. Please try again; if it persists, quote the reference.".to_string()
+        }
+        ErrorClass::Upstream | ErrorClass::Unavailable => {
+            tracing::warn!(error = %chain, code = e.code(), "upstream failure");
+            e.to_string()
+        }
+        _ => e.to_string(),
+    };
+    PublicError {
+        error: e.code().to_string(),
+        message,
+        field: e.field().map(String::from),
+        request_id: String::new(),
+        class,
+    }
+}
+
+/// `error: cause: cause …`, for the log line of a failed request.
+pub fn cause_chain(e: &dyn Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
+impl Classify for AccessError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            AccessError::Unauthenticated => ErrorClass::Unauthenticated,
+            AccessError::UnknownTenant(_) => ErrorClass::NotFound,
+            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
+                ErrorClass::Forbidden
+            }
+            AccessError::Internal(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AccessError::Unauthenticated => "unauthenticated",
+            AccessError::UnknownTenant(_) => "not_found",
+            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
+                "forbidden"
+            }
+            AccessError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl Classify for AuthError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            AuthError::SignIn(_) => ErrorClass::Invalid,
+            AuthError::SessionEnded => ErrorClass::Unauthenticated,
+            AuthError::Oidc(_) => ErrorClass::Upstream,
+            AuthError::Store(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AuthError::SignIn(_) => "sign_in_failed",
+            AuthError::SessionEnded => "unauthenticated",
+            AuthError::Oidc(_) => "upstream",
+            AuthError::Store(_) => "internal",
+        }
+    }
+}
+
+impl Classify for ProvisioningError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ProvisioningError::Invalid { .. } => ErrorClass::Invalid,
+            ProvisioningError::SlugTaken(_) | ProvisioningError::Busy => ErrorClass::Conflict,
+            ProvisioningError::Store(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ProvisioningError::Invalid { .. } => "invalid",
+            ProvisioningError::SlugTaken(_) => "slug_taken",
+            ProvisioningError::Busy => "busy",
+            ProvisioningError::Store(_) => "internal",
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            ProvisioningError::Invalid { field, .. } => Some(field),
+            ProvisioningError::SlugTaken(_) => Some("slug"),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for DomainError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            DomainError::Invalid { .. } => ErrorClass::Invalid,
+            DomainError::NotFound(_) => ErrorClass::NotFound,
+            DomainError::AlreadyAdded(_)
+            | DomainError::ClaimedElsewhere(_)
+            | DomainError::NotVerified(_)
+            | DomainError::PrimaryWithOthers(_)
+            | DomainError::InUse { .. } => ErrorClass::Conflict,
+            DomainError::Upstream(_) => ErrorClass::Upstream,
+            DomainError::Store(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            DomainError::Invalid { .. } => "invalid",
+            DomainError::AlreadyAdded(_) => "already_added",
+            DomainError::ClaimedElsewhere(_) => "claimed_by_another_workspace",
+            DomainError::NotFound(_) => "not_found",
+            DomainError::NotVerified(_) => "not_verified",
+            DomainError::PrimaryWithOthers(_) => "primary_domain",
+            DomainError::InUse { .. } => "domain_in_use",
+            DomainError::Upstream(_) => "upstream",
+            DomainError::Store(_) => "internal",
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            DomainError::Invalid { field, .. } => Some(field),
+            DomainError::AlreadyAdded(_) | DomainError::ClaimedElsewhere(_) => Some("name"),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for MemberError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            MemberError::Invalid { .. } => ErrorClass::Invalid,
+            MemberError::NotFound(_) => ErrorClass::NotFound,
+            MemberError::Denied(_) => ErrorClass::Forbidden,
+            MemberError::NoPrimaryDomain
+            | MemberError::AddressTaken(_)
+            | MemberError::Conflict(_) => ErrorClass::Conflict,
+            MemberError::Upstream(_) => ErrorClass::Upstream,
+            MemberError::Store(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            MemberError::Invalid { .. } => "invalid",
+            MemberError::NoPrimaryDomain => "no_primary_domain",
+            MemberError::AddressTaken(_) => "address_taken",
+            MemberError::NotFound(_) => "not_found",
+            MemberError::Denied(_) => "forbidden",
+            MemberError::Conflict(_) => "conflict",
+            MemberError::Upstream(_) => "upstream",
+            MemberError::Store(_) => "internal",
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            MemberError::Invalid { field, .. } => Some(field),
+            MemberError::NoPrimaryDomain | MemberError::AddressTaken(_) => Some("local_part"),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for TenantError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Internal
+    }
+    fn code(&self) -> &'static str {
+        "internal"
+    }
+}

@@ -1,0 +1,30 @@
+//! The one error of the domain service; each variant maps to one answer in `app::api` and
+//! `server::error`.
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0} is already one of this workspace's domains.")]
+    AlreadyAdded(String),
+    #[error("{0} belongs to another workspace; a domain can be used by one workspace only.")]
+    ClaimedElsewhere(String),
+    #[error("This workspace has no domain called {0}.")]
+    NotFound(String),
+    #[error("Only a verified domain can be the primary mail domain; verify {0} first.")]
+    NotVerified(String),
+    #[error("{0} is the primary domain; make another domain primary before removing it.")]
+    PrimaryWithOthers(String),
+    #[error("{domain} is still in use in Stalwart: {}. Remove those first.", .blockers.join(", "))]
+    InUse {
+        domain: String,
+        blockers: Vec<String>,
+    },
+    #[error("{0}")]
+    Upstream(String),
+    #[error("The database failed: {0}")]
+    Store(#[from] sqlx::Error),
+}

@@ -1,0 +1,171 @@
+//! Removal: the plan shown for confirmation, and the removal itself. SSO goes first, then the
+//! mailbox and the OCIS user; what another workspace still uses is kept, and the member row
+//! goes last, only once every upstream is done (Retry continues otherwise).
+
+use serde_json::json;
+
+use super::{MemberError, MemberService, MemberView, RemovalItem};
+use crate::domain::Outcome;
+use crate::repo::identity;
+use crate::repo::members::{self as repo, MemberRow};
+use crate::services::access::TenantAdmin;
+use crate::services::provisioning::{AUTHENTIK, OCIS, STALWART};
+use crate::Ctx;
+
+/// What another workspace still uses, and so is kept.
+struct Plan {
+    member_elsewhere: bool,
+    mailbox_elsewhere: bool,
+}
+
+impl MemberService {
+    /// What removing the member does in each system, for the confirmation.
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, member = %id))]
+    pub async fn removal_plan(
+        &self,
+        admin: &TenantAdmin,
+        id: &str,
+    ) -> Result<Vec<RemovalItem>, MemberError> {
+        let row = self.row(admin, id).await?;
+        let plan = self.plan(admin, &row).await?;
+        Ok(plan.items(&row, self.up.stalwart.is_some(), self.up.ocis.is_some()))
+    }
+
+    async fn plan(&self, admin: &TenantAdmin, row: &MemberRow) -> Result<Plan, MemberError> {
+        let tenant = &admin.tenant().id;
+        let elsewhere = match &row.user_id {
+            Some(uid) => repo::count_other_tenants(&self.db, uid, tenant).await?,
+            None => 0,
+        };
+        Ok(Plan {
+            member_elsewhere: elsewhere > 0,
+            mailbox_elsewhere: repo::count_address_elsewhere(&self.db, &row.address, tenant)
+                .await?
+                > 0,
+        })
+    }
+
+    /// Removes a member: the mailbox, the OCIS user (with its personal drive), the SSO
+    /// identity and the Dezky record — except what another tenant still uses. Returns the
+    /// member when something could not be removed yet (Retry continues).
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, member = %id))]
+    pub async fn remove(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        id: &str,
+    ) -> Result<Option<MemberView>, MemberError> {
+        let row = self.row(admin, id).await?;
+        self.not_self(ctx, admin, &row, "member.remove", "remove")
+            .await?;
+        self.not_last_owner(ctx, admin, &row, "member.remove", "removed")
+            .await?;
+        self.remove_now(ctx, admin, row, "member.remove").await
+    }
+
+    /// Removes now (Remove, Cancel, and Retry of a removal): `None` once everything is gone.
+    pub(super) async fn remove_now(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: MemberRow,
+        action: &str,
+    ) -> Result<Option<MemberView>, MemberError> {
+        let plan = self.plan(admin, &row).await?;
+        repo::set_status(&self.db, &row.id, "removing", None).await?;
+        let ids = self.ids(&row.id).await?;
+        // SSO first, so the person cannot sign in (and be re-provisioned by OCIS) meanwhile.
+        let a = self
+            .authentik_absent(admin, &row, ids.authentik, plan.member_elsewhere)
+            .await;
+        let (s, o) = tokio::join!(
+            self.stalwart_absent(&row, ids.stalwart.clone(), plan.mailbox_elsewhere),
+            self.ocis_absent(&row, ids.ocis.clone(), plan.member_elsewhere),
+        );
+        let failed = a.failed() || s.failed() || o.failed();
+        let details = self
+            .record(&row.id, &[(AUTHENTIK, a), (STALWART, s), (OCIS, o)])
+            .await?;
+        if failed {
+            self.audit(
+                ctx,
+                admin,
+                action,
+                &row.address,
+                Outcome::Failure,
+                json!({ "steps": details, "removed": false }),
+            )
+            .await;
+            return Ok(Some(self.get(admin, &row.id).await?));
+        }
+        repo::delete(&self.db, &row.id).await?;
+        if let Some(uid) = &row.user_id {
+            let partner = identity::partner_of_staff(&self.db, uid).await?;
+            if !plan.member_elsewhere && partner.is_none() {
+                identity::delete_user(&self.db, uid).await?;
+            }
+        }
+        self.audit(
+            ctx,
+            admin,
+            action,
+            &row.address,
+            Outcome::Success,
+            json!({ "steps": details, "removed": true }),
+        )
+        .await;
+        Ok(None)
+    }
+}
+
+impl Plan {
+    fn items(&self, row: &MemberRow, stalwart: bool, ocis: bool) -> Vec<RemovalItem> {
+        let item = |system: &str, action: &str, description: String| RemovalItem {
+            system: system.into(),
+            action: action.into(),
+            description,
+        };
+        let a = &row.address;
+        let mut items = Vec::new();
+        items.push(if self.member_elsewhere {
+            item("Authentik", "leave_group", format!("The SSO identity {a} is kept (they are a member of another workspace); it leaves this workspace's group."))
+        } else {
+            item("Authentik", "delete", format!("The SSO identity {a} is deleted, with its sessions and tokens."))
+        });
+        if stalwart {
+            items.push(if self.mailbox_elsewhere {
+                item(
+                    "Stalwart",
+                    "keep",
+                    format!("The mailbox {a} is kept: another workspace still uses it."),
+                )
+            } else {
+                item(
+                    "Stalwart",
+                    "delete",
+                    format!("The mailbox {a} is deleted with all its mail."),
+                )
+            });
+        }
+        if ocis {
+            items.push(if self.member_elsewhere {
+                item("OCIS", "keep", format!("The OCIS user {a} and their files are kept (they are a member of another workspace)."))
+            } else {
+                item("OCIS", "delete", format!("The OCIS user {a} is deleted, with their personal drive and its files."))
+            });
+        }
+        items.push(item(
+            "Dezky",
+            "delete",
+            format!(
+                "The member record of {a} in this workspace is deleted{}.",
+                if self.member_elsewhere {
+                    ""
+                } else {
+                    ", and their console sessions end"
+                }
+            ),
+        ));
+        items
+    }
+}

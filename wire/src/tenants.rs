@@ -1,0 +1,231 @@
+//! Tenants, roles, the signed-in person, partner views, dashboards and the audit trail.
+
+use serde::{Deserialize, Serialize};
+
+use crate::steps::StepStatus;
+
+/// A person's role in one tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Member, Role::Admin, Role::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "member" => Some(Role::Member),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+
+    /// Admins and owners may use the admin console of the tenant.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tenant's provisioning status: active once every upstream step is ok or skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Pending,
+    Active,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Pending => "pending",
+            TenantStatus::Active => "active",
+        }
+    }
+
+    /// The stored form; anything unknown reads as pending (reconcile settles it).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "active" => TenantStatus::Active,
+            _ => TenantStatus::Pending,
+        }
+    }
+}
+
+impl std::fmt::Display for TenantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub status: TenantStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partner {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A tenant as seen by one person: with their role in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantMembership {
+    pub slug: String,
+    pub name: String,
+    pub status: TenantStatus,
+    pub role: Role,
+}
+
+/// What `me` answers: the profile, the tenants with the role in each, and partner staff or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub tenants: Vec<TenantMembership>,
+    /// The partner organisation this person works for, if they are partner staff.
+    pub partner: Option<Partner>,
+}
+
+/// Everything the frame of every page needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub me: Option<Me>,
+    /// The console runs against the sandbox upstreams: nothing real is provisioned.
+    pub sandbox: bool,
+    /// Acting as partner staff (only ever true for partner staff).
+    pub partner_mode: bool,
+}
+
+/// The outcome of an audited action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+
+    /// The stored form; anything unknown reads as a failure.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "success" => Outcome::Success,
+            "denied" => Outcome::Denied,
+            _ => Outcome::Failure,
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One recorded audit event: who (actor, partner staff or not), what (action, target), how
+/// it ended, from where (IP, user agent), the request id and the time (ms since the epoch).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub tenant_id: Option<String>,
+    pub actor_user_id: Option<String>,
+    pub actor_email: Option<String>,
+    pub actor_partner_staff: bool,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub details: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// A tenant with the result of each provisioning step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantProvisioning {
+    pub tenant: Tenant,
+    pub steps: Vec<StepStatus>,
+}
+
+/// A tenant's admin dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub tenant: Tenant,
+    pub viewer_name: String,
+    /// The viewer's own role (none when acting as partner staff only).
+    pub viewer_role: Option<Role>,
+    pub via_partner: bool,
+    pub seats_used: i64,
+    pub steps: Vec<StepStatus>,
+    /// The newest events, newest first.
+    pub recent_audit: Vec<AuditEvent>,
+}
+
+/// One row of the partner view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerTenantView {
+    pub tenant: Tenant,
+    pub steps: Vec<StepStatus>,
+    pub seats_used: i64,
+    /// Things needing attention: provisioning steps in error (later: domains, security).
+    pub attention: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerView {
+    pub partner_name: String,
+    pub tenants: Vec<PartnerTenantView>,
+}
+
+/// The person's own profile and what the identity provider says about them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub name: String,
+    pub email: String,
+    /// The workspaces the person belongs to, with their role in each.
+    pub tenants: Vec<TenantMembership>,
+    /// Claims the identity provider returns for the session's access token, sorted.
+    pub idp_claims: Vec<(String, String)>,
+}
+
+/// The admin sidebar: the tenant's real name and how many domains need attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSidebarView {
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub domains_attention: i64,
+}
