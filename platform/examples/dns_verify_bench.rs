@@ -43,7 +43,7 @@ async fn main() {
         },
         Expectation::Dmarc {
             name: format!("_dmarc.{d}"),
-            policy: "reject".into(),
+            policy: wire::domains::DmarcPolicy::Reject,
         },
         Expectation::Txt {
             name: format!("_dezky.{d}"),

@@ -19,6 +19,12 @@ pub struct SecretBox {
 #[error("a sealed value could not be opened (wrong session secret or tampered data)")]
 pub struct OpenError;
 
+/// Encryption refused the value (only a plaintext beyond the cipher's length limit, about
+/// 256 GiB, can cause it).
+#[derive(Debug, thiserror::Error)]
+#[error("a value could not be sealed")]
+pub struct SealError;
+
 impl std::fmt::Debug for SecretBox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SecretBox(..)")
@@ -33,16 +39,17 @@ impl SecretBox {
         }
     }
 
-    pub fn seal(&self, plain: &[u8]) -> String {
+    /// Base64url(nonce ‖ ciphertext ‖ tag), a fresh random 24-byte nonce each time.
+    pub fn seal(&self, plain: &[u8]) -> Result<String, SealError> {
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
         let sealed = self
             .cipher
             .encrypt(XNonce::from_slice(&nonce), plain)
-            .expect("XChaCha20-Poly1305 encryption does not fail for in-memory buffers");
+            .map_err(|_| SealError)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        URL_SAFE_NO_PAD.encode(out)
+        Ok(URL_SAFE_NO_PAD.encode(out))
     }
 
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>, OpenError> {
@@ -56,7 +63,7 @@ impl SecretBox {
             .map_err(|_| OpenError)
     }
 
-    pub fn seal_str(&self, plain: &SecretString) -> String {
+    pub fn seal_str(&self, plain: &SecretString) -> Result<String, SealError> {
         self.seal(plain.expose_secret().as_bytes())
     }
 
@@ -122,7 +129,7 @@ mod tests {
     #[test]
     fn sealed_values_round_trip_and_hide_the_plain_text() {
         let b = SecretBox::new(&SecretString::from("k".repeat(32)));
-        let sealed = b.seal(b"refresh-token-value");
+        let sealed = b.seal(b"refresh-token-value").unwrap();
         assert!(!sealed.contains("refresh"));
         assert_eq!(b.open(&sealed).unwrap(), b"refresh-token-value");
     }
@@ -131,7 +138,7 @@ mod tests {
     fn a_tampered_or_foreign_value_does_not_open() {
         let b = SecretBox::new(&SecretString::from("one"));
         let other = SecretBox::new(&SecretString::from("two"));
-        let sealed = b.seal(b"x");
+        let sealed = b.seal(b"x").unwrap();
         assert!(other.open(&sealed).is_err());
         let mut tampered = sealed.into_bytes();
         let last = tampered.len() - 1;

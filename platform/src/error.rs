@@ -98,7 +98,7 @@ impl Classify for AuthError {
             AuthError::SignIn(_) => ErrorClass::Invalid,
             AuthError::SessionEnded => ErrorClass::Unauthenticated,
             AuthError::Oidc(_) => ErrorClass::Upstream,
-            AuthError::Store(_) => ErrorClass::Internal,
+            AuthError::Store(_) | AuthError::Seal(_) => ErrorClass::Internal,
         }
     }
     fn code(&self) -> &'static str {
@@ -106,7 +106,7 @@ impl Classify for AuthError {
             AuthError::SignIn(_) => "sign_in_failed",
             AuthError::SessionEnded => "unauthenticated",
             AuthError::Oidc(_) => "upstream",
-            AuthError::Store(_) => "internal",
+            AuthError::Store(_) | AuthError::Seal(_) => "internal",
         }
     }
 }
@@ -116,7 +116,7 @@ impl Classify for ProvisioningError {
         match self {
             ProvisioningError::Invalid { .. } => ErrorClass::Invalid,
             ProvisioningError::SlugTaken(_) | ProvisioningError::Busy => ErrorClass::Conflict,
-            ProvisioningError::Store(_) => ErrorClass::Internal,
+            ProvisioningError::Store(_) | ProvisioningError::Interrupted(_) => ErrorClass::Internal,
         }
     }
     fn code(&self) -> &'static str {
@@ -124,7 +124,7 @@ impl Classify for ProvisioningError {
             ProvisioningError::Invalid { .. } => "invalid",
             ProvisioningError::SlugTaken(_) => "slug_taken",
             ProvisioningError::Busy => "busy",
-            ProvisioningError::Store(_) => "internal",
+            ProvisioningError::Store(_) | ProvisioningError::Interrupted(_) => "internal",
         }
     }
     fn field(&self) -> Option<&str> {
@@ -146,7 +146,7 @@ impl Classify for DomainError {
             | DomainError::NotVerified(_)
             | DomainError::PrimaryWithOthers(_)
             | DomainError::InUse { .. } => ErrorClass::Conflict,
-            DomainError::Upstream(_) => ErrorClass::Upstream,
+            DomainError::Upstream { .. } => ErrorClass::Upstream,
             DomainError::Store(_) => ErrorClass::Internal,
         }
     }
@@ -159,7 +159,7 @@ impl Classify for DomainError {
             DomainError::NotVerified(_) => "not_verified",
             DomainError::PrimaryWithOthers(_) => "primary_domain",
             DomainError::InUse { .. } => "domain_in_use",
-            DomainError::Upstream(_) => "upstream",
+            DomainError::Upstream { .. } => "upstream",
             DomainError::Store(_) => "internal",
         }
     }
@@ -181,7 +181,9 @@ impl Classify for MemberError {
             MemberError::NoPrimaryDomain
             | MemberError::AddressTaken(_)
             | MemberError::Conflict(_) => ErrorClass::Conflict,
-            MemberError::Upstream(_) => ErrorClass::Upstream,
+            MemberError::Upstream { .. } | MemberError::RemovalIncomplete { .. } => {
+                ErrorClass::Upstream
+            }
             MemberError::Store(_) => ErrorClass::Internal,
         }
     }
@@ -193,7 +195,8 @@ impl Classify for MemberError {
             MemberError::NotFound(_) => "not_found",
             MemberError::Denied(_) => "forbidden",
             MemberError::Conflict(_) => "conflict",
-            MemberError::Upstream(_) => "upstream",
+            MemberError::Upstream { .. } => "upstream",
+            MemberError::RemovalIncomplete { .. } => "removal_incomplete",
             MemberError::Store(_) => "internal",
         }
     }

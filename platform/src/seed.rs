@@ -2,7 +2,7 @@
 //! roles, and a partner that looks after a tenant. Idempotent: running it again changes
 //! nothing.
 
-use crate::domain::{Role, Tenant};
+use crate::domain::{Role, Tenant, TenantStatus};
 use crate::repo::identity as repo;
 use crate::Db;
 
@@ -43,7 +43,7 @@ pub async fn apply(db: &Db, seed: &DemoSeed) -> Result<Vec<Tenant>, sqlx::Error>
     let mut tenants = Vec::new();
     let mut tenant_ids = std::collections::HashMap::new();
     for t in &seed.tenants {
-        let tenant = repo::ensure_tenant(db, &t.slug, &t.name, "active").await?;
+        let tenant = repo::ensure_tenant(db, &t.slug, &t.name, TenantStatus::Active).await?;
         tenant_ids.insert(t.slug.clone(), tenant.id.clone());
         tenants.push(tenant);
     }

@@ -27,7 +27,7 @@ fn expectations() -> Vec<Expectation> {
         },
         Expectation::Dmarc {
             name: format!("_dmarc.{D}"),
-            policy: "reject".into(),
+            policy: wire::domains::DmarcPolicy::Reject,
         },
         Expectation::Txt {
             name: format!("_dezky.{D}"),

@@ -16,9 +16,10 @@ async fn two_instances_check_each_domain_once(backend: Backend) {
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
     let dns = DnsSandbox::start().await.unwrap();
-    let tenant = identity::ensure_tenant(&db, "acme", "Acme", "active")
-        .await
-        .unwrap();
+    let tenant =
+        identity::ensure_tenant(&db, "acme", "Acme", platform::domain::TenantStatus::Active)
+            .await
+            .unwrap();
     for i in 0..12 {
         let id = new_id();
         let name = format!("d{i}.example");

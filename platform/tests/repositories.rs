@@ -1,8 +1,10 @@
 //! Repository tests, each on SQLite and on PostgreSQL.
 
 use platform::db::Backend;
-use platform::domain::Role;
+use platform::domain::{Outcome, Role, TenantStatus};
 use platform::repo::{audit, identity, tokens};
+use platform::services::members::MemberStatus;
+use platform::services::steps::StepState;
 use platform::testing::TestDatabase;
 use platform::{new_id, now_ms, on_both_backends};
 
@@ -33,10 +35,10 @@ on_both_backends!(
 async fn memberships_and_partners(backend: Backend) {
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
-    let acme = identity::ensure_tenant(&db, "acme", "Acme", "active")
+    let acme = identity::ensure_tenant(&db, "acme", "Acme", TenantStatus::Active)
         .await
         .unwrap();
-    let globex = identity::ensure_tenant(&db, "globex", "Globex", "active")
+    let globex = identity::ensure_tenant(&db, "globex", "Globex", TenantStatus::Active)
         .await
         .unwrap();
     let u = identity::ensure_user(&db, "s", "a@acme.example", "A")
@@ -175,7 +177,7 @@ async fn audit_events_read_back_newest_first_per_tenant(backend: Backend) {
                 actor_partner_staff: i == 1,
                 action: "tenant.test",
                 target: &format!("target-{i}"),
-                outcome: "success",
+                outcome: Outcome::Success,
                 ip: Some("127.0.0.1"),
                 user_agent: None,
                 request_id: Some("r"),
@@ -189,6 +191,7 @@ async fn audit_events_read_back_newest_first_per_tenant(backend: Backend) {
     let t1 = audit::for_tenant(&db, "t1", 10).await.unwrap();
     assert_eq!(t1.len(), 2);
     assert_eq!(t1[0].target, "target-1");
+    assert_eq!(t1[0].outcome, Outcome::Success);
     assert!(t1[0].actor_partner_staff);
     assert_eq!(t1[0].details["n"], 1);
     assert_eq!(audit::for_tenant(&db, "t1", 1).await.unwrap().len(), 1);
@@ -201,10 +204,10 @@ async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Back
     use platform::repo::members::{self, NewMemberRow};
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
-    let acme = identity::ensure_tenant(&db, "acme", "Acme", "active")
+    let acme = identity::ensure_tenant(&db, "acme", "Acme", TenantStatus::Active)
         .await
         .unwrap();
-    let globex = identity::ensure_tenant(&db, "globex", "Globex", "active")
+    let globex = identity::ensure_tenant(&db, "globex", "Globex", TenantStatus::Active)
         .await
         .unwrap();
     let row = |id: &'static str, tenant: &'static str| NewMemberRow {
@@ -213,7 +216,7 @@ async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Back
         address: "jane@acme.example",
         first_name: "Jane",
         last_name: "Roe",
-        role: "member",
+        role: Role::Member,
         created_by: Some("olivia@acme.example"),
     };
     let steps = ["authentik", "stalwart", "ocis"];
@@ -237,14 +240,30 @@ async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Back
     );
     let s = members::steps(&db, &["m1".to_string()]).await.unwrap();
     assert_eq!(s.len(), 3);
-    assert!(s.iter().all(|s| s.state == "pending"));
+    assert!(s.iter().all(|s| s.state == StepState::Pending));
     // An upstream id is kept through a later failure and forgotten once the object is gone.
-    members::record_step(&db, "m1", "ocis", "ok", "Created.", Some("u-1"), false)
-        .await
-        .unwrap();
-    members::record_step(&db, "m1", "ocis", "error", "OCIS: down", None, false)
-        .await
-        .unwrap();
+    members::record_step(
+        &db,
+        "m1",
+        "ocis",
+        StepState::Ok,
+        "Created.",
+        Some("u-1"),
+        false,
+    )
+    .await
+    .unwrap();
+    members::record_step(
+        &db,
+        "m1",
+        "ocis",
+        StepState::Error,
+        "OCIS: down",
+        None,
+        false,
+    )
+    .await
+    .unwrap();
     let id_of = |steps: Vec<members::MemberStepRow>| {
         steps
             .into_iter()
@@ -256,7 +275,7 @@ async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Back
         id_of(members::steps(&db, &["m1".into()]).await.unwrap()),
         Some("u-1".into())
     );
-    members::record_step(&db, "m1", "ocis", "ok", "Deleted.", None, true)
+    members::record_step(&db, "m1", "ocis", StepState::Ok, "Deleted.", None, true)
         .await
         .unwrap();
     assert_eq!(
@@ -269,16 +288,21 @@ async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Back
         .await
         .unwrap();
     members::set_user(&db, "m1", &u.id).await.unwrap();
-    members::set_status(&db, "m1", "active", None)
+    members::set_status(&db, "m1", MemberStatus::Active, None)
         .await
         .unwrap();
     assert_eq!(
         identity::role_in_tenant(&db, a, &u.id).await.unwrap(),
         Some(Role::Member)
     );
-    members::set_status(&db, "m1", "suspended", Some("olivia@acme.example"))
-        .await
-        .unwrap();
+    members::set_status(
+        &db,
+        "m1",
+        MemberStatus::Suspended,
+        Some("olivia@acme.example"),
+    )
+    .await
+    .unwrap();
     assert_eq!(identity::role_in_tenant(&db, a, &u.id).await.unwrap(), None);
     assert!(identity::memberships_of(&db, &u.id)
         .await
@@ -286,13 +310,16 @@ async fn members_are_claimed_once_and_suspension_closes_the_tenant(backend: Back
         .is_empty());
     let m = members::by_id(&db, a, "m1").await.unwrap().unwrap();
     assert_eq!(m.suspended_by.as_deref(), Some("olivia@acme.example"));
+    assert_eq!((m.status, m.role), (MemberStatus::Suspended, Role::Member));
     assert!(m.suspended_at.is_some());
     assert!(
         members::by_id(&db, b, "m1").await.unwrap().is_none(),
         "a member id is only found in its own tenant"
     );
     assert_eq!(members::count_owners(&db, a).await.unwrap(), 0);
-    members::set_role(&db, "m1", "owner").await.unwrap();
+    members::set_role(&db, "m1", Role::Owner).await.unwrap();
+    let m = members::by_id(&db, a, "m1").await.unwrap().unwrap();
+    assert_eq!(m.role, Role::Owner);
     assert_eq!(members::count_owners(&db, a).await.unwrap(), 1);
     members::delete(&db, "m1").await.unwrap();
     assert!(members::steps(&db, &["m1".into()])
@@ -305,3 +332,76 @@ on_both_backends!(
     members_repo,
     members_are_claimed_once_and_suspension_closes_the_tenant
 );
+
+/// A domain's states as read back.
+async fn domain_states(
+    db: &platform::Db,
+    name: &str,
+) -> (
+    platform::services::domains::DomainStatus,
+    platform::services::domains::DmarcPolicy,
+    StepState,
+) {
+    let d = platform::repo::mail_domains::by_name(db, name)
+        .await
+        .unwrap()
+        .unwrap();
+    (d.status, d.dmarc_policy, d.stalwart_state)
+}
+
+async fn states_are_typed_at_the_edge(backend: Backend) {
+    use platform::repo::mail_domains::{self, NewDomain};
+    use platform::services::domains::{DmarcPolicy, DomainStatus};
+    let tdb = TestDatabase::new(backend).await;
+    let db = tdb.connect().await;
+    let acme = identity::ensure_tenant(&db, "acme", "Acme", TenantStatus::Pending)
+        .await
+        .unwrap();
+    assert_eq!(acme.status, TenantStatus::Pending);
+    identity::set_tenant_status(&db, &acme.id, TenantStatus::Active)
+        .await
+        .unwrap();
+    let acme = identity::tenant_by_slug(&db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acme.status, TenantStatus::Active);
+
+    let id = new_id();
+    let domain = NewDomain {
+        id: &id,
+        tenant_id: &acme.id,
+        name: "acme.example",
+        unicode_name: "acme.example",
+        ownership_token: "t",
+    };
+    assert!(mail_domains::insert(&db, &domain).await.unwrap());
+    assert_eq!(
+        domain_states(&db, "acme.example").await,
+        (
+            DomainStatus::Pending,
+            DmarcPolicy::Quarantine,
+            StepState::Pending
+        ),
+        "a new domain's defaults, as the schema writes them"
+    );
+    mail_domains::set_checks(&db, &id, DomainStatus::NeedsAttention, "[]")
+        .await
+        .unwrap();
+    mail_domains::set_dmarc(&db, &id, DmarcPolicy::Reject, None)
+        .await
+        .unwrap();
+    mail_domains::set_stalwart(&db, &id, StepState::Skipped, "Off.", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        domain_states(&db, "acme.example").await,
+        (
+            DomainStatus::NeedsAttention,
+            DmarcPolicy::Reject,
+            StepState::Skipped
+        )
+    );
+    tdb.cleanup().await;
+}
+on_both_backends!(typed_states, states_are_typed_at_the_edge);

@@ -2,40 +2,17 @@
 //! real APIs): Authentik groups, users, sessions and refresh tokens; OCIS groups and users;
 //! Stalwart domains and mailboxes.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use platform::upstream::authentik::admin::{AuthentikAdmin, AuthentikAdminConfig};
+use common::{admin, authentik};
 use platform::upstream::ocis::{OcisClient, OcisConfig};
 use platform::upstream::UpstreamError;
 use sandbox::ocis::OcisSandbox;
-use sandbox::{AuthentikSandbox, OAuthClientRegistration};
 use secrecy::SecretString;
 use serde_json::json;
-
-async fn authentik() -> (AuthentikSandbox, String) {
-    AuthentikSandbox::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        OAuthClientRegistration {
-            slug: "dezky".into(),
-            client_id: "c".into(),
-            client_secret: "s".into(),
-            redirect_uris: vec![],
-            post_logout_redirect_uris: vec![],
-        },
-        "admin-token".into(),
-    )
-    .await
-    .unwrap()
-}
-
-fn admin(base: &str, token: &str) -> AuthentikAdmin {
-    AuthentikAdmin::new(AuthentikAdminConfig {
-        base_url: base.into(),
-        token: SecretString::from(token),
-        timeout: Duration::from_secs(5),
-    })
-}
 
 #[tokio::test]
 async fn authentik_groups_and_memberships() {

@@ -106,6 +106,16 @@ pub enum RemovalAction {
     LeaveGroup,
 }
 
+impl RemovalAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovalAction::Delete => "delete",
+            RemovalAction::Keep => "keep",
+            RemovalAction::LeaveGroup => "leave_group",
+        }
+    }
+}
+
 /// One line of a removal's confirmation: what happens in which system.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemovalItem {
@@ -123,4 +133,150 @@ pub struct SignOutReport {
     pub console_sessions: u64,
     /// Per-upstream failures (the person may still have a session there).
     pub errors: Vec<String>,
+}
+
+/// What an admin can do to a member; [`MemberView::actions`] says which apply now, so the
+/// page does not re-implement the member's state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberAction {
+    /// Complete the steps in error (a creation, a lifecycle change or a removal).
+    Retry,
+    /// Undo an incomplete creation.
+    Cancel,
+    Suspend,
+    Resume,
+    /// End their sessions and refresh tokens everywhere.
+    SignOut,
+    ResetPassword,
+    SetRole,
+    Remove,
+}
+
+impl MemberAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberAction::Retry => "retry",
+            MemberAction::Cancel => "cancel",
+            MemberAction::Suspend => "suspend",
+            MemberAction::Resume => "resume",
+            MemberAction::SignOut => "sign_out",
+            MemberAction::ResetPassword => "reset_password",
+            MemberAction::SetRole => "role",
+            MemberAction::Remove => "remove",
+        }
+    }
+
+    /// The button's label for a member in `status`.
+    pub fn label(self, status: MemberStatus) -> &'static str {
+        match self {
+            MemberAction::Retry if status == MemberStatus::Removing => "Retry removal",
+            MemberAction::Retry => "Retry",
+            MemberAction::Cancel => "Cancel",
+            MemberAction::Suspend => "Suspend",
+            MemberAction::Resume => "Resume",
+            MemberAction::SignOut => "Sign out",
+            MemberAction::ResetPassword => "Reset password",
+            MemberAction::SetRole => "Role",
+            MemberAction::Remove => "Remove",
+        }
+    }
+}
+
+impl MemberView {
+    /// The actions that apply to this member now, in the order the page shows them: an
+    /// incomplete creation can be retried or cancelled, an incomplete removal retried; an
+    /// active or suspended member can be suspended or resumed, signed out, given a new
+    /// password or role, or removed — never by themselves (suspend, sign-out, remove).
+    pub fn actions(&self) -> Vec<MemberAction> {
+        use MemberAction::*;
+        match self.status {
+            MemberStatus::Creating => vec![Retry, Cancel],
+            MemberStatus::Removing => vec![Retry],
+            status => {
+                let other = !self.is_self;
+                let mut out = Vec::new();
+                if self.needs_attention {
+                    out.push(Retry);
+                }
+                if other && status == MemberStatus::Active {
+                    out.push(Suspend);
+                }
+                if other && status == MemberStatus::Suspended {
+                    out.push(Resume);
+                }
+                if other {
+                    out.push(SignOut);
+                }
+                out.extend([ResetPassword, SetRole]);
+                if other {
+                    out.push(Remove);
+                }
+                out
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(status: MemberStatus, is_self: bool, needs_attention: bool) -> MemberView {
+        MemberView {
+            id: "m".into(),
+            address: "a@b.example".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            name: "A B".into(),
+            role: Role::Member,
+            status,
+            suspended_at: None,
+            suspended_by: None,
+            created_at: 0,
+            is_self,
+            needs_attention,
+            steps: vec![],
+            mailbox_used_bytes: None,
+        }
+    }
+
+    #[test]
+    fn the_actions_follow_the_member_state() {
+        use MemberAction::*;
+        assert_eq!(
+            member(MemberStatus::Creating, false, true).actions(),
+            [Retry, Cancel]
+        );
+        assert_eq!(
+            member(MemberStatus::Removing, false, true).actions(),
+            [Retry]
+        );
+        assert_eq!(
+            member(MemberStatus::Active, false, false).actions(),
+            [Suspend, SignOut, ResetPassword, SetRole, Remove]
+        );
+        assert_eq!(
+            member(MemberStatus::Suspended, false, true).actions(),
+            [Retry, Resume, SignOut, ResetPassword, SetRole, Remove]
+        );
+        assert_eq!(
+            member(MemberStatus::Active, true, false).actions(),
+            [ResetPassword, SetRole],
+            "nobody suspends, signs out or removes themselves"
+        );
+    }
+
+    #[test]
+    fn states_serialise_as_before() {
+        assert_eq!(
+            serde_json::to_value(MemberStatus::Suspended).unwrap(),
+            "suspended"
+        );
+        assert_eq!(
+            serde_json::to_value(RemovalAction::LeaveGroup).unwrap(),
+            "leave_group"
+        );
+        assert_eq!(MemberStatus::parse("removing"), MemberStatus::Removing);
+    }
 }

@@ -181,6 +181,15 @@ pub struct TenantProvisioning {
     pub steps: Vec<StepStatus>,
 }
 
+impl TenantProvisioning {
+    /// No step is waiting to run.
+    pub fn settled(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| s.state != crate::steps::StepState::Pending)
+    }
+}
+
 /// A tenant's admin dashboard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardView {

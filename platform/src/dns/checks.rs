@@ -3,6 +3,7 @@
 //! conflict and should be removed.
 
 use serde::{Deserialize, Serialize};
+use wire::domains::DmarcPolicy;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -110,7 +111,7 @@ fn dmarc_tag(txt: &str, tag: &str) -> Option<String> {
 }
 
 /// DMARC passes when exactly one valid `v=DMARC1` record has the chosen policy.
-pub fn dmarc(found_txt: &[String], policy: &str) -> Verdict {
+pub fn dmarc(found_txt: &[String], policy: DmarcPolicy) -> Verdict {
     let records: Vec<String> = found_txt
         .iter()
         .filter(|t| t.trim_start().to_ascii_uppercase().starts_with("V=DMARC1"))
@@ -118,7 +119,7 @@ pub fn dmarc(found_txt: &[String], policy: &str) -> Verdict {
         .collect();
     match records.len() {
         0 => Verdict::of(Outcome::Missing),
-        1 if dmarc_tag(&records[0], "p").as_deref() == Some(&policy.to_ascii_lowercase()) => {
+        1 if dmarc_tag(&records[0], "p").as_deref() == Some(policy.as_str()) => {
             Verdict::of(Outcome::Ok)
         }
         1 => Verdict::of(Outcome::Mismatch { found: records }),
@@ -220,21 +221,25 @@ mod tests {
         assert_eq!(
             dmarc(
                 &s(&["v=DMARC1; p=Quarantine; rua=mailto:x@y"]),
-                "quarantine"
+                DmarcPolicy::Quarantine
             )
             .outcome,
             Outcome::Ok
         );
         assert!(matches!(
-            dmarc(&s(&["v=DMARC1; p=none"]), "reject").outcome,
+            dmarc(&s(&["v=DMARC1; p=none"]), DmarcPolicy::Reject).outcome,
             Outcome::Mismatch { .. }
         ));
         assert!(matches!(
-            dmarc(&s(&["v=DMARC1; p=none", "v=DMARC1; p=reject"]), "reject").outcome,
+            dmarc(
+                &s(&["v=DMARC1; p=none", "v=DMARC1; p=reject"]),
+                DmarcPolicy::Reject
+            )
+            .outcome,
             Outcome::Duplicate { .. }
         ));
         assert_eq!(
-            dmarc(&s(&["unrelated"]), "reject").outcome,
+            dmarc(&s(&["unrelated"]), DmarcPolicy::Reject).outcome,
             Outcome::Missing
         );
     }

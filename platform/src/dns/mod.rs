@@ -12,6 +12,7 @@ pub mod resolver;
 pub mod zonefile;
 
 use serde::{Deserialize, Serialize};
+use wire::domains::DmarcPolicy;
 
 use checks::{Outcome, Verdict};
 use resolver::{DnsResolver, LookupError};
@@ -35,7 +36,7 @@ pub enum Expectation {
     },
     Dmarc {
         name: String,
-        policy: String,
+        policy: DmarcPolicy,
     },
     /// An exact TXT value (the ownership token).
     Txt {
@@ -74,22 +75,23 @@ fn failed(e: LookupError) -> Verdict {
 /// Checks one expectation against live DNS.
 pub async fn check(resolver: &DnsResolver, expectation: &Expectation) -> Verdict {
     let name = expectation.name();
-    match expectation {
+    let txt = || async {
+        match resolver.txt(name).await {
+            Ok(found) => Ok(found),
+            Err(e) => Err(failed(e)),
+        }
+    };
+    let verdict = match expectation {
         Expectation::Mx { host, .. } => match resolver.mx(name).await {
-            Ok(found) => checks::mx(&found, host),
-            Err(e) => failed(e),
+            Ok(found) => Ok(checks::mx(&found, host)),
+            Err(e) => Err(failed(e)),
         },
-        other => match resolver.txt(name).await {
-            Ok(found) => match other {
-                Expectation::Spf { mechanism, .. } => checks::spf(&found, mechanism),
-                Expectation::Dkim { key, .. } => checks::dkim(&found, key),
-                Expectation::Dmarc { policy, .. } => checks::dmarc(&found, policy),
-                Expectation::Txt { value, .. } => checks::exact_txt(&found, value),
-                Expectation::Mx { .. } => unreachable!("handled above"),
-            },
-            Err(e) => failed(e),
-        },
-    }
+        Expectation::Spf { mechanism, .. } => txt().await.map(|f| checks::spf(&f, mechanism)),
+        Expectation::Dkim { key, .. } => txt().await.map(|f| checks::dkim(&f, key)),
+        Expectation::Dmarc { policy, .. } => txt().await.map(|f| checks::dmarc(&f, *policy)),
+        Expectation::Txt { value, .. } => txt().await.map(|f| checks::exact_txt(&f, value)),
+    };
+    verdict.unwrap_or_else(|failure| failure)
 }
 
 /// Checks every expectation, all queries at once: the wall time is that of the slowest query.

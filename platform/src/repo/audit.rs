@@ -1,9 +1,10 @@
 //! The audit-event table: append and read newest first.
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
-use super::RepoResult;
-use crate::domain::AuditEvent;
+use super::{state, RepoResult};
+use crate::domain::{AuditEvent, Outcome};
 use crate::Db;
 
 /// An event about to be appended (the recorder fills id and time).
@@ -16,7 +17,7 @@ pub struct NewAuditRow<'a> {
     pub actor_partner_staff: bool,
     pub action: &'a str,
     pub target: &'a str,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub request_id: Option<&'a str>,
@@ -37,7 +38,7 @@ pub async fn insert(db: &Db, e: &NewAuditRow<'_>) -> RepoResult<()> {
     .bind(i64::from(e.actor_partner_staff))
     .bind(e.action)
     .bind(e.target)
-    .bind(e.outcome)
+    .bind(e.outcome.as_str())
     .bind(e.ip)
     .bind(e.user_agent)
     .bind(e.request_id)
@@ -48,43 +49,33 @@ pub async fn insert(db: &Db, e: &NewAuditRow<'_>) -> RepoResult<()> {
     Ok(())
 }
 
-#[derive(FromRow)]
-struct AuditRow {
-    id: String,
-    tenant_id: Option<String>,
-    actor_user_id: Option<String>,
-    actor_email: Option<String>,
-    actor_partner_staff: i64,
-    action: String,
-    target: String,
-    outcome: String,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    request_id: Option<String>,
-    details: String,
-    created_at: i64,
+/// An event as read: the wire's `AuditEvent`, its outcome parsed and its details decoded.
+struct AuditRow(AuditEvent);
+
+impl FromRow<'_, AnyRow> for AuditRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        Ok(Self(AuditEvent {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            actor_user_id: row.try_get("actor_user_id")?,
+            actor_email: row.try_get("actor_email")?,
+            actor_partner_staff: row.try_get::<i64, _>("actor_partner_staff")? != 0,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            outcome: state(row, "outcome", Outcome::parse)?,
+            ip: row.try_get("ip")?,
+            user_agent: row.try_get("user_agent")?,
+            request_id: row.try_get("request_id")?,
+            details: state(row, "details", |d| {
+                serde_json::from_str(d).unwrap_or(serde_json::Value::Null)
+            })?,
+            created_at: row.try_get("created_at")?,
+        }))
+    }
 }
 
 const COLUMNS: &str = "id, tenant_id, actor_user_id, actor_email, actor_partner_staff, action, \
     target, outcome, ip, user_agent, request_id, details, created_at";
-
-fn to_event(r: AuditRow) -> AuditEvent {
-    AuditEvent {
-        id: r.id,
-        tenant_id: r.tenant_id,
-        actor_user_id: r.actor_user_id,
-        actor_email: r.actor_email,
-        actor_partner_staff: r.actor_partner_staff != 0,
-        action: r.action,
-        target: r.target,
-        outcome: r.outcome,
-        ip: r.ip,
-        user_agent: r.user_agent,
-        request_id: r.request_id,
-        details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
-        created_at: r.created_at,
-    }
-}
 
 /// A tenant's events, newest first.
 pub async fn for_tenant(db: &Db, tenant_id: &str, limit: i64) -> RepoResult<Vec<AuditEvent>> {
@@ -96,7 +87,7 @@ pub async fn for_tenant(db: &Db, tenant_id: &str, limit: i64) -> RepoResult<Vec<
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.into_iter().map(to_event).collect())
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// Every event, newest first (operations and tests).
@@ -107,5 +98,5 @@ pub async fn all(db: &Db, limit: i64) -> RepoResult<Vec<AuditEvent>> {
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.into_iter().map(to_event).collect())
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }

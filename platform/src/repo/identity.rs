@@ -1,9 +1,10 @@
 //! Users, tenants, memberships and partners.
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
-use super::RepoResult;
-use crate::domain::{Partner, Role, Tenant, TenantMembership, User};
+use super::{state, RepoResult};
+use crate::domain::{Partner, Role, Tenant, TenantMembership, TenantStatus, User};
 use crate::{new_id, now_ms, Db};
 
 #[derive(FromRow)]
@@ -25,22 +26,23 @@ impl From<UserRow> for User {
     }
 }
 
-#[derive(FromRow)]
-struct TenantRow {
-    id: String,
-    slug: String,
-    name: String,
-    status: String,
+/// A tenant as read: the wire's `Tenant`, its status parsed.
+struct TenantRow(Tenant);
+
+impl FromRow<'_, AnyRow> for TenantRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        Ok(Self(Tenant {
+            id: row.try_get("id")?,
+            slug: row.try_get("slug")?,
+            name: row.try_get("name")?,
+            status: state(row, "status", TenantStatus::parse)?,
+        }))
+    }
 }
 
 impl From<TenantRow> for Tenant {
     fn from(r: TenantRow) -> Self {
-        Tenant {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            status: r.status,
-        }
+        r.0
     }
 }
 
@@ -119,7 +121,12 @@ pub async fn user_by_id(db: &Db, id: &str) -> RepoResult<Option<User>> {
     Ok(row.map(Into::into))
 }
 
-pub async fn ensure_tenant(db: &Db, slug: &str, name: &str, status: &str) -> RepoResult<Tenant> {
+pub async fn ensure_tenant(
+    db: &Db,
+    slug: &str,
+    name: &str,
+    status: TenantStatus,
+) -> RepoResult<Tenant> {
     if let Some(t) = insert_tenant(db, slug, name, status).await? {
         return Ok(t);
     }
@@ -172,12 +179,21 @@ pub async fn role_in_tenant(db: &Db, tenant_id: &str, user_id: &str) -> RepoResu
     Ok(role.as_deref().and_then(Role::parse))
 }
 
-#[derive(FromRow)]
-struct MembershipRow {
-    slug: String,
-    name: String,
-    status: String,
-    role: String,
+/// A membership as read; an unknown role is no membership at all (fail closed).
+struct MembershipRow(Option<TenantMembership>);
+
+impl FromRow<'_, AnyRow> for MembershipRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        let Some(role) = state(row, "role", Role::parse)? else {
+            return Ok(Self(None));
+        };
+        Ok(Self(Some(TenantMembership {
+            slug: row.try_get("slug")?,
+            name: row.try_get("name")?,
+            status: state(row, "status", TenantStatus::parse)?,
+            role,
+        })))
+    }
 }
 
 pub async fn memberships_of(db: &Db, user_id: &str) -> RepoResult<Vec<TenantMembership>> {
@@ -190,17 +206,7 @@ pub async fn memberships_of(db: &Db, user_id: &str) -> RepoResult<Vec<TenantMemb
     .bind(user_id)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(TenantMembership {
-                role: Role::parse(&r.role)?,
-                slug: r.slug,
-                name: r.name,
-                status: r.status,
-            })
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(|r| r.0).collect())
 }
 
 pub async fn ensure_partner(db: &Db, slug: &str, name: &str) -> RepoResult<Partner> {
@@ -296,7 +302,7 @@ pub async fn insert_tenant(
     db: &Db,
     slug: &str,
     name: &str,
-    status: &str,
+    status: TenantStatus,
 ) -> RepoResult<Option<Tenant>> {
     let n = sqlx::query(
         "INSERT INTO tenants (id, slug, name, status, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -305,7 +311,7 @@ pub async fn insert_tenant(
     .bind(new_id())
     .bind(slug)
     .bind(name)
-    .bind(status)
+    .bind(status.as_str())
     .bind(now_ms())
     .execute(db.pool())
     .await?
@@ -316,9 +322,9 @@ pub async fn insert_tenant(
     tenant_by_slug(db, slug).await
 }
 
-pub async fn set_tenant_status(db: &Db, tenant_id: &str, status: &str) -> RepoResult<()> {
+pub async fn set_tenant_status(db: &Db, tenant_id: &str, status: TenantStatus) -> RepoResult<()> {
     sqlx::query("UPDATE tenants SET status = $1 WHERE id = $2")
-        .bind(status)
+        .bind(status.as_str())
         .bind(tenant_id)
         .execute(db.pool())
         .await?;

@@ -1,26 +1,54 @@
 //! Mail domain rows.
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
+use wire::domains::{DmarcPolicy, DomainStatus};
+use wire::steps::StepState;
 
-use super::RepoResult;
+use super::{state, RepoResult};
 use crate::{now_ms, Db};
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct DomainRow {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
     pub unicode_name: String,
     pub ownership_token: String,
-    pub status: String,
-    pub dmarc_policy: String,
+    pub status: DomainStatus,
+    /// An unknown stored policy reads as quarantine, the default a domain is added with.
+    pub dmarc_policy: DmarcPolicy,
     pub dmarc_rua: Option<String>,
     pub is_primary: i64,
     pub stalwart_id: Option<String>,
-    pub stalwart_state: String,
+    pub stalwart_state: StepState,
     pub stalwart_message: String,
+    /// The last check's records, as JSON.
     pub checks: String,
     pub last_checked_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for DomainRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            name: row.try_get("name")?,
+            unicode_name: row.try_get("unicode_name")?,
+            ownership_token: row.try_get("ownership_token")?,
+            status: state(row, "status", DomainStatus::parse)?,
+            dmarc_policy: state(row, "dmarc_policy", |s| {
+                DmarcPolicy::parse(s).unwrap_or(DmarcPolicy::Quarantine)
+            })?,
+            dmarc_rua: row.try_get("dmarc_rua")?,
+            is_primary: row.try_get("is_primary")?,
+            stalwart_id: row.try_get("stalwart_id")?,
+            stalwart_state: state(row, "stalwart_state", StepState::parse)?,
+            stalwart_message: row.try_get("stalwart_message")?,
+            checks: row.try_get("checks")?,
+            last_checked_at: row.try_get("last_checked_at")?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, tenant_id, name, unicode_name, ownership_token, status, dmarc_policy, \
@@ -75,12 +103,12 @@ pub async fn of_tenant(db: &Db, tenant_id: &str) -> RepoResult<Vec<DomainRow>> {
 pub async fn set_stalwart(
     db: &Db,
     id: &str,
-    state: &str,
+    state: StepState,
     message: &str,
     stalwart_id: Option<&str>,
 ) -> RepoResult<()> {
     sqlx::query("UPDATE mail_domains SET stalwart_state = $1, stalwart_message = $2, stalwart_id = COALESCE($3, stalwart_id) WHERE id = $4")
-        .bind(state)
+        .bind(state.as_str())
         .bind(message)
         .bind(stalwart_id)
         .bind(id)
@@ -89,11 +117,11 @@ pub async fn set_stalwart(
     Ok(())
 }
 
-pub async fn set_checks(db: &Db, id: &str, status: &str, checks: &str) -> RepoResult<()> {
+pub async fn set_checks(db: &Db, id: &str, status: DomainStatus, checks: &str) -> RepoResult<()> {
     sqlx::query(
         "UPDATE mail_domains SET status = $1, checks = $2, last_checked_at = $3 WHERE id = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(checks)
     .bind(now_ms())
     .bind(id)
@@ -102,9 +130,14 @@ pub async fn set_checks(db: &Db, id: &str, status: &str, checks: &str) -> RepoRe
     Ok(())
 }
 
-pub async fn set_dmarc(db: &Db, id: &str, policy: &str, rua: Option<&str>) -> RepoResult<()> {
+pub async fn set_dmarc(
+    db: &Db,
+    id: &str,
+    policy: DmarcPolicy,
+    rua: Option<&str>,
+) -> RepoResult<()> {
     sqlx::query("UPDATE mail_domains SET dmarc_policy = $1, dmarc_rua = $2 WHERE id = $3")
-        .bind(policy)
+        .bind(policy.as_str())
         .bind(rua)
         .bind(id)
         .execute(db.pool())

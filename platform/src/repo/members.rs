@@ -1,11 +1,15 @@
 //! Member rows and their per-upstream steps.
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
+use wire::members::MemberStatus;
+use wire::steps::StepState;
+use wire::tenants::Role;
 
-use super::RepoResult;
+use super::{state, RepoResult};
 use crate::{now_ms, Db};
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct MemberRow {
     pub id: String,
     pub tenant_id: String,
@@ -13,25 +17,57 @@ pub struct MemberRow {
     pub address: String,
     pub first_name: String,
     pub last_name: String,
-    pub role: String,
-    pub status: String,
+    /// An unknown stored role reads as member.
+    pub role: Role,
+    pub status: MemberStatus,
     pub suspended_at: Option<i64>,
     /// The email of who suspended them.
     pub suspended_by: Option<String>,
     pub created_at: i64,
 }
 
+impl FromRow<'_, AnyRow> for MemberRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            user_id: row.try_get("user_id")?,
+            address: row.try_get("address")?,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            role: state(row, "role", |s| Role::parse(s).unwrap_or(Role::Member))?,
+            status: state(row, "status", MemberStatus::parse)?,
+            suspended_at: row.try_get("suspended_at")?,
+            suspended_by: row.try_get("suspended_by")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
 const COLUMNS: &str = "id, tenant_id, user_id, address, first_name, last_name, role, status, \
     suspended_at, suspended_by, created_at";
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct MemberStepRow {
     pub member_id: String,
     pub upstream: String,
-    pub state: String,
+    pub state: StepState,
     pub message: String,
     pub upstream_id: Option<String>,
     pub last_run_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for MemberStepRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        Ok(Self {
+            member_id: row.try_get("member_id")?,
+            upstream: row.try_get("upstream")?,
+            state: state(row, "state", StepState::parse)?,
+            message: row.try_get("message")?,
+            upstream_id: row.try_get("upstream_id")?,
+            last_run_at: row.try_get("last_run_at")?,
+        })
+    }
 }
 
 pub struct NewMemberRow<'a> {
@@ -40,7 +76,7 @@ pub struct NewMemberRow<'a> {
     pub address: &'a str,
     pub first_name: &'a str,
     pub last_name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub created_by: Option<&'a str>,
 }
 
@@ -59,7 +95,7 @@ pub async fn insert(db: &Db, m: &NewMemberRow<'_>, upstreams: &[&str]) -> RepoRe
     .bind(m.address)
     .bind(m.first_name)
     .bind(m.last_name)
-    .bind(m.role)
+    .bind(m.role.as_str())
     .bind(now_ms())
     .bind(m.created_by)
     .execute(&mut *tx)
@@ -164,9 +200,9 @@ pub async fn set_user(db: &Db, id: &str, user_id: &str) -> RepoResult<()> {
     Ok(())
 }
 
-pub async fn set_role(db: &Db, id: &str, role: &str) -> RepoResult<()> {
+pub async fn set_role(db: &Db, id: &str, role: Role) -> RepoResult<()> {
     sqlx::query("UPDATE members SET role = $1 WHERE id = $2")
-        .bind(role)
+        .bind(role.as_str())
         .bind(id)
         .execute(db.pool())
         .await?;
@@ -177,14 +213,14 @@ pub async fn set_role(db: &Db, id: &str, role: &str) -> RepoResult<()> {
 pub async fn set_status(
     db: &Db,
     id: &str,
-    status: &str,
+    status: MemberStatus,
     suspended_by: Option<&str>,
 ) -> RepoResult<()> {
     let suspended_at = suspended_by.map(|_| now_ms());
     sqlx::query(
         "UPDATE members SET status = $1, suspended_at = $2, suspended_by = $3 WHERE id = $4",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(suspended_at)
     .bind(suspended_by)
     .bind(id)
@@ -225,7 +261,7 @@ pub async fn record_step(
     db: &Db,
     member_id: &str,
     upstream: &str,
-    state: &str,
+    state: StepState,
     message: &str,
     upstream_id: Option<&str>,
     forget_id: bool,
@@ -241,7 +277,7 @@ pub async fn record_step(
     )
     .bind(member_id)
     .bind(upstream)
-    .bind(state)
+    .bind(state.as_str())
     .bind(message)
     .bind(upstream_id)
     .bind(now_ms())

@@ -1,5 +1,9 @@
 //! sqlx repositories. Each function takes the `Db` and speaks the dialect shared by SQLite and
 //! PostgreSQL; nothing above this module writes SQL.
+//!
+//! States are typed at this edge: a row carries the wire enums (`MemberStatus`,
+//! `DomainStatus`, `StepState`, …), parsed from their stored text when the row is read and
+//! written with `as_str()`; the columns stay text.
 
 pub mod audit;
 pub mod identity;
@@ -9,4 +13,12 @@ pub mod provisioning;
 pub mod sessions;
 pub mod tokens;
 
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
 pub type RepoResult<T> = Result<T, sqlx::Error>;
+
+/// A state column read with its type's `parse` (which decides what unknown text means).
+pub(crate) fn state<T>(row: &AnyRow, column: &str, parse: impl FnOnce(&str) -> T) -> RepoResult<T> {
+    Ok(parse(&row.try_get::<String, _>(column)?))
+}

@@ -1,17 +1,31 @@
 //! Provisioning steps and tenant leases.
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
+use wire::steps::StepState;
 
-use super::RepoResult;
+use super::{state, RepoResult};
 use crate::{now_ms, Db};
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct StepRow {
     pub upstream: String,
-    pub state: String,
+    pub state: StepState,
     pub message: String,
     pub upstream_id: Option<String>,
     pub last_run_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for StepRow {
+    fn from_row(row: &AnyRow) -> RepoResult<Self> {
+        Ok(Self {
+            upstream: row.try_get("upstream")?,
+            state: state(row, "state", StepState::parse)?,
+            message: row.try_get("message")?,
+            upstream_id: row.try_get("upstream_id")?,
+            last_run_at: row.try_get("last_run_at")?,
+        })
+    }
 }
 
 /// Creates the step rows of a new tenant (pending), leaving existing ones alone.
@@ -44,7 +58,7 @@ pub async fn record(
     db: &Db,
     tenant_id: &str,
     upstream: &str,
-    state: &str,
+    state: StepState,
     message: &str,
     upstream_id: Option<&str>,
 ) -> RepoResult<()> {
@@ -58,7 +72,7 @@ pub async fn record(
     )
     .bind(tenant_id)
     .bind(upstream)
-    .bind(state)
+    .bind(state.as_str())
     .bind(message)
     .bind(upstream_id)
     .bind(now_ms())

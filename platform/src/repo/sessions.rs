@@ -23,7 +23,9 @@ impl DbSessionStore {
     fn seal(&self, record: &Record) -> session_store::Result<String> {
         let json =
             serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        Ok(self.sealer.seal(&json))
+        self.sealer
+            .seal(&json)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))
     }
 }
 

@@ -9,6 +9,7 @@ use crate::domain::{Me, Outcome, Partner, Role, Tenant, User};
 use crate::repo::identity as repo;
 use crate::services::audit::{AuditEntry, AuditRecorder};
 use crate::{Ctx, Db};
+pub use wire::tenants::SessionInfo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
@@ -111,6 +112,7 @@ impl AccessService {
         Self { db, audit }
     }
 
+    #[tracing::instrument(skip_all, fields(actor = ctx.user_id.as_deref()))]
     pub async fn signed_in(&self, ctx: &Ctx) -> Result<SignedIn, AccessError> {
         let id = ctx.user_id.as_deref().ok_or(AccessError::Unauthenticated)?;
         let user = repo::user_by_id(&self.db, id)
@@ -120,6 +122,7 @@ impl AccessService {
     }
 
     /// The profile, the tenants with the role in each, and partner staff or not.
+    #[tracing::instrument(skip_all, fields(actor = ctx.user_id.as_deref()))]
     pub async fn me(&self, ctx: &Ctx) -> Result<Me, AccessError> {
         let who = self.signed_in(ctx).await?;
         let tenants = repo::memberships_of(&self.db, &who.user.id).await?;
@@ -133,6 +136,23 @@ impl AccessService {
         })
     }
 
+    /// What the frame of every page needs: who is signed in (none when nobody is), whether
+    /// the console runs against the sandbox, and partner mode (only for partner staff).
+    #[tracing::instrument(skip_all, fields(actor = ctx.user_id.as_deref(), sandbox = sandbox))]
+    pub async fn session_info(&self, ctx: &Ctx, sandbox: bool) -> Result<SessionInfo, AccessError> {
+        let me = match self.me(ctx).await {
+            Ok(me) => Some(me),
+            Err(AccessError::Unauthenticated) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(SessionInfo {
+            partner_mode: ctx.partner_mode && me.as_ref().is_some_and(|m| m.partner.is_some()),
+            me,
+            sandbox,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref()))]
     pub async fn tenant_member(&self, ctx: &Ctx, slug: &str) -> Result<TenantMember, AccessError> {
         let who = self.signed_in(ctx).await?;
         let tenant = self.tenant(ctx, slug, "tenant.open").await?;
@@ -150,6 +170,7 @@ impl AccessService {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref(), partner_mode = ctx.partner_mode))]
     pub async fn tenant_admin(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
         let who = self.signed_in(ctx).await?;
         let tenant = self.tenant(ctx, slug, "admin.open").await?;
@@ -182,6 +203,7 @@ impl AccessService {
         Err(err)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = ctx.user_id.as_deref()))]
     pub async fn partner_staff(&self, ctx: &Ctx) -> Result<PartnerStaff, AccessError> {
         let who = self.signed_in(ctx).await?;
         match repo::partner_of_staff(&self.db, &who.user.id).await? {
@@ -199,6 +221,7 @@ impl AccessService {
 
     /// Partner staff open a tenant their partner looks after, in partner mode. Audited in that
     /// tenant's log with the staff member as actor.
+    #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref()))]
     pub async fn enter_as_partner(&self, ctx: &Ctx, slug: &str) -> Result<Tenant, AccessError> {
         let staff = self.partner_staff(ctx).await?;
         let tenant = self.tenant(ctx, slug, "partner.enter_tenant").await?;
@@ -233,6 +256,7 @@ impl AccessService {
 
     /// Partner staff whose partner looks after the tenant (no partner mode needed: reading
     /// the provisioning progress of a tenant they just created).
+    #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref()))]
     pub async fn partner_for_tenant(
         &self,
         ctx: &Ctx,

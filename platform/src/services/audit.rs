@@ -52,7 +52,7 @@ impl AuditRecorder {
             actor_partner_staff,
             action: entry.action,
             target: entry.target,
-            outcome: entry.outcome.as_str(),
+            outcome: entry.outcome,
             ip: ctx.meta.ip.as_deref(),
             user_agent: ctx.meta.user_agent.as_deref(),
             request_id: Some(ctx.meta.request_id.as_str()),

@@ -33,6 +33,8 @@ pub enum AuthError {
     Oidc(#[from] OidcError),
     #[error("The session store failed: {0}")]
     Store(#[from] sqlx::Error),
+    #[error("The session's tokens could not be sealed for storage.")]
+    Seal(#[source] crate::crypto::SealError),
 }
 
 pub struct AuthService {
@@ -49,6 +51,24 @@ struct OpenTokens {
     access: SecretString,
     refresh: Option<SecretString>,
     id_token: SecretString,
+}
+
+/// A session's tokens, sealed for storage.
+struct Sealed {
+    access: String,
+    refresh: Option<String>,
+    id: String,
+}
+
+impl Sealed {
+    fn as_row(&self, expires_at: i64) -> SealedTokens<'_> {
+        SealedTokens {
+            access_token: &self.access,
+            refresh_token: self.refresh.as_deref(),
+            id_token: &self.id,
+            expires_at,
+        }
+    }
 }
 
 /// The result of a sign-out: where the browser goes next.
@@ -135,22 +155,8 @@ impl AuthService {
             .id_token
             .clone()
             .ok_or_else(|| AuthError::SignIn("no ID token".into()))?;
-        repo::insert(
-            &self.db,
-            &key,
-            &user.id,
-            &SealedTokens {
-                access_token: &self.sealer.seal_str(&tokens.access_token),
-                refresh_token: tokens
-                    .refresh_token
-                    .as_ref()
-                    .map(|t| self.sealer.seal_str(t))
-                    .as_deref(),
-                id_token: &self.sealer.seal_str(&id_token),
-                expires_at: expiry(&tokens),
-            },
-        )
-        .await?;
+        let sealed = self.seal(&tokens, &id_token)?;
+        repo::insert(&self.db, &key, &user.id, &sealed.as_row(expiry(&tokens))).await?;
         let signed_in = Ctx {
             user_id: Some(user.id.clone()),
             ..ctx.clone()
@@ -232,22 +238,13 @@ impl AuthService {
         };
         match self.oidc.refresh(&refresh_token).await {
             Ok(issued) => {
+                let id_token = issued.id_token.as_ref().unwrap_or(&tokens.id_token);
+                let sealed = self.seal(&issued, id_token)?;
                 let won = repo::replace_if_version(
                     &self.db,
                     auth_key,
                     row.version,
-                    &SealedTokens {
-                        access_token: &self.sealer.seal_str(&issued.access_token),
-                        refresh_token: issued
-                            .refresh_token
-                            .as_ref()
-                            .map(|t| self.sealer.seal_str(t))
-                            .as_deref(),
-                        id_token: &self
-                            .sealer
-                            .seal_str(issued.id_token.as_ref().unwrap_or(&tokens.id_token)),
-                        expires_at: expiry(&issued),
-                    },
+                    &sealed.as_row(expiry(&issued)),
                 )
                 .await?;
                 if !won {
@@ -311,6 +308,15 @@ impl AuthService {
         })
     }
 
+    fn seal(&self, t: &IssuedTokens, id_token: &SecretString) -> Result<Sealed, AuthError> {
+        let seal = |s: &SecretString| self.sealer.seal_str(s).map_err(AuthError::Seal);
+        Ok(Sealed {
+            access: seal(&t.access_token)?,
+            refresh: t.refresh_token.as_ref().map(seal).transpose()?,
+            id: seal(id_token)?,
+        })
+    }
+
     fn open(&self, row: &TokenRow) -> Result<OpenTokens, AuthError> {
         let open = |s: &str| self.sealer.open_str(s).map_err(|_| AuthError::SessionEnded);
         Ok(OpenTokens {
@@ -321,7 +327,8 @@ impl AuthService {
     }
 
     fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().expect("lock map is never poisoned");
+        // A panic while holding this map cannot leave it inconsistent: take it over.
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         locks.retain(|_, w| w.strong_count() > 0);
         if let Some(l) = locks.get(key).and_then(Weak::upgrade) {
             return l;

@@ -68,11 +68,21 @@ pub async fn upstream(probe: &UpstreamProbe, timeout: Duration) -> Check {
             hint: Some(probe.hint.into()),
         };
     };
-    let client = reqwest::Client::builder()
+    let client = match reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("static reqwest settings");
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return Check {
+                name,
+                status: CheckStatus::Failed,
+                detail: format!("no HTTP client could be built: {e}"),
+                hint: Some(probe.hint.into()),
+            }
+        }
+    };
     match client.get(url).send().await {
         Ok(r) if r.status().is_server_error() => Check {
             name,

@@ -10,13 +10,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tracing::Instrument;
 
 // The step vocabulary is shared with members; these paths stay importable from here.
 pub use crate::services::steps::{StepState, StepStatus};
+/// A tenant with the result of each provisioning step (the wire's view).
+pub use wire::tenants::TenantProvisioning;
 
-use crate::domain::{Outcome, Tenant, TenantSlug};
+use crate::domain::{Outcome, Tenant, TenantSlug, TenantStatus};
 use crate::repo::{identity, provisioning as repo};
 use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::audit::{AuditEntry, AuditRecorder};
@@ -35,12 +37,6 @@ pub const UPSTREAMS: [&str; 4] = [AUTHENTIK, OCIS, STALWART, STRIPE];
 
 const LEASE_MS: i64 = 60_000;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TenantProvisioning {
-    pub tenant: Tenant,
-    pub steps: Vec<StepStatus>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisioningError {
     #[error("{message}")]
@@ -52,6 +48,10 @@ pub enum ProvisioningError {
     SlugTaken(String),
     #[error("Another provisioning run of this workspace did not finish in time; try again.")]
     Busy,
+    /// The provisioning task ended abnormally (a panic, or the runtime shutting down); the
+    /// steps recorded so far stay and Reconcile continues.
+    #[error("The provisioning run stopped before it finished ({0}); press Reconcile to continue.")]
+    Interrupted(String),
     #[error("The database failed: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -82,6 +82,7 @@ impl ProvisioningService {
     }
 
     /// Creates a tenant looked after by the caller's partner, with every step pending.
+    #[tracing::instrument(skip_all, fields(actor = %staff.user().id, partner = %staff.partner().slug, tenant = %slug.trim()))]
     pub async fn create_tenant(
         &self,
         ctx: &Ctx,
@@ -133,7 +134,7 @@ impl ProvisioningService {
                 message: "The workspace name must be 1 to 100 characters long.".into(),
             });
         }
-        let tenant = identity::insert_tenant(&self.db, slug.as_str(), name, "pending")
+        let tenant = identity::insert_tenant(&self.db, slug.as_str(), name, TenantStatus::Pending)
             .await?
             .ok_or_else(|| ProvisioningError::SlugTaken(slug.to_string()))?;
         identity::add_partner_tenant(&self.db, &staff.partner().id, &tenant.id).await?;
@@ -141,7 +142,31 @@ impl ProvisioningService {
         Ok(tenant)
     }
 
+    /// Creates a tenant and provisions it: [`Self::create_tenant`], then [`Self::run`], and
+    /// answers with every step's result. The page and `POST /api/tenants` both call this.
+    /// The run is a task of its own, so it completes even when the caller goes away (a
+    /// browser closed mid-way); the page follows it with [`Self::progress`] meanwhile.
+    #[tracing::instrument(skip_all, fields(actor = %staff.user().id, partner = %staff.partner().slug, tenant = %slug.trim()))]
+    pub async fn create_and_provision(
+        &self,
+        ctx: &Ctx,
+        staff: &PartnerStaff,
+        slug: &str,
+        name: &str,
+    ) -> Result<TenantProvisioning, ProvisioningError> {
+        let tenant = self.create_tenant(ctx, staff, slug, name).await?;
+        let (this, ctx) = (self.clone(), ctx.clone());
+        let run = tokio::spawn(
+            async move { this.run(&ctx, &tenant, "tenant.provision").await }.in_current_span(),
+        );
+        match run.await {
+            Ok(result) => result,
+            Err(e) => Err(ProvisioningError::Interrupted(e.to_string())),
+        }
+    }
+
     /// Runs the steps now (creation's provisioning, or a reconcile).
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug, actor = ctx.user_id.as_deref(), action = %action))]
     pub async fn run(
         &self,
         ctx: &Ctx,
@@ -162,9 +187,9 @@ impl ProvisioningService {
         repo::release_lease(&self.db, &tenant.id, &holder).await?;
         let steps = result?;
         let status = if steps.iter().all(|s| s.state.is_done()) {
-            "active"
+            TenantStatus::Active
         } else {
-            "pending"
+            TenantStatus::Pending
         };
         identity::set_tenant_status(&self.db, &tenant.id, status).await?;
         let failed: Vec<&StepStatus> = steps
@@ -187,24 +212,15 @@ impl ProvisioningService {
             .await;
         Ok(TenantProvisioning {
             tenant: Tenant {
-                status: status.into(),
+                status,
                 ..tenant.clone()
             },
             steps,
         })
     }
 
-    /// Creation's provisioning in the background, so the page can show each step live.
-    pub fn spawn_run(&self, ctx: Ctx, tenant: Tenant) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = this.run(&ctx, &tenant, "tenant.provision").await {
-                tracing::error!(request_id = %ctx.meta.request_id, tenant = %tenant.slug, error = %e, "provisioning failed");
-            }
-        });
-    }
-
     /// Reconcile on the admin's (or partner's) request.
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id))]
     pub async fn reconcile(
         &self,
         ctx: &Ctx,
@@ -213,6 +229,16 @@ impl ProvisioningService {
         self.run(ctx, admin.tenant(), "tenant.reconcile").await
     }
 
+    /// The tenant and its steps as last recorded (the creation page follows them).
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
+    pub async fn progress(&self, tenant: &Tenant) -> Result<TenantProvisioning, ProvisioningError> {
+        Ok(TenantProvisioning {
+            steps: self.steps(tenant).await?,
+            tenant: tenant.clone(),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug))]
     pub async fn steps(&self, tenant: &Tenant) -> Result<Vec<StepStatus>, ProvisioningError> {
         Ok(repo::steps(&self.db, &tenant.id)
             .await?

@@ -18,14 +18,14 @@ use crate::repo::provisioning::{self as tenant_steps, StepRow};
 use crate::Db;
 
 // The state and the shown step are wire types (the same for pages, the JSON API and here);
-// `StepState::parse`/`as_str` are the stored form.
+// the repositories store them with `as_str` and read them with `StepState::parse`.
 pub use wire::steps::{StepState, StepStatus};
 
 impl From<StepRow> for StepStatus {
     fn from(r: StepRow) -> Self {
         Self {
             upstream: r.upstream,
-            state: StepState::parse(&r.state),
+            state: r.state,
             message: r.message,
             last_run_at: r.last_run_at,
         }
@@ -36,7 +36,7 @@ impl From<&MemberStepRow> for StepStatus {
     fn from(r: &MemberStepRow) -> Self {
         Self {
             upstream: r.upstream.clone(),
-            state: StepState::parse(&r.state),
+            state: r.state,
             message: r.message.clone(),
             last_run_at: r.last_run_at,
         }
@@ -109,19 +109,11 @@ pub(crate) async fn record(
         match of {
             StepsOf::Tenant(tenant_id) => {
                 debug_assert!(!forget, "tenant steps never forget an upstream id");
-                tenant_steps::record(db, tenant_id, upstream, state.as_str(), message, id).await?
+                tenant_steps::record(db, tenant_id, upstream, state, message, id).await?
             }
             StepsOf::Member(member_id) => {
-                member_steps::record_step(
-                    db,
-                    member_id,
-                    upstream,
-                    state.as_str(),
-                    message,
-                    id,
-                    forget,
-                )
-                .await?
+                member_steps::record_step(db, member_id, upstream, state, message, id, forget)
+                    .await?
             }
         }
         audit.push(audit_line(upstream, state, message));

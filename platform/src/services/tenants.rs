@@ -1,12 +1,16 @@
 //! Tenant reads for the admin dashboard, the partner view and the JSON API.
 
-use serde::{Deserialize, Serialize};
+// The views are the wire's; these paths stay importable from here.
+pub use wire::tenants::{DashboardView, PartnerTenantView, PartnerView};
 
-use crate::domain::{AuditEvent, Tenant};
+use crate::domain::AuditEvent;
 use crate::repo::{audit, identity};
 use crate::services::access::{PartnerStaff, TenantAdmin};
-use crate::services::provisioning::{ProvisioningService, StepState, StepStatus};
+use crate::services::provisioning::{ProvisioningService, StepState};
 use crate::Db;
+
+/// How many audit events the dashboard shows.
+const RECENT_AUDIT: i64 = 10;
 
 /// A tenant read failed: only the database can fail here.
 #[derive(Debug, thiserror::Error)]
@@ -15,24 +19,6 @@ pub enum TenantError {
     Store(#[from] sqlx::Error),
     #[error("The workspace's provisioning steps could not be read.")]
     Steps(#[from] crate::services::provisioning::ProvisioningError),
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AdminOverview {
-    pub tenant: Tenant,
-    pub seats_used: i64,
-    pub steps: Vec<StepStatus>,
-    pub recent_audit: Vec<AuditEvent>,
-}
-
-/// One row of the partner view.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PartnerTenantSummary {
-    pub tenant: Tenant,
-    pub steps: Vec<StepStatus>,
-    pub seats_used: i64,
-    /// Things needing attention: provisioning steps in error (later: domains, security).
-    pub attention: i64,
 }
 
 #[derive(Clone)]
@@ -46,35 +32,43 @@ impl TenantService {
         Self { db, provisioning }
     }
 
-    pub async fn admin_overview(&self, admin: &TenantAdmin) -> Result<AdminOverview, TenantError> {
+    /// The admin dashboard: the tenant, who is looking, seats, provisioning steps and the
+    /// newest audit events.
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id))]
+    pub async fn dashboard(&self, admin: &TenantAdmin) -> Result<DashboardView, TenantError> {
         let tenant = admin.tenant().clone();
-        Ok(AdminOverview {
+        Ok(DashboardView {
+            viewer_name: admin.user().name.clone(),
+            viewer_role: admin.role(),
+            via_partner: admin.via_partner(),
             seats_used: identity::count_members(&self.db, &tenant.id).await?,
             steps: self.provisioning.steps(&tenant).await?,
-            recent_audit: audit::for_tenant(&self.db, &tenant.id, 10).await?,
+            recent_audit: audit::for_tenant(&self.db, &tenant.id, RECENT_AUDIT).await?,
             tenant,
         })
     }
 
     /// The tenants the caller's partner looks after, with provisioning health.
-    pub async fn partner_overview(
-        &self,
-        staff: &PartnerStaff,
-    ) -> Result<Vec<PartnerTenantSummary>, TenantError> {
-        let mut rows = Vec::new();
+    #[tracing::instrument(skip_all, fields(partner = %staff.partner().slug, actor = %staff.user().id))]
+    pub async fn partner_view(&self, staff: &PartnerStaff) -> Result<PartnerView, TenantError> {
+        let mut tenants = Vec::new();
         for tenant in identity::tenants_of_partner(&self.db, &staff.partner().id).await? {
             let steps = self.provisioning.steps(&tenant).await?;
             let attention = steps.iter().filter(|s| s.state == StepState::Error).count() as i64;
-            rows.push(PartnerTenantSummary {
+            tenants.push(PartnerTenantView {
                 seats_used: identity::count_members(&self.db, &tenant.id).await?,
                 tenant,
                 steps,
                 attention,
             });
         }
-        Ok(rows)
+        Ok(PartnerView {
+            partner_name: staff.partner().name.clone(),
+            tenants,
+        })
     }
 
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, limit = limit))]
     pub async fn audit(
         &self,
         admin: &TenantAdmin,

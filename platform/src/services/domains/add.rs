@@ -62,7 +62,7 @@ impl DomainService {
         }
         match &self.up.stalwart {
             None => {
-                repo::set_stalwart(&self.db, &id, StepState::Skipped.as_str(), "Stalwart provisioning is disabled (STALWART_PROVISIONING_ENABLED=false); the domain is kept and verified here only.", None).await?;
+                repo::set_stalwart(&self.db, &id, StepState::Skipped, "Stalwart provisioning is disabled (STALWART_PROVISIONING_ENABLED=false); the domain is kept and verified here only.", None).await?;
             }
             Some(stalwart) => {
                 let description = format!("Dezky tenant {}", admin.tenant().slug);
@@ -79,7 +79,7 @@ impl DomainService {
                         repo::set_stalwart(
                             &self.db,
                             &id,
-                            StepState::Ok.as_str(),
+                            StepState::Ok,
                             "Created in Stalwart.",
                             Some(&sid),
                         )
@@ -87,10 +87,13 @@ impl DomainService {
                     }
                     Err(e) => {
                         repo::delete(&self.db, &id).await?;
-                        return Err(DomainError::Upstream(format!(
-                            "Stalwart could not create {}: {e}. Nothing was added; try again.",
-                            domain.unicode()
-                        )));
+                        return Err(DomainError::Upstream {
+                            message: format!(
+                                "Stalwart could not create {}: {e}. Nothing was added; try again.",
+                                domain.unicode()
+                            ),
+                            source: e,
+                        });
                     }
                 }
             }

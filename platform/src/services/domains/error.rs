@@ -1,5 +1,7 @@
-//! The one error of the domain service; each variant maps to one answer in `app::api` and
-//! `server::error`.
+//! The one error of the domain service; each variant has one public class and code
+//! ([`crate::error::Classify`]).
+
+use crate::upstream::stalwart::StalwartError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -23,8 +25,14 @@ pub enum DomainError {
         domain: String,
         blockers: Vec<String>,
     },
-    #[error("{0}")]
-    Upstream(String),
+    /// Stalwart failed; the message names the domain and what could not be done, the cause
+    /// is kept.
+    #[error("{message}")]
+    Upstream {
+        message: String,
+        #[source]
+        source: StalwartError,
+    },
     #[error("The database failed: {0}")]
     Store(#[from] sqlx::Error),
 }

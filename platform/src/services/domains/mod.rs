@@ -28,7 +28,9 @@ use crate::upstream::stalwart::StalwartClient;
 use crate::{Ctx, Db};
 
 pub use error::DomainError;
-pub use view::{MailDomainView, RecordView};
+pub use view::{
+    DmarcPolicy, DnsRecordView, DomainPatch, DomainStatus, MailDomainView, RecordState,
+};
 
 pub struct DomainUpstreams {
     pub stalwart: Option<StalwartClient>,

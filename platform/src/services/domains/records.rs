@@ -2,7 +2,7 @@
 //! Stalwart's zone file (or the configured mail host when Stalwart is off), the tenant's
 //! DMARC choice, and the zone file's optional records; and what each is checked against.
 
-use super::{DomainError, DomainService, RecordView};
+use super::{DmarcPolicy, DnsRecordView, DomainError, DomainService, RecordState};
 use crate::dns::{zonefile, Expectation};
 use crate::repo::mail_domains::DomainRow;
 
@@ -13,14 +13,14 @@ impl DomainService {
     pub(super) async fn expected(
         &self,
         row: &DomainRow,
-    ) -> Result<(Vec<RecordView>, Vec<RecordView>), DomainError> {
+    ) -> Result<(Vec<DnsRecordView>, Vec<DnsRecordView>), DomainError> {
         let name = &row.name;
-        let unchecked = |kind: &str, rname: String, value: String| RecordView {
+        let unchecked = |kind: &str, rname: String, value: String| DnsRecordView {
             kind: kind.into(),
             name: rname,
             value,
             required: true,
-            state: "unchecked".into(),
+            state: RecordState::Unchecked,
             found: vec![],
             to_remove: vec![],
             message: None,
@@ -35,10 +35,9 @@ impl DomainService {
             (Some(s), Some(id)) => s
                 .get_domain(id)
                 .await
-                .map_err(|e| {
-                    DomainError::Upstream(format!(
-                        "Stalwart could not list the records of {name}: {e}"
-                    ))
+                .map_err(|e| DomainError::Upstream {
+                    message: format!("Stalwart could not list the records of {name}: {e}"),
+                    source: e,
                 })?
                 .map(|d| zonefile::parse(&d.dns_zone_file)),
             _ => None,
@@ -60,16 +59,16 @@ impl DomainService {
                     } else if r.name == format!("_dmarc.{name}") {
                         continue; // ours below, with the tenant's policy
                     } else {
-                        optional.push(RecordView {
+                        optional.push(DnsRecordView {
                             required: false,
-                            state: "optional".into(),
+                            state: RecordState::Optional,
                             ..unchecked(&r.kind, r.name, r.value)
                         });
                     }
                 }
                 if dkim == 0 {
-                    required.push(RecordView {
-                        state: "pending".into(),
+                    required.push(DnsRecordView {
+                        state: RecordState::Pending,
                         message: Some(
                             "Stalwart is generating the DKIM keys; they appear here shortly."
                                 .into(),
@@ -99,7 +98,7 @@ impl DomainService {
         Ok((required, optional))
     }
 
-    pub(super) fn expectation(r: &RecordView, policy: &str) -> Option<Expectation> {
+    pub(super) fn expectation(r: &DnsRecordView, policy: DmarcPolicy) -> Option<Expectation> {
         let name = r.name.clone();
         match r.kind.as_str() {
             "Ownership" => Some(Expectation::Txt {
@@ -118,7 +117,7 @@ impl DomainService {
                 name,
                 mechanism: "mx".into(),
             }),
-            "DKIM" if r.state != "pending" => {
+            "DKIM" if r.state != RecordState::Pending => {
                 let key = r
                     .value
                     .split(';')
@@ -127,10 +126,7 @@ impl DomainService {
                     .to_string();
                 Some(Expectation::Dkim { name, key })
             }
-            "DMARC" => Some(Expectation::Dmarc {
-                name,
-                policy: policy.into(),
-            }),
+            "DMARC" => Some(Expectation::Dmarc { name, policy }),
             _ => None,
         }
     }

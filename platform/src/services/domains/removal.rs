@@ -30,11 +30,9 @@ impl DomainService {
             return Err(DomainError::PrimaryWithOthers(row.unicode_name));
         }
         if let (Some(s), Some(id)) = (&self.up.stalwart, &row.stalwart_id) {
-            let upstream = |e: StalwartError| {
-                DomainError::Upstream(format!(
-                    "Stalwart could not remove {}: {e}",
-                    row.unicode_name
-                ))
+            let upstream = |e: StalwartError| DomainError::Upstream {
+                message: format!("Stalwart could not remove {}: {e}", row.unicode_name),
+                source: e,
             };
             match s.destroy_domain(id).await {
                 Ok(()) => {}

@@ -1,22 +1,48 @@
 //! The domain's settings: its DMARC policy and report address, and which domain is the
 //! tenant's primary (only a verified one; new members get their address there).
 
-use super::{DomainError, DomainService, MailDomainView};
+use super::{DmarcPolicy, DomainError, DomainPatch, DomainService, DomainStatus, MailDomainView};
 use crate::repo::mail_domains as repo;
 use crate::services::access::TenantAdmin;
 use crate::Ctx;
 
-fn dmarc_policy(raw: &str) -> Result<String, DomainError> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        p @ ("none" | "quarantine" | "reject") => Ok(p.to_string()),
-        _ => Err(DomainError::Invalid {
-            field: "dmarc_policy",
-            message: "The DMARC policy must be none, quarantine or reject.".into(),
-        }),
-    }
+/// The policy a caller sent (case and surrounding blanks do not matter).
+fn dmarc_policy(raw: &str) -> Result<DmarcPolicy, DomainError> {
+    DmarcPolicy::parse(&raw.trim().to_ascii_lowercase()).ok_or_else(|| DomainError::Invalid {
+        field: "dmarc_policy",
+        message: "The DMARC policy must be none, quarantine or reject.".into(),
+    })
 }
 
 impl DomainService {
+    /// Applies a patch: the DMARC policy (with its report address) and/or making the domain
+    /// the primary one. With both, the answer is the primary's; with neither, nothing to do
+    /// is an invalid request.
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, domain = %name))]
+    pub async fn patch(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        name: &str,
+        patch: DomainPatch,
+    ) -> Result<MailDomainView, DomainError> {
+        let mut view = None;
+        if let Some(policy) = &patch.dmarc_policy {
+            view = Some(
+                self.set_dmarc(ctx, admin, name, policy, patch.dmarc_rua.as_deref())
+                    .await?,
+            );
+        }
+        if patch.primary == Some(true) {
+            view = Some(self.set_primary(ctx, admin, name).await?);
+        }
+        view.ok_or_else(|| DomainError::Invalid {
+            field: "dmarc_policy",
+            message: "Nothing to change: send dmarc_policy (with dmarc_rua) or primary: true."
+                .into(),
+        })
+    }
+
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, domain = %name, policy = %policy))]
     pub async fn set_dmarc(
         &self,
@@ -38,7 +64,7 @@ impl DomainService {
                     });
                 }
             }
-            repo::set_dmarc(&self.db, &row.id, &policy, rua).await?;
+            repo::set_dmarc(&self.db, &row.id, policy, rua).await?;
             let row = self.row(admin, name).await?;
             self.view(&row).await
         }
@@ -57,7 +83,7 @@ impl DomainService {
     ) -> Result<MailDomainView, DomainError> {
         let result = async {
             let row = self.row(admin, name).await?;
-            if row.status != "verified" {
+            if row.status != DomainStatus::Verified {
                 return Err(DomainError::NotVerified(row.unicode_name));
             }
             repo::set_primary(&self.db, &admin.tenant().id, &row.id).await?;
@@ -73,11 +99,17 @@ impl DomainService {
 
 #[cfg(test)]
 mod tests {
-    use super::dmarc_policy;
+    use super::{dmarc_policy, DmarcPolicy, DomainError};
 
     #[test]
-    fn dmarc_policies_are_checked() {
-        assert_eq!(dmarc_policy(" Reject ").unwrap(), "reject");
-        assert!(dmarc_policy("block").is_err());
+    fn dmarc_policies_are_parsed() {
+        assert_eq!(dmarc_policy(" Reject ").unwrap(), DmarcPolicy::Reject);
+        assert!(matches!(
+            dmarc_policy("block"),
+            Err(DomainError::Invalid {
+                field: "dmarc_policy",
+                ..
+            })
+        ));
     }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::{DomainError, DomainService, MailDomainView, RecordView};
+use super::{DnsRecordView, DomainError, DomainService, DomainStatus, MailDomainView, RecordState};
 use crate::dns::checks::Outcome as CheckOutcome;
 use crate::dns::{self, Expectation};
 use crate::domain::Outcome;
@@ -42,14 +42,14 @@ impl DomainService {
         name: &str,
         kind: &str,
         record: &str,
-    ) -> Result<RecordView, DomainError> {
+    ) -> Result<DnsRecordView, DomainError> {
         let row = self.row(admin, name).await?;
         let (required, _) = self.expected(&row).await?;
         let mut r = required
             .into_iter()
             .find(|r| r.kind == kind && r.name == record)
             .ok_or_else(|| DomainError::NotFound(format!("{kind} record {record}")))?;
-        let Some(expectation) = Self::expectation(&r, &row.dmarc_policy) else {
+        let Some(expectation) = Self::expectation(&r, row.dmarc_policy) else {
             return Ok(r);
         };
         let verdict = dns::check(&self.up.dns, &expectation).await;
@@ -57,18 +57,18 @@ impl DomainService {
         Ok(r)
     }
 
-    fn apply(r: &mut RecordView, verdict: crate::dns::checks::Verdict) {
+    fn apply(r: &mut DnsRecordView, verdict: crate::dns::checks::Verdict) {
         r.to_remove = verdict.to_remove;
         (r.state, r.found, r.message) = match verdict.outcome {
-            CheckOutcome::Ok => ("ok".into(), vec![], None),
-            CheckOutcome::Missing => ("missing".into(), vec![], None),
-            CheckOutcome::Mismatch { found } => ("mismatch".into(), found, None),
+            CheckOutcome::Ok => (RecordState::Ok, vec![], None),
+            CheckOutcome::Missing => (RecordState::Missing, vec![], None),
+            CheckOutcome::Mismatch { found } => (RecordState::Mismatch, found, None),
             CheckOutcome::Duplicate { found } => (
-                "duplicate".into(),
+                RecordState::Duplicate,
                 found,
                 Some("Only one such record may exist; remove the others.".into()),
             ),
-            CheckOutcome::Error { message } => ("error".into(), vec![], Some(message)),
+            CheckOutcome::Error { message } => (RecordState::Error, vec![], Some(message)),
         };
     }
 
@@ -100,12 +100,16 @@ impl DomainService {
     }
 
     /// Verifies one domain and stores the result; returns the optional records for display.
-    async fn verify_row(&self, ctx: &Ctx, row: &DomainRow) -> Result<Vec<RecordView>, DomainError> {
+    async fn verify_row(
+        &self,
+        ctx: &Ctx,
+        row: &DomainRow,
+    ) -> Result<Vec<DnsRecordView>, DomainError> {
         let (required, optional) = self.expected(row).await?;
         let expectations: Vec<(usize, Expectation)> = required
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| Self::expectation(r, &row.dmarc_policy).map(|e| (i, e)))
+            .filter_map(|(i, r)| Self::expectation(r, row.dmarc_policy).map(|e| (i, e)))
             .collect();
         let checks = dns::verify(
             &self.up.dns,
@@ -119,16 +123,20 @@ impl DomainService {
         for ((i, _), c) in expectations.iter().zip(checks) {
             Self::apply(&mut records[*i], c.verdict);
         }
-        let all_ok = records.iter().all(|r| r.state == "ok");
+        let all_ok = records.iter().all(|r| r.state == RecordState::Ok);
         let conflicting = records
             .iter()
-            .any(|r| r.state == "mismatch" || r.state == "duplicate");
+            .any(|r| matches!(r.state, RecordState::Mismatch | RecordState::Duplicate));
         let status = if all_ok {
-            "verified"
-        } else if row.status == "verified" || row.status == "needs_attention" || conflicting {
-            "needs_attention"
+            DomainStatus::Verified
+        } else if matches!(
+            row.status,
+            DomainStatus::Verified | DomainStatus::NeedsAttention
+        ) || conflicting
+        {
+            DomainStatus::NeedsAttention
         } else {
-            "pending"
+            DomainStatus::Pending
         };
         repo::set_checks(
             &self.db,
@@ -139,8 +147,8 @@ impl DomainService {
         .await?;
         let failing: Vec<String> = records
             .iter()
-            .filter(|r| r.state != "ok")
-            .map(|r| format!("{} {}", r.kind, r.state))
+            .filter(|r| r.state != RecordState::Ok)
+            .map(|r| format!("{} {}", r.kind, r.state.as_str()))
             .collect();
         self.audit
             .record(

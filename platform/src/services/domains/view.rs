@@ -1,42 +1,13 @@
 //! What the pages and the JSON API see of mail domains, and the reading methods.
 
-use serde::{Deserialize, Serialize};
-
 use super::{DomainError, DomainService};
 use crate::repo::mail_domains::{self as repo, DomainRow};
 use crate::services::access::TenantAdmin;
 
-/// One record to publish, and what the last check found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordView {
-    /// MX, SPF, DKIM, DMARC, Ownership, or the zone file's own type for optional records.
-    pub kind: String,
-    pub name: String,
-    pub value: String,
-    pub required: bool,
-    /// ok, missing, mismatch, duplicate, error, pending (DKIM keys not generated yet),
-    /// unchecked (not verified yet), optional (published for clients, not verified).
-    pub state: String,
-    pub found: Vec<String>,
-    pub to_remove: Vec<String>,
-    pub message: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MailDomainView {
-    pub name: String,
-    pub unicode_name: String,
-    /// pending, verified, needs_attention
-    pub status: String,
-    pub is_primary: bool,
-    pub dmarc_policy: String,
-    pub dmarc_rua: Option<String>,
-    /// ok, skipped, error (the Stalwart step of this domain)
-    pub stalwart_state: String,
-    pub stalwart_message: String,
-    pub last_checked_at: Option<i64>,
-    pub records: Vec<RecordView>,
-}
+// The views are the wire's (the same for pages, the JSON API and here).
+pub use wire::domains::{
+    DmarcPolicy, DnsRecordView, DomainPatch, DomainStatus, MailDomainView, RecordState,
+};
 
 impl DomainService {
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id))]
@@ -64,7 +35,7 @@ impl DomainService {
         Ok(repo::of_tenant(&self.db, &admin.tenant().id)
             .await?
             .iter()
-            .filter(|r| r.status == "needs_attention")
+            .filter(|r| r.status == DomainStatus::NeedsAttention)
             .count() as i64)
     }
 
@@ -73,11 +44,11 @@ impl DomainService {
         MailDomainView {
             name: row.name.clone(),
             unicode_name: row.unicode_name.clone(),
-            status: row.status.clone(),
+            status: row.status,
             is_primary: row.is_primary != 0,
-            dmarc_policy: row.dmarc_policy.clone(),
+            dmarc_policy: row.dmarc_policy,
             dmarc_rua: row.dmarc_rua.clone(),
-            stalwart_state: row.stalwart_state.clone(),
+            stalwart_state: row.stalwart_state,
             stalwart_message: row.stalwart_message.clone(),
             last_checked_at: row.last_checked_at,
             records: serde_json::from_str(&row.checks).unwrap_or_default(),
@@ -87,8 +58,8 @@ impl DomainService {
     /// The records to publish, with the last check's findings merged in.
     pub(super) async fn view(&self, row: &DomainRow) -> Result<MailDomainView, DomainError> {
         let (expected, optional) = self.expected(row).await?;
-        let last: Vec<RecordView> = serde_json::from_str(&row.checks).unwrap_or_default();
-        let mut records: Vec<RecordView> = expected
+        let last: Vec<DnsRecordView> = serde_json::from_str(&row.checks).unwrap_or_default();
+        let mut records: Vec<DnsRecordView> = expected
             .into_iter()
             .map(|r| {
                 last.iter()

@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 use serde_json::json;
 
+use super::error::UpstreamCause;
 use super::{MemberService, SignOutReport};
 use crate::repo::members::{self as repo, MemberRow};
 use crate::repo::{identity, provisioning as tenant_steps};
@@ -15,13 +16,13 @@ use crate::upstream::authentik::admin::{AuthentikAdmin, AuthentikUser, NewAuthen
 
 impl MemberService {
     /// Whether an Authentik user already has this username (the address).
-    pub(super) async fn sso_user_exists(&self, address: &str) -> Result<bool, String> {
-        self.up
+    pub(super) async fn sso_user_exists(&self, address: &str) -> Result<bool, UpstreamCause> {
+        Ok(self
+            .up
             .authentik
             .find_user_by_username(address)
-            .await
-            .map(|u| u.is_some())
-            .map_err(|e| e.to_string())
+            .await?
+            .is_some())
     }
 
     /// Finds the member's Authentik user: by stored pk, else by exact username, adopted
@@ -69,7 +70,7 @@ impl MemberService {
         Ok(tenant_steps::steps(&self.db, &admin.tenant().id)
             .await?
             .into_iter()
-            .find(|s| s.upstream == AUTHENTIK && StepState::parse(&s.state) == StepState::Ok)
+            .find(|s| s.upstream == AUTHENTIK && s.state == StepState::Ok)
             .and_then(|s| s.upstream_id))
     }
 

@@ -4,7 +4,8 @@
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-use super::{MemberError, MemberService, MemberView, MemberWithPassword, MEMBER_UPSTREAMS};
+use super::error::UpstreamCause;
+use super::{MemberError, MemberService, MemberStatus, MemberWithPassword, MEMBER_UPSTREAMS};
 use crate::crypto::one_time_password;
 use crate::domain::{NewMember, Outcome, Role};
 use crate::repo::mail_domains;
@@ -100,7 +101,7 @@ impl MemberService {
                 address: &address,
                 first_name: &input.first_name,
                 last_name: &input.last_name,
-                role: input.role.as_str(),
+                role: input.role,
                 created_by: Some(&admin.user().email),
             },
             &MEMBER_UPSTREAMS,
@@ -130,10 +131,9 @@ impl MemberService {
         if repo::address_in_use(&self.db, address).await? {
             return Err(taken("a Dezky member has it"));
         }
-        let check_error = |e: String| {
-            MemberError::Upstream(format!(
-                "Could not check that {address} is free, so nothing was created: {e}"
-            ))
+        let check_error = |e: UpstreamCause| MemberError::Upstream {
+            message: format!("Could not check that {address} is free, so nothing was created: {e}"),
+            source: e,
         };
         let (a, s, o) = tokio::join!(
             self.sso_user_exists(address),
@@ -162,7 +162,7 @@ impl MemberService {
         password: Option<&SecretString>,
     ) -> Result<(MemberRow, Value), MemberError> {
         let ids = self.ids(&row.id).await?;
-        let suspended = row.status == "suspended";
+        let suspended = row.status == MemberStatus::Suspended;
         let (a, s, o) = tokio::join!(
             self.authentik_present(admin, &row, ids.authentik, password, !suspended),
             self.stalwart_present(&row, ids.stalwart.clone(), password, suspended),
@@ -172,8 +172,8 @@ impl MemberService {
         let details = self
             .record(&row.id, &[(AUTHENTIK, a), (STALWART, s), (OCIS, o)])
             .await?;
-        if row.status == "creating" && !failed {
-            repo::set_status(&self.db, &row.id, "active", None).await?;
+        if row.status == MemberStatus::Creating && !failed {
+            repo::set_status(&self.db, &row.id, MemberStatus::Active, None).await?;
         }
         let row = self.row(admin, &row.id).await?;
         Ok((row, details))
@@ -191,7 +191,7 @@ impl MemberService {
         id: &str,
     ) -> Result<Option<MemberWithPassword>, MemberError> {
         let row = self.row(admin, id).await?;
-        if row.status == "removing" {
+        if row.status == MemberStatus::Removing {
             // `None`: the removal this retry continued is complete.
             let member = self.remove_now(ctx, admin, row, "member.remove").await?;
             return Ok(member.map(|member| MemberWithPassword {
@@ -202,10 +202,10 @@ impl MemberService {
         let steps = repo::steps(&self.db, std::slice::from_ref(&row.id)).await?;
         // Only a creation that did not complete may still lack its password; later failures
         // (suspend, resume, reset) never change the password on a retry.
-        let needs_password = row.status == "creating"
+        let needs_password = row.status == MemberStatus::Creating
             && steps.iter().any(|s| {
                 (s.upstream == AUTHENTIK || (s.upstream == STALWART && self.up.stalwart.is_some()))
-                    && !StepState::parse(&s.state).is_done()
+                    && !s.state.is_done()
             });
         let password = needs_password.then(one_time_password);
         let (row, details) = self.provision(admin, row, password.as_ref()).await?;
@@ -230,27 +230,29 @@ impl MemberService {
     }
 
     /// Cancel a creation that did not complete: undoes every step that succeeded, then
-    /// deletes the record. Returns the member if something could not be undone yet.
+    /// deletes the record. [`MemberError::RemovalIncomplete`] when something could not be
+    /// undone yet (Retry continues).
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, member = %id))]
     pub async fn cancel(
         &self,
         ctx: &Ctx,
         admin: &TenantAdmin,
         id: &str,
-    ) -> Result<Option<MemberView>, MemberError> {
+    ) -> Result<(), MemberError> {
         let row = self.row(admin, id).await?;
         self.expect_status(
             ctx,
             admin,
             &row,
             "member.cancel",
-            &["creating"],
+            &[MemberStatus::Creating],
             format!(
                 "{} is not being created any more; use Remove instead.",
                 row.address
             ),
         )
         .await?;
-        self.remove_now(ctx, admin, row, "member.cancel").await
+        self.remove_completely(ctx, admin, row, "member.cancel")
+            .await
     }
 }

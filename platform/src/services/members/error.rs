@@ -1,5 +1,8 @@
-//! The one error of the member service; each variant maps to one answer in `app::api` and
-//! `server::error`.
+//! The one error of the member service; each variant has one public class and code
+//! ([`crate::error::Classify`]).
+
+/// What an upstream call failed with (Authentik, Stalwart and OCIS have their own errors).
+pub type UpstreamCause = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemberError {
@@ -20,8 +23,17 @@ pub enum MemberError {
     /// Not possible in the member's current state (last owner, wrong status).
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    Upstream(String),
+    /// An upstream failed; the message names it and what could not be done, the cause is kept.
+    #[error("{message}")]
+    Upstream {
+        message: String,
+        #[source]
+        source: UpstreamCause,
+    },
+    /// A removal (or a cancelled creation) left something upstream: `left` holds the failed
+    /// steps' messages. The member stays, being removed; Retry continues.
+    #[error("{address} could not be removed completely; retry later. {}", .left.join(" "))]
+    RemovalIncomplete { address: String, left: Vec<String> },
     #[error("The database failed: {0}")]
     Store(#[from] sqlx::Error),
 }

@@ -4,7 +4,9 @@
 
 use serde_json::json;
 
-use super::{MemberError, MemberService, MemberView, MemberWithPassword, SignOutReport};
+use super::{
+    MemberError, MemberService, MemberStatus, MemberView, MemberWithPassword, SignOutReport,
+};
 use crate::crypto::one_time_password;
 use crate::domain::{parse_role, Outcome, Role};
 use crate::repo::members::{self as repo, MemberRow};
@@ -31,16 +33,22 @@ impl MemberService {
             admin,
             &row,
             "member.suspend",
-            &["active"],
+            &[MemberStatus::Active],
             format!(
                 "{} is not active, so there is nothing to suspend.",
                 row.address
             ),
         )
         .await?;
-        self.not_last_owner(ctx, admin, &row, "member.suspend", "suspended")
+        self.not_last_owner(ctx, admin, &row, "member.suspend", "be suspended")
             .await?;
-        repo::set_status(&self.db, &row.id, "suspended", Some(&admin.user().email)).await?;
+        repo::set_status(
+            &self.db,
+            &row.id,
+            MemberStatus::Suspended,
+            Some(&admin.user().email),
+        )
+        .await?;
         self.set_access(ctx, admin, row, false).await
     }
 
@@ -58,11 +66,11 @@ impl MemberService {
             admin,
             &row,
             "member.resume",
-            &["suspended"],
+            &[MemberStatus::Suspended],
             format!("{} is not suspended.", row.address),
         )
         .await?;
-        repo::set_status(&self.db, &row.id, "active", None).await?;
+        repo::set_status(&self.db, &row.id, MemberStatus::Active, None).await?;
         self.set_access(ctx, admin, row, true).await
     }
 
@@ -154,7 +162,11 @@ impl MemberService {
             admin,
             &row,
             "member.reset_password",
-            &["active", "suspended", "creating"],
+            &[
+                MemberStatus::Active,
+                MemberStatus::Suspended,
+                MemberStatus::Creating,
+            ],
             format!("{} is being removed.", row.address),
         )
         .await?;
@@ -200,7 +212,7 @@ impl MemberService {
         let row = self.row(admin, id).await?;
         let result = async {
             let new = parse_role(role)?;
-            let old = Role::parse(&row.role).unwrap_or(Role::Member);
+            let old = row.role;
             if (new == Role::Owner || old == Role::Owner)
                 && new != old
                 && !Self::may_manage_owners(admin)
@@ -209,7 +221,7 @@ impl MemberService {
                     "Only an owner of this workspace can make or unmake owners.".into(),
                 ));
             }
-            if row.status == "removing" {
+            if row.status == MemberStatus::Removing {
                 return Err(MemberError::Conflict(format!(
                     "{} is being removed.",
                     row.address
@@ -224,7 +236,7 @@ impl MemberService {
                     row.address
                 )));
             }
-            repo::set_role(&self.db, &row.id, new.as_str()).await?;
+            repo::set_role(&self.db, &row.id, new).await?;
             Ok((old, new))
         }
         .await;

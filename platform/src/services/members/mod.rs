@@ -46,7 +46,8 @@ use crate::{Ctx, Db};
 
 pub use error::MemberError;
 pub use view::{
-    MemberStep, MemberView, MemberWithPassword, MembersOverview, RemovalItem, SignOutReport,
+    MemberStatus, MemberStep, MemberView, MemberWithPassword, MembersOverview, RemovalAction,
+    RemovalItem, RevealedMember, SignOutReport,
 };
 
 /// The upstreams of a member, in the order the page shows them.
@@ -129,7 +130,7 @@ impl MemberService {
             &self.db,
             member_id,
             upstream,
-            StepState::Pending.as_str(),
+            StepState::Pending,
             "Created; finishing the step.",
             Some(id),
             false,
@@ -197,7 +198,8 @@ impl MemberService {
         Ok(())
     }
 
-    /// Refuses to suspend or remove the tenant's last owner (audited).
+    /// Refuses to suspend or remove the tenant's last owner (audited); `done` completes
+    /// "cannot …" ("be removed").
     async fn not_last_owner(
         &self,
         ctx: &Ctx,
@@ -206,11 +208,11 @@ impl MemberService {
         action: &str,
         done: &str,
     ) -> Result<(), MemberError> {
-        if row.role != "owner" || repo::count_owners(&self.db, &admin.tenant().id).await? > 1 {
+        if row.role != Role::Owner || repo::count_owners(&self.db, &admin.tenant().id).await? > 1 {
             return Ok(());
         }
         let e = MemberError::Conflict(format!(
-            "{} is the last owner of this workspace and cannot be {done}.",
+            "{} is the last owner of this workspace and cannot {done}.",
             row.address
         ));
         self.audit_error(ctx, admin, action, &row.address, &e).await;
@@ -223,10 +225,10 @@ impl MemberService {
         admin: &TenantAdmin,
         row: &MemberRow,
         action: &str,
-        allowed: &[&str],
+        allowed: &[MemberStatus],
         message: String,
     ) -> Result<(), MemberError> {
-        if allowed.contains(&row.status.as_str()) {
+        if allowed.contains(&row.status) {
             return Ok(());
         }
         let e = MemberError::Conflict(message);

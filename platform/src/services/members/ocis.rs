@@ -2,6 +2,7 @@
 //! personal drive appears at the first sign-in and goes with the user. With OCIS
 //! provisioning off, every OCIS step is skipped.
 
+use super::error::UpstreamCause;
 use super::MemberService;
 use crate::repo::members::MemberRow;
 use crate::services::steps::Step;
@@ -10,13 +11,9 @@ use crate::upstream::UpstreamError;
 
 impl MemberService {
     /// Whether an OCIS user already has this username (never, with OCIS off).
-    pub(super) async fn ocis_user_exists(&self, address: &str) -> Result<bool, String> {
+    pub(super) async fn ocis_user_exists(&self, address: &str) -> Result<bool, UpstreamCause> {
         match &self.up.ocis {
-            Some(o) => o
-                .get_user(address)
-                .await
-                .map(|u| u.is_some())
-                .map_err(|e| e.to_string()),
+            Some(o) => Ok(o.get_user(address).await?.is_some()),
             None => Ok(false),
         }
     }

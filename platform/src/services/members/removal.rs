@@ -4,12 +4,13 @@
 
 use serde_json::json;
 
-use super::{MemberError, MemberService, MemberView, RemovalItem};
+use super::{MemberError, MemberService, MemberStatus, MemberView, RemovalAction, RemovalItem};
 use crate::domain::Outcome;
 use crate::repo::identity;
 use crate::repo::members::{self as repo, MemberRow};
 use crate::services::access::TenantAdmin;
 use crate::services::provisioning::{AUTHENTIK, OCIS, STALWART};
+use crate::services::steps::StepState;
 use crate::Ctx;
 
 /// What another workspace still uses, and so is kept.
@@ -46,21 +47,45 @@ impl MemberService {
     }
 
     /// Removes a member: the mailbox, the OCIS user (with its personal drive), the SSO
-    /// identity and the Dezky record — except what another tenant still uses. Returns the
-    /// member when something could not be removed yet (Retry continues).
+    /// identity and the Dezky record — except what another tenant still uses.
+    /// [`MemberError::RemovalIncomplete`] when something could not be removed yet (Retry
+    /// continues).
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, member = %id))]
     pub async fn remove(
         &self,
         ctx: &Ctx,
         admin: &TenantAdmin,
         id: &str,
-    ) -> Result<Option<MemberView>, MemberError> {
+    ) -> Result<(), MemberError> {
         let row = self.row(admin, id).await?;
         self.not_self(ctx, admin, &row, "member.remove", "remove")
             .await?;
-        self.not_last_owner(ctx, admin, &row, "member.remove", "removed")
+        self.not_last_owner(ctx, admin, &row, "member.remove", "be removed")
             .await?;
-        self.remove_now(ctx, admin, row, "member.remove").await
+        self.remove_completely(ctx, admin, row, "member.remove")
+            .await
+    }
+
+    /// Removes now (Remove, Cancel); what is left upstream is an error naming it.
+    pub(super) async fn remove_completely(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: MemberRow,
+        action: &str,
+    ) -> Result<(), MemberError> {
+        match self.remove_now(ctx, admin, row, action).await? {
+            None => Ok(()),
+            Some(member) => Err(MemberError::RemovalIncomplete {
+                left: member
+                    .steps
+                    .into_iter()
+                    .filter(|s| s.state == StepState::Error)
+                    .map(|s| s.message)
+                    .collect(),
+                address: member.address,
+            }),
+        }
     }
 
     /// Removes now (Remove, Cancel, and Retry of a removal): `None` once everything is gone.
@@ -72,7 +97,7 @@ impl MemberService {
         action: &str,
     ) -> Result<Option<MemberView>, MemberError> {
         let plan = self.plan(admin, &row).await?;
-        repo::set_status(&self.db, &row.id, "removing", None).await?;
+        repo::set_status(&self.db, &row.id, MemberStatus::Removing, None).await?;
         let ids = self.ids(&row.id).await?;
         // SSO first, so the person cannot sign in (and be re-provisioned by OCIS) meanwhile.
         let a = self
@@ -120,43 +145,44 @@ impl MemberService {
 
 impl Plan {
     fn items(&self, row: &MemberRow, stalwart: bool, ocis: bool) -> Vec<RemovalItem> {
-        let item = |system: &str, action: &str, description: String| RemovalItem {
+        use RemovalAction::{Delete, Keep, LeaveGroup};
+        let item = |system: &str, action: RemovalAction, description: String| RemovalItem {
             system: system.into(),
-            action: action.into(),
+            action,
             description,
         };
         let a = &row.address;
         let mut items = Vec::new();
         items.push(if self.member_elsewhere {
-            item("Authentik", "leave_group", format!("The SSO identity {a} is kept (they are a member of another workspace); it leaves this workspace's group."))
+            item("Authentik", LeaveGroup, format!("The SSO identity {a} is kept (they are a member of another workspace); it leaves this workspace's group."))
         } else {
-            item("Authentik", "delete", format!("The SSO identity {a} is deleted, with its sessions and tokens."))
+            item("Authentik", Delete, format!("The SSO identity {a} is deleted, with its sessions and tokens."))
         });
         if stalwart {
             items.push(if self.mailbox_elsewhere {
                 item(
                     "Stalwart",
-                    "keep",
+                    Keep,
                     format!("The mailbox {a} is kept: another workspace still uses it."),
                 )
             } else {
                 item(
                     "Stalwart",
-                    "delete",
+                    Delete,
                     format!("The mailbox {a} is deleted with all its mail."),
                 )
             });
         }
         if ocis {
             items.push(if self.member_elsewhere {
-                item("OCIS", "keep", format!("The OCIS user {a} and their files are kept (they are a member of another workspace)."))
+                item("OCIS", Keep, format!("The OCIS user {a} and their files are kept (they are a member of another workspace)."))
             } else {
-                item("OCIS", "delete", format!("The OCIS user {a} is deleted, with their personal drive and its files."))
+                item("OCIS", Delete, format!("The OCIS user {a} is deleted, with their personal drive and its files."))
             });
         }
         items.push(item(
             "Dezky",
-            "delete",
+            Delete,
             format!(
                 "The member record of {a} in this workspace is deleted{}.",
                 if self.member_elsewhere {

@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 
+use super::error::UpstreamCause;
 use super::MemberService;
 use crate::repo::mail_domains;
 use crate::repo::members::MemberRow;
@@ -36,13 +37,9 @@ impl MemberService {
         &self,
         local_part: &str,
         stalwart_domain: Option<&str>,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, UpstreamCause> {
         match (&self.up.stalwart, stalwart_domain) {
-            (Some(s), Some(d)) => s
-                .find_account(local_part, d)
-                .await
-                .map(|a| a.is_some())
-                .map_err(|e| e.to_string()),
+            (Some(s), Some(d)) => Ok(s.find_account(local_part, d).await?.is_some()),
             _ => Ok(false),
         }
     }

@@ -1,54 +1,26 @@
 //! What the pages and the JSON API see of members, and the reading methods (no upstream
 //! changes here; the listing asks Stalwart for mailbox usage only).
 
-use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{MemberError, MemberService, MEMBER_UPSTREAMS};
-use crate::domain::Role;
 use crate::repo::mail_domains;
 use crate::repo::members::{self as repo, MemberRow, MemberStepRow};
 use crate::services::access::TenantAdmin;
 use crate::services::provisioning::STALWART;
 use crate::services::steps::{StepState, StepStatus};
 
+// The views are the wire's (the same for pages, the JSON API and here).
+pub use wire::members::{
+    MemberStatus, MemberView, MembersOverview, RemovalAction, RemovalItem, RevealedMember,
+    SignOutReport,
+};
+
 /// One upstream's step of a member: the same shape as a tenant's provisioning step.
 pub type MemberStep = StepStatus;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberView {
-    pub id: String,
-    pub address: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub name: String,
-    pub role: Role,
-    /// creating, active, suspended, removing
-    pub status: String,
-    pub suspended_at: Option<i64>,
-    pub suspended_by: Option<String>,
-    pub created_at: i64,
-    /// The caller themselves (no suspend, sign-out or remove for them).
-    pub is_self: bool,
-    /// Some upstream does not match the member's status: Retry (or Cancel) is offered.
-    pub needs_attention: bool,
-    pub steps: Vec<MemberStep>,
-    /// Bytes used in the mailbox, when Stalwart told us.
-    pub mailbox_used_bytes: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MembersOverview {
-    pub members: Vec<MemberView>,
-    /// Where new members get their address (ASCII form), if the tenant has one.
-    pub primary_domain: Option<String>,
-    /// The caller may create owners and change owners' roles.
-    pub can_manage_owners: bool,
-    /// Why mailbox usage is missing, when Stalwart could not be asked.
-    pub usage_note: Option<String>,
-}
-
-/// A member with the one-time password that was just set (shown once, never stored).
+/// A member with the one-time password that was just set (shown once, never stored): the
+/// password stays a secret until [`MemberWithPassword::reveal`].
 pub struct MemberWithPassword {
     pub member: MemberView,
     pub one_time_password: Option<SecretString>,
@@ -56,32 +28,14 @@ pub struct MemberWithPassword {
 
 impl MemberWithPassword {
     /// The member and the password in clear, for the one answer that shows it.
-    pub fn reveal(self) -> (MemberView, Option<String>) {
-        use secrecy::ExposeSecret;
-        let password = self
-            .one_time_password
-            .map(|p| p.expose_secret().to_string());
-        (self.member, password)
+    pub fn reveal(self) -> RevealedMember {
+        RevealedMember {
+            member: self.member,
+            one_time_password: self
+                .one_time_password
+                .map(|p| p.expose_secret().to_string()),
+        }
     }
-}
-
-/// One line of a removal's confirmation: what happens in which system.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemovalItem {
-    pub system: String,
-    /// delete, keep, leave_group
-    pub action: String,
-    pub description: String,
-}
-
-/// What a force sign-out ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignOutReport {
-    pub authentik_sessions: usize,
-    pub refresh_tokens: usize,
-    pub console_sessions: u64,
-    /// Per-upstream failures (the person may still have a session there).
-    pub errors: Vec<String>,
 }
 
 impl MemberService {
@@ -174,14 +128,13 @@ impl MemberService {
             name: format!("{} {}", row.first_name, row.last_name)
                 .trim()
                 .to_string(),
-            role: Role::parse(&row.role).unwrap_or(Role::Member),
-            status: row.status.clone(),
+            role: row.role,
+            status: row.status,
             suspended_at: row.suspended_at,
             suspended_by: row.suspended_by.clone(),
             created_at: row.created_at,
             is_self: row.user_id.as_deref() == Some(admin.user().id.as_str()),
-            needs_attention: row.status == "creating"
-                || row.status == "removing"
+            needs_attention: matches!(row.status, MemberStatus::Creating | MemberStatus::Removing)
                 || steps.iter().any(|s| s.state == StepState::Error),
             steps,
             mailbox_used_bytes: used,
