@@ -67,9 +67,14 @@ async fn main() {
         .await
         .unwrap()
         .unwrap();
-    platform::repo::mail_domains::set_checks(&platform.db, &row.id, "verified", "[]")
-        .await
-        .unwrap();
+    platform::repo::mail_domains::set_checks(
+        &platform.db,
+        &row.id,
+        platform::services::domains::DomainStatus::Verified,
+        "[]",
+    )
+    .await
+    .unwrap();
     platform
         .domains
         .set_primary(&ctx, &admin, "bench.example")

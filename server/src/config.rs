@@ -69,6 +69,9 @@ pub struct Settings {
     pub session_secret: SecretString,
     pub session_cookie_name: String,
     pub session_idle_timeout: Duration,
+    /// The longest a request may take before it is answered 503 (`REQUEST_TIMEOUT_SECS`,
+    /// default 30 s): a render or upstream call that hangs cannot hold a connection forever.
+    pub request_timeout: Duration,
     pub token_refresh_margin: Duration,
     /// Run against the embedded sandbox upstreams (and seed the demo workspace).
     pub sandbox: bool,
@@ -317,6 +320,7 @@ impl Settings {
                 60 * s.number::<u64>("SESSION_IDLE_MINUTES", 480)?,
             ),
             token_refresh_margin: Duration::from_secs(s.number("TOKEN_REFRESH_MARGIN_SECS", 60)?),
+            request_timeout: s.secs("REQUEST_TIMEOUT_SECS", 30)?,
             sandbox,
             sandbox_authentik_port: s.number("SANDBOX_AUTHENTIK_PORT", 0)?,
             sandbox_ocis_port: s.number("SANDBOX_OCIS_PORT", 0)?,

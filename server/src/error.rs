@@ -1,173 +1,172 @@
-//! The JSON API's error: `{"error": code, "message": …, "field": …, "request_id": …}` with a
-//! 4xx status for what the caller can fix, mapped from service errors in one place.
+//! The JSON API's error: `wire::PublicError`, converted from every platform service error in
+//! one line each (`platform::error::public`), and from axum's rejections of bodies, queries
+//! and paths that do not parse.
+//!
+//! The answer is built in two steps, as in axum's `examples/error-handling`: `IntoResponse`
+//! sets the status and puts the error in the response's extensions; `middleware::request_context`
+//! (which knows the request id) writes the body `{"error", "message", "field", "request_id",
+//! "class"}` and logs it. So an error made anywhere — a handler, an extractor, the deadline —
+//! answers the same body.
 
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use platform::services::access::AccessError;
-use platform::services::domains::DomainError;
-use platform::services::members::MemberError;
-use platform::services::provisioning::ProvisioningError;
-use serde::Serialize;
+use platform::error::{public, Classify};
+pub use wire::{ErrorClass, PublicError};
 
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub field: Option<String>,
-    pub request_id: String,
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-    request_id: &'a str,
-}
+pub struct ApiError(pub PublicError);
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<String>,
-        request_id: &str,
-    ) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            request_id: request_id.to_string(),
-        }
+    pub fn new(class: ErrorClass, code: &str, message: impl Into<String>) -> Self {
+        Self(PublicError::new(class, code, message))
     }
 
-    pub fn access(e: AccessError, request_id: &str) -> Self {
-        let (status, code) = match &e {
-            AccessError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            AccessError::UnknownTenant(_) => (StatusCode::NOT_FOUND, "not_found"),
-            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
-                (StatusCode::FORBIDDEN, "forbidden")
-            }
-            AccessError::Internal(cause) => {
-                tracing::error!(request_id, error = %cause, "access check failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
-        };
-        let message = match &e {
-            AccessError::Internal(_) => {
-                format!("Something went wrong on our side. Reference: {request_id}.")
-            }
-            other => other.to_string(),
-        };
-        Self::new(status, code, message, request_id)
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self(PublicError::invalid(field, message))
+    }
+
+    /// The request ran out of time (`REQUEST_TIMEOUT_SECS`).
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Unavailable, "timeout", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::NotFound, "not_found", message)
     }
 }
 
-impl ApiError {
-    pub fn provisioning(e: ProvisioningError, request_id: &str) -> Self {
-        match e {
-            ProvisioningError::Invalid { field, message } => Self {
-                field: Some(field.into()),
-                ..Self::new(StatusCode::BAD_REQUEST, "invalid", message, request_id)
-            },
-            ProvisioningError::SlugTaken(_) => Self {
-                field: Some("slug".into()),
-                ..Self::new(
-                    StatusCode::CONFLICT,
-                    "slug_taken",
-                    e.to_string(),
-                    request_id,
-                )
-            },
-            ProvisioningError::Busy => {
-                Self::new(StatusCode::CONFLICT, "busy", e.to_string(), request_id)
-            }
-            ProvisioningError::Store(cause) => Self::internal(cause, request_id),
-        }
-    }
+fn from_service(e: &dyn Classify) -> ApiError {
+    ApiError(public(e))
+}
 
-    pub fn domain(e: DomainError, request_id: &str) -> Self {
-        let message = e.to_string();
-        let with_field = |status, code, field: &str| Self {
-            field: Some(field.into()),
-            ..Self::new(status, code, message.clone(), request_id)
+macro_rules! from_service {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                from_service(&e)
+            }
+        }
+    )*};
+}
+
+from_service!(
+    platform::services::access::AccessError,
+    platform::services::auth::AuthError,
+    platform::services::provisioning::ProvisioningError,
+    platform::services::domains::DomainError,
+    platform::services::members::MemberError,
+    platform::services::tenants::TenantError
+);
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        let hint = if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            " Send it with Content-Type: application/json."
+        } else {
+            ""
         };
-        match e {
-            DomainError::Invalid { field, .. } => {
-                with_field(StatusCode::BAD_REQUEST, "invalid", field)
-            }
-            DomainError::AlreadyAdded(_) => {
-                with_field(StatusCode::CONFLICT, "already_added", "name")
-            }
-            DomainError::ClaimedElsewhere(_) => {
-                with_field(StatusCode::CONFLICT, "claimed_by_another_workspace", "name")
-            }
-            DomainError::NotFound(_) => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", message, request_id)
-            }
-            DomainError::NotVerified(_) => {
-                Self::new(StatusCode::CONFLICT, "not_verified", message, request_id)
-            }
-            DomainError::PrimaryWithOthers(_) => {
-                Self::new(StatusCode::CONFLICT, "primary_domain", message, request_id)
-            }
-            DomainError::InUse { .. } => {
-                Self::new(StatusCode::CONFLICT, "domain_in_use", message, request_id)
-            }
-            DomainError::Upstream(_) => {
-                Self::new(StatusCode::BAD_GATEWAY, "upstream", message, request_id)
-            }
-            DomainError::Store(cause) => Self::internal(cause, request_id),
-        }
+        let mut error = PublicError::new(
+            ErrorClass::Invalid,
+            "invalid",
+            format!(
+                "The request body is not what this endpoint takes: {}.{hint}",
+                e.body_text()
+            ),
+        );
+        // serde names the field at fault as "<field>: …" or "missing field `<field>`".
+        error.field = field_of(&e.body_text());
+        ApiError(error)
     }
+}
 
-    pub fn member(e: MemberError, request_id: &str) -> Self {
-        let message = e.to_string();
-        let plain = |status, code| Self::new(status, code, message.clone(), request_id);
-        match e {
-            MemberError::Invalid { field, .. } => Self {
-                field: Some(field.into()),
-                ..plain(StatusCode::BAD_REQUEST, "invalid")
-            },
-            MemberError::NoPrimaryDomain => Self {
-                field: Some("local_part".into()),
-                ..plain(StatusCode::CONFLICT, "no_primary_domain")
-            },
-            MemberError::AddressTaken(_) => Self {
-                field: Some("local_part".into()),
-                ..plain(StatusCode::CONFLICT, "address_taken")
-            },
-            MemberError::NotFound(_) => plain(StatusCode::NOT_FOUND, "not_found"),
-            MemberError::Denied(_) => plain(StatusCode::FORBIDDEN, "forbidden"),
-            MemberError::Conflict(_) => plain(StatusCode::CONFLICT, "conflict"),
-            MemberError::Upstream(_) => plain(StatusCode::BAD_GATEWAY, "upstream"),
-            MemberError::Store(cause) => Self::internal(cause, request_id),
-        }
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        let mut error = PublicError::new(
+            ErrorClass::Invalid,
+            "invalid",
+            format!("The query string is not valid: {}", e.body_text()),
+        );
+        error.field = field_of(&e.body_text());
+        ApiError(error)
     }
+}
 
-    /// An unexpected failure: the cause is logged, the caller gets the request id.
-    pub fn internal(cause: impl std::fmt::Display, request_id: &str) -> Self {
-        tracing::error!(request_id, error = %cause, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("Something went wrong on our side. Reference: {request_id}."),
-            request_id,
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        ApiError::new(
+            ErrorClass::Invalid,
+            "invalid",
+            format!("The address is not valid: {}", e.body_text()),
         )
     }
 }
 
+/// The field a serde message names: "… missing field `name` …" or "<axum prefix>: name: …".
+fn field_of(text: &str) -> Option<String> {
+    if let Some(rest) = text.split("missing field `").nth(1) {
+        return rest.split('`').next().map(String::from);
+    }
+    let (_, detail) = text.split_once(": ")?;
+    let (path, _) = detail.split_once(": ")?;
+    (!path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']')))
+    .then(|| path.to_string())
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
-            error: self.code,
-            message: &self.message,
-            field: self.field.as_deref(),
-            request_id: &self.request_id,
-        };
-        (self.status, Json(body)).into_response()
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = status.into_response();
+        response.extensions_mut().insert(self.0);
+        response
+    }
+}
+
+/// Writes the JSON body of an error answer (called by `middleware::request_context`).
+pub fn finish(mut response: Response, request_id: &str) -> Response {
+    let Some(mut error) = response.extensions_mut().remove::<PublicError>() else {
+        return response;
+    };
+    error.request_id = request_id.to_string();
+    if error.class == ErrorClass::Internal {
+        error.message = format!("{} Reference: {request_id}.", error.message);
+    }
+    let status = response.status();
+    let mut answer = (status, axum::Json(&error)).into_response();
+    for (name, value) in response.headers() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn serde_messages_name_their_field() {
+        assert_eq!(
+            field_of("Failed to deserialize the JSON body into the target type: missing field `name` at line 1 column 2").as_deref(),
+            Some("name")
+        );
+        assert_eq!(
+            field_of("Failed to deserialize query string: limit: invalid digit found in string")
+                .as_deref(),
+            Some("limit")
+        );
+        assert_eq!(
+            field_of("Failed to deserialize the JSON body into the target type: invalid type: integer `1`, expected a string at line 1 column 9"),
+            None
+        );
+        assert_eq!(
+            field_of("Failed to deserialize the JSON body into the target type: role: invalid type: integer `1`, expected a string at line 1 column 9").as_deref(),
+            Some("role")
+        );
     }
 }

@@ -2,14 +2,16 @@
 //! 1. `request_context`: a request id (kept from `x-request-id` or new), the client's IP and
 //!    user agent, a tracing span carrying the id, and one log line per request with status and
 //!    duration.
-//! 2. (the session layer)
-//! 3. `identity`: resolves the session to the signed-in person (refreshing the access token
+//! 2. `deadline`: a request still running after `REQUEST_TIMEOUT_SECS` is answered 503 with
+//!    its request id (a JSON error under `/api`, a page elsewhere) and logged.
+//! 3. (the session layer)
+//! 4. `identity`: resolves the session to the signed-in person (refreshing the access token
 //!    when it is about to expire), builds the service `Ctx`, sends anonymous browsers on
 //!    private pages to sign-in, and marks every answer `no-store` so the back button after
 //!    sign-out shows no private page.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -51,7 +53,8 @@ pub async fn request_context(mut req: Request<Body>, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let response = next.run(req).instrument(span.clone()).await;
+    let mut response = crate::error::finish(response, &request_id);
     let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::info!(
@@ -66,6 +69,56 @@ pub async fn request_context(mut req: Request<Body>, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response
+}
+
+/// Ends a request that runs longer than `limit`: a render or upstream call that hangs answers
+/// 503 with the request id instead of holding the connection forever.
+pub async fn deadline(State(limit): State<Duration>, req: Request<Body>, next: Next) -> Response {
+    let request_id = req
+        .extensions()
+        .get::<RequestMeta>()
+        .map(|m| m.request_id.clone())
+        .unwrap_or_default();
+    let api = req.uri().path().starts_with("/api/");
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(
+                path,
+                limit_secs = limit.as_secs(),
+                "the request did not finish in time; answered 503"
+            );
+            let message = format!(
+                "The console took too long to answer (over {} s). Please try again. Reference: {request_id}.",
+                limit.as_secs()
+            );
+            if api {
+                crate::error::ApiError::timeout(message).into_response()
+            } else {
+                let page = format!(
+                    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Temporarily unavailable</title></head>\
+                     <body><section id=\"error\" data-status=\"503\"><h1>Temporarily unavailable</h1><p>{}</p><a href=\"/\">Back to the start page</a></section></body></html>",
+                    html_escape(&message)
+                );
+                no_store(
+                    (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                        page,
+                    )
+                        .into_response(),
+                )
+            }
+        }
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Pages that only a signed-in person may see; an anonymous browser is sent to sign in and

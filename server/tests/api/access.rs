@@ -3,6 +3,7 @@
 //! 401 (API and server functions). Partner mode only for partner staff, never carried over.
 
 use platform::db::Backend;
+use platform::domain::Outcome;
 use platform::on_both_backends;
 use reqwest::StatusCode;
 
@@ -33,7 +34,7 @@ async fn anonymous_callers_are_sent_to_sign_in_or_refused(backend: Backend) {
         ("exit_partner_mode", vec![]),
     ] {
         let r = app.server_fn(&b, f, &args).await;
-        assert!(!r.status().is_success(), "{f}");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{f}");
         assert!(r.text().await.unwrap().contains("unauthenticated"), "{f}");
     }
     let info: serde_json::Value = app
@@ -74,7 +75,7 @@ async fn only_admins_reach_the_admin_console(backend: Backend) {
         .await
         .into_iter()
         .filter(|e| {
-            e.outcome == "denied"
+            e.outcome == Outcome::Denied
                 && e.action == "admin.open"
                 && e.actor_email.as_deref() == Some(MEMBER.username)
         })
@@ -133,11 +134,11 @@ async fn other_tenants_are_403_and_unknown_ones_404(backend: Backend) {
     assert!(events
         .iter()
         .any(|e| e.tenant_id.as_deref() == Some(acme.id.as_str())
-            && e.outcome == "denied"
+            && e.outcome == Outcome::Denied
             && e.actor_email.as_deref() == Some(GLOBEX_ADMIN.username)));
     assert!(events
         .iter()
-        .any(|e| e.target == "no-such-tenant" && e.outcome == "denied"));
+        .any(|e| e.target == "no-such-tenant" && e.outcome == Outcome::Denied));
     app.cleanup().await;
 }
 on_both_backends!(tenant_isolation, other_tenants_are_403_and_unknown_ones_404);
@@ -189,7 +190,7 @@ async fn partner_mode_is_for_partner_staff_and_ends_with_the_session(backend: Ba
         .audit()
         .await
         .into_iter()
-        .find(|e| e.action == "partner.enter_tenant" && e.outcome == "success")
+        .find(|e| e.action == "partner.enter_tenant" && e.outcome == Outcome::Success)
         .unwrap();
     assert!(entered.actor_partner_staff);
 

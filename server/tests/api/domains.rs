@@ -4,6 +4,7 @@
 //! primary domain, and isolation.
 
 use platform::db::Backend;
+use platform::domain::Outcome;
 use platform::on_both_backends;
 use reqwest::StatusCode;
 use sandbox::dns::DnsSandbox;
@@ -286,7 +287,7 @@ async fn names_are_checked_and_claimed_by_one_tenant(backend: Backend) {
         ),
         ("make_domain_primary", vec![("tenant", "acme"), ("name", d)]),
         ("remove_domain", vec![("tenant", "acme"), ("name", d)]),
-        ("domain_attention", vec![("tenant", "acme")]),
+        ("admin_sidebar", vec![("tenant", "acme")]),
         (
             "check_domain_record",
             vec![
@@ -297,14 +298,13 @@ async fn names_are_checked_and_claimed_by_one_tenant(backend: Backend) {
             ],
         ),
     ] {
-        let text = app.server_fn(&gina, f, &args).await.text().await.unwrap();
+        let r = app.server_fn(&gina, f, &args).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{f}");
+        let text = r.text().await.unwrap();
         assert!(text.contains("forbidden"), "{f}: {text}");
-        let text = app
-            .server_fn(&Browser::new(), f, &args)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let r = app.server_fn(&Browser::new(), f, &args).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{f}");
+        let text = r.text().await.unwrap();
         assert!(text.contains("unauthenticated"), "{f}: {text}");
     }
     let anonymous = Browser::new();
@@ -358,7 +358,7 @@ async fn stalwart_down_during_add_leaves_nothing_and_retry_works(backend: Backen
         .audit()
         .await
         .iter()
-        .any(|e| e.action == "domain.add" && e.outcome == "failure"));
+        .any(|e| e.action == "domain.add" && e.outcome == Outcome::Failure));
     assert_eq!(
         add(&app, &admin, "acme", "retry.example").await.status(),
         StatusCode::CREATED

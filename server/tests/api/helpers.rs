@@ -425,9 +425,14 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        platform::repo::mail_domains::set_checks(&self.platform.db, &row.id, "verified", "[]")
-            .await
-            .unwrap();
+        platform::repo::mail_domains::set_checks(
+            &self.platform.db,
+            &row.id,
+            platform::services::domains::DomainStatus::Verified,
+            "[]",
+        )
+        .await
+        .unwrap();
         let r = owner
             .client
             .patch(self.url(&format!("/api/tenants/acme/domains/{name}")))

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod doctor;
 mod domains;
+mod errors;
 mod health;
 mod members;
 mod sign_in;

@@ -2,6 +2,7 @@
 //! a clear error page and leaves no session.
 
 use platform::db::Backend;
+use platform::domain::Outcome;
 use platform::on_both_backends;
 use reqwest::StatusCode;
 
@@ -26,7 +27,7 @@ async fn sign_in_lands_on_the_page_asked_for(backend: Backend) {
 
     let events = app.audit().await;
     assert!(events.iter().any(|e| e.action == "auth.sign_in"
-        && e.outcome == "success"
+        && e.outcome == Outcome::Success
         && e.actor_email.as_deref() == Some("adam@acme.example")));
     app.cleanup().await;
 }
@@ -177,7 +178,7 @@ async fn bad_callbacks_are_refused(backend: Backend) {
         .audit()
         .await
         .into_iter()
-        .filter(|e| e.action == "auth.sign_in" && e.outcome == "failure")
+        .filter(|e| e.action == "auth.sign_in" && e.outcome == Outcome::Failure)
         .count();
     assert!(failures >= 4, "failed sign-ins are audited ({failures})");
     app.cleanup().await;

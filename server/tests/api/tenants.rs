@@ -3,6 +3,7 @@
 //! every tenant endpoint refuses outsiders.
 
 use platform::db::Backend;
+use platform::domain::Outcome;
 use platform::on_both_backends;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -170,7 +171,7 @@ async fn a_failing_upstream_leaves_the_tenant_pending_until_reconcile(backend: B
         .audit()
         .await
         .into_iter()
-        .filter(|e| e.target == "hooli" && e.outcome == "failure")
+        .filter(|e| e.target == "hooli" && e.outcome == Outcome::Failure)
         .count();
     assert_eq!(
         failures, 2,
@@ -394,7 +395,7 @@ async fn tenant_endpoints_refuse_outsiders(backend: Backend) {
         .audit()
         .await
         .into_iter()
-        .filter(|e| e.outcome == "denied")
+        .filter(|e| e.outcome == Outcome::Denied)
         .count();
     assert!(denied >= 12, "denied attempts are recorded ({denied})");
     app.cleanup().await;

@@ -111,14 +111,14 @@ async fn an_idp_401_triggers_one_refresh_and_a_retry(backend: Backend) {
         .unwrap();
     assert_eq!(after, before + 1);
 
-    // The IdP down: the page says so (503), the session survives.
+    // The IdP down: the page says so (502, an upstream failure), the session survives.
     app.sandbox_post(
         "/_sandbox/faults",
         json!({ "path_prefix": "/application/o/userinfo/", "count": 1, "status": 503 }),
     )
     .await;
     let r = b.get(&app.url("/profile")).await;
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(app.me_status(&b).await, StatusCode::OK);
     app.cleanup().await;
 }

@@ -1,0 +1,109 @@
+//! The JSON API under `/api`: the same service methods as the pages' server functions, errors
+//! as `{"error", "message", "field", "request_id"}` with the same status (see `crate::error`).
+//! One folder per area, like `app/` and `platform::services`.
+//!
+//! Tenant endpoints take the [`Admin`] extractor: it proves the caller administers the tenant
+//! in the path before the handler runs, so each handler is check (the extractor), call, answer.
+//! Partner staff calling the API act as partner staff (partner mode), which the access service
+//! checks and the audit records.
+
+mod domains;
+mod members;
+mod tenants;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::Router;
+use platform::services::access::TenantAdmin;
+use platform::{Ctx, Platform};
+
+use crate::error::{ApiError, ErrorClass};
+use crate::startup::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(tenants::routes())
+        .merge(members::routes())
+        .merge(domains::routes())
+}
+
+/// A JSON body that did not parse answers the API's error body (400), not axum's plain text.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// A query string that did not parse answers 400 with the parameter named.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+type Api<T> = Result<Json<T>, ApiError>;
+
+/// The service context of the request, in partner mode for partner staff (see module docs).
+fn context(parts: &Parts) -> Result<Ctx, ApiError> {
+    let ctx = parts.extensions.get::<Ctx>().cloned().ok_or_else(|| {
+        tracing::error!("an API request reached a handler without the identity middleware");
+        ApiError::new(
+            ErrorClass::Internal,
+            "internal",
+            "The request context is missing.",
+        )
+    })?;
+    Ok(Ctx {
+        partner_mode: true,
+        ..ctx
+    })
+}
+
+/// The caller, proven to be an admin or owner of the tenant `{slug}` in the path (or partner
+/// staff looking after it). Refusals are audited by the access service.
+pub struct Admin {
+    pub ctx: Ctx,
+    pub admin: TenantAdmin,
+    pub platform: Arc<Platform>,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ctx = context(parts)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(ApiError::from)?;
+        let slug = params.get("slug").map(String::as_str).unwrap_or_default();
+        let admin = state.platform.access.tenant_admin(&ctx, slug).await?;
+        Ok(Self {
+            ctx,
+            admin,
+            platform: state.platform.clone(),
+        })
+    }
+}
+
+/// The signed-in caller's context (any route): anonymous callers get it too, and the service
+/// decides.
+pub struct Caller {
+    pub ctx: Ctx,
+    pub platform: Arc<Platform>,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self {
+            ctx: context(parts)?,
+            platform: state.platform.clone(),
+        })
+    }
+}

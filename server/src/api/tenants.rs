@@ -1,0 +1,72 @@
+//! `/api/me`, `/api/tenants` (create), reconcile and the audit log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use platform::domain::{AuditEvent, Me};
+use platform::services::provisioning::TenantProvisioning;
+use platform::{Ctx, Platform};
+use serde::Deserialize;
+use std::sync::Arc;
+
+use super::{Admin, Api, Caller, Json, Query};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub(super) fn routes() -> axum::Router<AppState> {
+    Router::new()
+        .route("/api/me", get(me))
+        .route("/api/tenants", post(create_tenant))
+        .route("/api/tenants/{slug}/reconcile", post(reconcile))
+        .route("/api/tenants/{slug}/audit", get(audit))
+}
+
+/// `GET /api/me`: profile, tenants with the role in each, partner staff or not.
+async fn me(State(platform): State<Arc<Platform>>, Extension(ctx): Extension<Ctx>) -> Api<Me> {
+    Ok(Json(platform.access.me(&ctx).await?))
+}
+
+#[derive(Deserialize)]
+struct NewTenant {
+    slug: String,
+    name: String,
+}
+
+/// `POST /api/tenants` `{"slug", "name"}` (partner staff): creates the tenant and provisions
+/// it; 201 with the result of every step.
+async fn create_tenant(
+    c: Caller,
+    body: Result<Json<NewTenant>, ApiError>,
+) -> Result<(StatusCode, Json<TenantProvisioning>), ApiError> {
+    let staff = c.platform.access.partner_staff(&c.ctx).await?;
+    let Json(body) = body?;
+    let result = c
+        .platform
+        .provisioning
+        .create_and_provision(&c.ctx, &staff, &body.slug, &body.name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(result)))
+}
+
+/// `POST /api/tenants/:slug/reconcile` (admins, owners, partner staff looking after it).
+async fn reconcile(a: Admin) -> Api<TenantProvisioning> {
+    Ok(Json(
+        a.platform.provisioning.reconcile(&a.ctx, &a.admin).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /api/tenants/:slug/audit?limit=`: newest first (default 50, at most 500).
+async fn audit(a: Admin, Query(q): Query<AuditQuery>) -> Api<Vec<AuditEvent>> {
+    Ok(Json(
+        a.platform
+            .tenants
+            .audit(&a.admin, q.limit.unwrap_or(50))
+            .await?,
+    ))
+}

@@ -1,0 +1,85 @@
+//! The router: sign-in, the JSON API, health, the Leptos pages and server functions, under
+//! the middleware stack (request context and timeout, sessions, identity).
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use app::{shell, App};
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use super::AppState;
+use crate::config::Settings;
+use crate::{api, auth, health, middleware};
+
+pub(super) fn leptos_options(bound: SocketAddr) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD" | "prod" | "production") => Env::PROD,
+        _ => Env::DEV,
+    };
+    LeptosOptions::builder()
+        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "dezky".into()))
+        .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+        .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
+        .site_addr(bound)
+        .env(env)
+        .build()
+}
+
+/// Leptos's route list, generated once per process.
+///
+/// Generating it runs the whole app under leptos_server's `SuppressResourceLoad` guard, which
+/// sets a process-global flag; a `Resource` first polled anywhere in the process while the flag
+/// is up waits forever (leptos-rs/leptos#4773, leptos_server 0.8 `resource.rs`). With one
+/// generation per app, a second app starting in the same process (the integration tests start
+/// one per test) stalled a page that another app was rendering at that moment. Once per
+/// process, before any app serves, nothing can render while the flag is up.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+pub(super) fn router(state: AppState, settings: &Settings, public_url: &url::Url) -> Router {
+    let platform = state.platform.clone();
+    let flags = state.flags;
+    let app_context = move || {
+        provide_context(platform.clone());
+        provide_context(flags);
+    };
+    let sessions = SessionManagerLayer::new(state.platform.session_store())
+        .with_name(settings.session_cookie_name.clone())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(public_url.scheme() == "https")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            settings.session_idle_timeout.as_secs() as i64,
+        )));
+    let routes = route_list();
+    let leptos = state.leptos.clone();
+    Router::new()
+        .merge(auth::routes())
+        .merge(api::routes())
+        .merge(health::routes())
+        .leptos_routes_with_context(&state, routes, app_context.clone(), move || {
+            shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(app_context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::identity,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            middleware::deadline,
+        ))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}
