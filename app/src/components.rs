@@ -1,114 +1,9 @@
-//! The frame of every page (sandbox banner, partner-mode banner, header with the user menu)
-//! and shared pieces (error view, tiles).
+//! Pieces shared by the pages: the error view, tiles, times, URL encoding, the clipboard.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
-use crate::api::{exit_partner_mode, get_session_info};
 use crate::error::AppError;
-use crate::model::SessionInfo;
-
-#[component]
-pub fn Layout(children: Children) -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_session_info());
-    // Set only in the browser, once the wasm has taken over the page.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    view! {
-        <div
-            id="app"
-            data-hydrated=move || if hydrated.get() { "true" } else { "false" }
-            class="min-h-screen flex flex-col"
-        >
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match info.await {
-                        Ok(info) => view! { <Header info/> }.into_any(),
-                        Err(_) => view! { <Header info=SessionInfo { me: None, sandbox: false, partner_mode: false }/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-            <main class="flex-1 w-full max-w-6xl mx-auto px-4 py-6">{children()}</main>
-        </div>
-    }
-}
-
-#[component]
-fn Header(info: SessionInfo) -> impl IntoView {
-    let menu_open = RwSignal::new(false);
-    let exiting = RwSignal::new(false);
-    let exit = move |_| {
-        exiting.set(true);
-        leptos::task::spawn_local(async move {
-            let _ = exit_partner_mode().await;
-            let _ = window().location().set_href("/partner");
-        });
-    };
-    let me = info.me.clone();
-    view! {
-        {info.sandbox.then(|| view! {
-            <div id="sandbox-banner" role="status" class="bg-amber-300 text-amber-950 text-sm text-center px-4 py-1.5 font-medium">
-                "Sandbox: this console runs against local stand-ins for Authentik, Stalwart and OCIS. Nothing real is being provisioned."
-            </div>
-        })}
-        {(info.partner_mode).then(|| view! {
-            <div id="partner-banner" class="bg-indigo-700 text-white text-sm px-4 py-1.5 flex items-center justify-center gap-4">
-                <span>"Partner mode: you are acting as partner staff. Every action is recorded in the workspace's audit log."</span>
-                <button id="exit-partner-mode" class="underline font-semibold" on:click=exit disabled=move || exiting.get()>
-                    "Exit partner mode"
-                </button>
-            </div>
-        })}
-        <header class="bg-white border-b border-slate-200">
-            <div class="max-w-6xl mx-auto px-4 h-14 flex items-center justify-between">
-                <A href="/" attr:class="font-bold text-lg text-indigo-700">"Dezky"</A>
-                {match me {
-                    Some(me) => view! {
-                        <div class="relative">
-                            <button
-                                id="user-menu-button"
-                                class="flex items-center gap-2 rounded-full px-3 py-1.5 hover:bg-slate-100"
-                                aria-haspopup="true"
-                                aria-expanded=move || menu_open.get().to_string()
-                                on:click=move |_| menu_open.update(|o| *o = !*o)
-                            >
-                                <span class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-white text-xs font-semibold">
-                                    {initials(&me.name)}
-                                </span>
-                                <span id="user-name" class="text-sm font-medium">{me.name.clone()}</span>
-                            </button>
-                            <div
-                                id="user-menu"
-                                class="absolute right-0 mt-2 w-64 rounded-lg border border-slate-200 bg-white shadow-lg p-3 z-10"
-                                class:hidden=move || !menu_open.get()
-                            >
-                                <p class="text-sm font-medium">{me.name.clone()}</p>
-                                <p class="text-xs text-slate-500 mb-3">{me.email.clone()}</p>
-                                <A href="/profile" attr:class="block text-sm py-1 hover:underline">"My profile"</A>
-                                <form method="post" action="/logout" class="mt-2">
-                                    <button id="sign-out" type="submit" class="w-full rounded-md bg-slate-800 text-white text-sm py-1.5">
-                                        "Sign out"
-                                    </button>
-                                </form>
-                            </div>
-                        </div>
-                    }.into_any(),
-                    None => view! {
-                        <a href="/login" class="text-sm font-medium text-indigo-700">"Sign in"</a>
-                    }.into_any(),
-                }}
-            </div>
-        </header>
-    }
-}
-
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase()
-}
+use wire::steps::{StepState, StepStatus};
 
 /// Answers a page request with `303 See Other` to `path` (whatever the `Accept` header).
 #[cfg(feature = "ssr")]
@@ -132,8 +27,8 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         }
     }
     let here = leptos_router::hooks::use_location();
-    let (href, label) = match &error {
-        AppError::Unauthenticated => {
+    let (href, label) = match error.is_unauthenticated() {
+        true => {
             let path = format!(
                 "{}{}",
                 here.pathname.get_untracked(),
@@ -149,12 +44,12 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
                 "Sign in",
             )
         }
-        _ => ("/".to_string(), "Back to the start page"),
+        false => ("/".to_string(), "Back to the start page"),
     };
     view! {
         <section id="error" data-status=error.status() class="max-w-xl mx-auto mt-12 rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
             <h1 class="text-xl font-semibold mb-2">{error.title()}</h1>
-            <p class="text-slate-700 mb-6">{error.to_string()}</p>
+            <p class="text-slate-700 mb-6">{error.message()}</p>
             <a href=href class="inline-block rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium">{label}</a>
         </section>
     }
@@ -236,6 +131,57 @@ pub fn copy_to_clipboard(text: String) {
     let _ = text;
 }
 
+fn upstream_label(u: &str) -> &'static str {
+    match u {
+        "authentik" => "Authentik (sign-in)",
+        "ocis" => "OCIS (files)",
+        "stalwart" => "Stalwart (mail)",
+        "stripe" => "Stripe (billing)",
+        _ => "Upstream",
+    }
+}
+
+/// The colour of a state chip: step states (`StepState`) and record states (`RecordState`).
+fn chip_class(state: &str) -> &'static str {
+    match state {
+        "ok" => "bg-emerald-100 text-emerald-800",
+        "skipped" | "optional" | "unchecked" => "bg-slate-100 text-slate-700",
+        "error" | "mismatch" | "missing" | "duplicate" => "bg-red-100 text-red-800",
+        _ => "bg-amber-100 text-amber-800",
+    }
+}
+
+#[component]
+pub fn StateChip(state: &'static str) -> impl IntoView {
+    let class = format!(
+        "inline-block rounded-full px-2 py-0.5 text-xs font-medium {}",
+        chip_class(state)
+    );
+    view! { <span class=class data-state=state>{state}</span> }
+}
+
+#[component]
+pub fn StepList(steps: Vec<StepStatus>) -> impl IntoView {
+    view! {
+        <ul class="steps divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
+            {steps.into_iter().map(|s| {
+                let pending = s.state == StepState::Pending;
+                view! {
+                    <li class="flex items-start gap-3 p-3" data-upstream=s.upstream.clone() data-state=s.state.as_str()>
+                        <span class="w-44 shrink-0 font-medium">{upstream_label(&s.upstream)}</span>
+                        <span class="w-20 shrink-0">
+                            {pending.then(|| view! { <span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-amber-500 border-t-transparent" aria-hidden="true"></span> })}
+                            <StateChip state=s.state.as_str()/>
+                        </span>
+                        <span class="flex-1 text-sm text-slate-700">{s.message}</span>
+                        <span class="text-xs text-slate-400 whitespace-nowrap">{s.last_run_at.map(format_time)}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,11 +199,5 @@ mod tests {
             encode_component("/admin/acme?x=1"),
             "%2Fadmin%2Facme%3Fx%3D1"
         );
-    }
-
-    #[test]
-    fn initials_take_two_words() {
-        assert_eq!(initials("Olivia Owner"), "OO");
-        assert_eq!(initials("mia"), "M");
     }
 }

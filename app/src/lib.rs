@@ -1,29 +1,35 @@
 //! The console's pages, components and server functions (Leptos 0.8, SSR + hydration).
 //!
-//! Server functions in `api` are thin: who is asking, may they, call one platform service,
-//! map its error. `platform` is only linked with the `ssr` feature, so none of it reaches the
-//! wasm bundle.
+//! One folder per area (`frame`, `home`, `dashboard`, `partner`, `domains`, `members`): the
+//! pages in `mod.rs`, their server functions in `api.rs`. Server functions are thin: who is
+//! asking (`call`), may they, call one platform service, `?` maps its error (`error`).
+//! `platform` is only linked with the `ssr` feature, so none of it reaches the wasm bundle.
 
 #![recursion_limit = "256"]
 
-pub mod api;
+#[cfg(feature = "ssr")]
+pub mod call;
 pub mod components;
+pub mod dashboard;
 pub mod domains;
 pub mod error;
+pub mod frame;
+pub mod home;
 pub mod members;
-pub mod model;
-pub mod pages;
-pub mod provisioning;
+
+pub mod partner;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use components::Layout;
+use dashboard::{AdminDashboard, AdminHome};
 use domains::{DomainPage, DomainsPage};
+use frame::Layout;
+use home::{Home, NotFound, ProfilePage, SignedOutPage};
 use members::MembersPage;
-use pages::{AdminDashboard, AdminHome, Home, NotFound, PartnerHome, ProfilePage, SignedOutPage};
+use partner::PartnerHome;
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {

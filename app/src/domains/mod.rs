@@ -5,87 +5,34 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{
-    add_domain, check_domain_record, get_domain, get_domain_attention, get_domains,
-    make_domain_primary, recheck_domain, remove_domain, set_domain_dmarc,
-};
-use crate::components::{copy_to_clipboard, encode_component, format_time, ErrorView};
-use crate::error::AppError;
-use crate::model::{DnsRecordView, DomainView};
-use crate::provisioning::StateChip;
+mod api;
 
-fn status_label(s: &str) -> &'static str {
+pub use api::*;
+
+use crate::components::{copy_to_clipboard, encode_component, format_time, ErrorView, StateChip};
+use crate::error::AppError;
+use crate::frame::{AdminSection, AdminSidebar};
+
+use wire::domains::{DnsRecordView, DomainStatus, MailDomainView, RecordState};
+
+fn status_label(s: DomainStatus) -> &'static str {
     match s {
-        "verified" => "Verified",
-        "needs_attention" => "Needs attention",
-        _ => "Pending",
+        DomainStatus::Verified => "Verified",
+        DomainStatus::NeedsAttention => "Needs attention",
+        DomainStatus::Pending => "Pending",
     }
 }
 
-fn status_chip(s: &str) -> impl IntoView {
+fn status_chip(s: DomainStatus) -> impl IntoView {
     let class = match s {
-        "verified" => "bg-emerald-100 text-emerald-800",
-        "needs_attention" => "bg-red-100 text-red-800",
-        _ => "bg-amber-100 text-amber-800",
+        DomainStatus::Verified => "bg-emerald-100 text-emerald-800",
+        DomainStatus::NeedsAttention => "bg-red-100 text-red-800",
+        DomainStatus::Pending => "bg-amber-100 text-amber-800",
     };
     view! {
-        <span class=format!("domain-status inline-block rounded-full px-2 py-0.5 text-xs font-medium {class}") data-status=s.to_string()>
+        <span class=format!("domain-status inline-block rounded-full px-2 py-0.5 text-xs font-medium {class}") data-status=s.as_str()>
             {status_label(s)}
         </span>
-    }
-}
-
-/// The admin sidebar, with the number of domains needing attention.
-#[component]
-pub fn AdminNav(
-    #[prop(into)] tenant: String,
-    #[prop(into)] tenant_name: String,
-    #[prop(into)] current: String,
-) -> impl IntoView {
-    let t = tenant.clone();
-    let attention = Resource::new(move || t.clone(), get_domain_attention);
-    let item = |href: String, label: &'static str, active: bool| {
-        let class = if active {
-            "flex items-center justify-between rounded-md bg-indigo-50 px-3 py-2 text-sm font-medium text-indigo-700"
-        } else {
-            "flex items-center justify-between rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100"
-        };
-        (href, label, class, active)
-    };
-    let dashboard = item(
-        format!("/admin/{tenant}"),
-        "Dashboard",
-        current == "dashboard",
-    );
-    let members = item(
-        format!("/admin/{tenant}/members"),
-        "Users & groups",
-        current == "members",
-    );
-    let domains = item(
-        format!("/admin/{tenant}/domains"),
-        "Domains",
-        current == "domains",
-    );
-    view! {
-        <nav class="w-48 shrink-0" aria-label="Admin">
-            <p class="text-xs font-semibold uppercase text-slate-500 mb-2">{tenant_name}</p>
-            <a href=dashboard.0 class=dashboard.2 aria-current=dashboard.3.then_some("page")>{dashboard.1}</a>
-            <a id="nav-members" href=members.0 class=members.2 aria-current=members.3.then_some("page")>{members.1}</a>
-            <a id="nav-domains" href=domains.0 class=domains.2 aria-current=domains.3.then_some("page")>
-                {domains.1}
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match attention.await {
-                            Ok(n) if n > 0 => view! {
-                                <span id="domains-badge" class="rounded-full bg-red-600 px-2 text-xs text-white" title="Domains needing attention">{n}</span>
-                            }.into_any(),
-                            _ => ().into_any(),
-                        }
-                    })}
-                </Suspense>
-            </a>
-        </nav>
     }
 }
 
@@ -109,14 +56,14 @@ pub fn DomainsPage() -> impl IntoView {
                         .location()
                         .set_href(&format!("/admin/{t}/domains/{}", d.name));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.message())),
             }
             busy.set(false);
         });
     };
     view! {
         <div class="flex gap-6">
-            <AdminNav tenant=tenant() tenant_name=tenant() current="domains"/>
+            <AdminSidebar current=AdminSection::Domains/>
             <div class="flex-1">
                 <h1 class="text-2xl font-semibold mb-4">"Mail domains"</h1>
                 <form id="add-domain" class="flex items-end gap-3 mb-2" on:submit=submit>
@@ -147,7 +94,7 @@ pub fn DomainsPage() -> impl IntoView {
                                                         {(d.unicode_name != d.name).then(|| view! { <span class="ml-2 text-xs text-slate-500 font-mono">{d.name.clone()}</span> })}
                                                         {d.is_primary.then(|| view! { <span class="ml-2 rounded bg-indigo-100 px-1.5 text-xs text-indigo-800">"primary"</span> })}
                                                     </td>
-                                                    <td class="p-2">{status_chip(&d.status)}</td>
+                                                    <td class="p-2">{status_chip(d.status)}</td>
                                                     <td class="p-2 text-slate-500">{d.last_checked_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
                                                 </tr>
                                             }).collect_view()}
@@ -164,11 +111,16 @@ pub fn DomainsPage() -> impl IntoView {
 }
 
 #[component]
-fn RecordRow(record: DnsRecordView) -> impl IntoView {
+fn RecordRow(record: DnsRecordView, checking: bool) -> impl IntoView {
+    let state = if checking {
+        "checking"
+    } else {
+        record.state.as_str()
+    };
     let value = record.value.clone();
     let copy_value = value.clone();
     view! {
-        <tr class="border-t border-slate-100 align-top record" data-kind=record.kind.clone() data-state=record.state.clone()>
+        <tr class="border-t border-slate-100 align-top record" data-kind=record.kind.clone() data-state=state>
             <td class="p-2 font-medium">{record.kind.clone()}{(!record.required).then_some(" (optional)")}</td>
             <td class="p-2 font-mono text-xs break-all">{record.name.clone()}</td>
             <td class="p-2 font-mono text-xs break-all">
@@ -178,8 +130,8 @@ fn RecordRow(record: DnsRecordView) -> impl IntoView {
                 })}
             </td>
             <td class="p-2 whitespace-nowrap">
-                {(record.state == "checking").then(|| view! { <span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-amber-500 border-t-transparent" aria-hidden="true"></span> })}
-                <StateChip state=record.state.clone()/>
+                {checking.then(|| view! { <span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-amber-500 border-t-transparent" aria-hidden="true"></span> })}
+                <StateChip state/>
             </td>
             <td class="p-2 text-xs">
                 {(!record.found.is_empty()).then(|| view! {
@@ -202,7 +154,7 @@ pub fn DomainPage() -> impl IntoView {
     let data = Resource::new(move || (tenant(), name()), |(t, n)| get_domain(t, n));
     view! {
         <div class="flex gap-6">
-            <AdminNav tenant=tenant() tenant_name=tenant() current="domains"/>
+            <AdminSidebar current=AdminSection::Domains/>
             <div class="flex-1">
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
@@ -218,12 +170,14 @@ pub fn DomainPage() -> impl IntoView {
 }
 
 #[component]
-fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
+fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
     let state = RwSignal::new(domain);
     let checking = RwSignal::new(false);
+    // The records whose own check is under way (kind, name): their rows show a spinner.
+    let in_check = RwSignal::new(Vec::<(String, String)>::new());
     let notice = RwSignal::new(None::<Result<String, String>>);
     let confirm_remove = RwSignal::new(false);
-    let policy = RwSignal::new(state.get_untracked().dmarc_policy.clone());
+    let policy = RwSignal::new(state.get_untracked().dmarc_policy.as_str().to_string());
     let rua = RwSignal::new(state.get_untracked().dmarc_rua.clone().unwrap_or_default());
     let name = state.get_untracked().name.clone();
     let run = {
@@ -237,41 +191,43 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
             if action == "recheck" {
                 // Each required record is checked on its own, and its row updates as its
                 // answer arrives; the full check that stores the result follows.
-                state.update(|d| {
-                    for r in d
-                        .records
-                        .iter_mut()
-                        .filter(|r| r.required && r.state != "pending")
-                    {
-                        r.state = "checking".into();
-                    }
-                });
-                for r in state
+                let to_check: Vec<DnsRecordView> = state
                     .get_untracked()
                     .records
                     .into_iter()
-                    .filter(|r| r.state == "checking")
-                {
+                    .filter(|r| r.required && r.state != RecordState::Pending)
+                    .collect();
+                in_check.set(
+                    to_check
+                        .iter()
+                        .map(|r| (r.kind.clone(), r.name.clone()))
+                        .collect(),
+                );
+                for r in to_check {
                     let (t, n) = (t.clone(), n.clone());
                     leptos::task::spawn_local(async move {
                         if let Ok(checked) = check_domain_record(t, n, r.kind, r.name).await {
-                            state.update(|d| {
-                                // By kind and name, and only while still checking: the full
-                                // result may already have replaced the list.
-                                if let Some(slot) = d.records.iter_mut().find(|x| {
-                                    x.kind == checked.kind
-                                        && x.name == checked.name
-                                        && x.state == "checking"
-                                }) {
-                                    *slot = checked;
-                                }
-                            });
+                            // By kind and name, and only while still checking: the full
+                            // result may already have replaced the list.
+                            let key = (checked.kind.clone(), checked.name.clone());
+                            if in_check.get_untracked().contains(&key) {
+                                in_check.update(|c| c.retain(|k| k != &key));
+                                state.update(|d| {
+                                    if let Some(slot) = d
+                                        .records
+                                        .iter_mut()
+                                        .find(|x| x.kind == key.0 && x.name == key.1)
+                                    {
+                                        *slot = checked;
+                                    }
+                                });
+                            }
                         }
                     });
                 }
             }
             leptos::task::spawn_local(async move {
-                let result: Result<Option<DomainView>, AppError> = match action {
+                let result: Result<Option<MailDomainView>, AppError> = match action {
                     "recheck" => recheck_domain(t.clone(), n).await.map(Some),
                     "dmarc" => {
                         set_domain_dmarc(t.clone(), n, policy.get_untracked(), rua.get_untracked())
@@ -282,6 +238,7 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
                     _ => remove_domain(t.clone(), n).await.map(|_| None),
                 };
                 checking.set(false);
+                in_check.set(Vec::new());
                 match result {
                     Ok(Some(v)) => {
                         state.set(v);
@@ -290,7 +247,7 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
                     Ok(None) => {
                         let _ = window().location().set_href(&format!("/admin/{t}/domains"));
                     }
-                    Err(e) => notice.set(Some(Err(e.to_string()))),
+                    Err(e) => notice.set(Some(Err(e.message()))),
                 }
             });
         }
@@ -305,10 +262,10 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
                     {(d.unicode_name != d.name).then(|| view! { <span class="ml-2 text-base text-slate-500 font-mono">{d.name.clone()}</span> })}
                 </h1>
                 <p class="mb-4 flex items-center gap-3">
-                    {status_chip(&d.status)}
+                    {status_chip(d.status)}
                     {d.is_primary.then(|| view! { <span class="rounded bg-indigo-100 px-1.5 text-xs text-indigo-800">"primary"</span> })}
                     <span class="text-sm text-slate-500">{format!("Last checked: {}", d.last_checked_at.map(format_time).unwrap_or_else(|| "never".into()))}</span>
-                    <span class="text-sm text-slate-500" title=d.stalwart_message.clone()>{format!("Stalwart: {}", d.stalwart_state)}</span>
+                    <span class="text-sm text-slate-500" title=d.stalwart_message.clone()>{format!("Stalwart: {}", d.stalwart_state.as_str())}</span>
                 </p>
                 <p class="text-sm text-slate-700 mb-2">"Publish these records at your DNS provider, then verify. Values are compared by meaning: other SPF mechanisms may stay."</p>
                 <div class="flex gap-3 mb-3">
@@ -316,7 +273,7 @@ fn DomainDetail(tenant: String, domain: DomainView) -> impl IntoView {
                 </div>
                 <table id="records" class="w-full text-sm bg-white border border-slate-200 rounded-lg mb-6">
                     <thead class="text-left text-slate-500"><tr><th class="p-2">"Type"</th><th class="p-2">"Name"</th><th class="p-2">"Expected value"</th><th class="p-2">"Check"</th><th class="p-2">"Found"</th></tr></thead>
-                    <tbody>{d.records.into_iter().map(|r| view! { <RecordRow record=r/> }).collect_view()}</tbody>
+                    <tbody>{d.records.into_iter().map(|r| { let checking = in_check.with(|c| c.iter().any(|(k, n)| *k == r.kind && *n == r.name)); view! { <RecordRow record=r checking/> } }).collect_view()}</tbody>
                 </table>
             }
         }}

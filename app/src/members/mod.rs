@@ -7,26 +7,27 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{
-    change_member, create_member, get_member_progress, get_members, get_removal_plan,
-    member_password_action, remove_member, sign_out_member,
-};
-use crate::components::{copy_to_clipboard, format_time, ErrorView};
-use crate::domains::AdminNav;
-use crate::error::AppError;
-use crate::model::{MemberRowView, RemovalItemView, StepView};
-use crate::provisioning::{StateChip, StepList};
+mod api;
 
-fn status_chip(m: &MemberRowView) -> impl IntoView {
-    let (label, class) = match (m.status.as_str(), m.needs_attention) {
-        ("active", false) => ("Active", "bg-emerald-100 text-emerald-800"),
-        ("suspended", _) => ("Suspended", "bg-slate-200 text-slate-800"),
-        ("creating", _) => ("Incomplete", "bg-red-100 text-red-800"),
-        ("removing", _) => ("Removal incomplete", "bg-red-100 text-red-800"),
-        _ => ("Needs attention", "bg-amber-100 text-amber-800"),
+pub use api::*;
+
+use crate::components::{copy_to_clipboard, format_time, ErrorView, StateChip, StepList};
+use crate::error::AppError;
+use crate::frame::{AdminSection, AdminSidebar};
+
+use wire::members::{MemberAction, MemberStatus, MemberView, RemovalItem};
+use wire::steps::{StepState, StepStatus};
+
+fn status_chip(m: &MemberView) -> impl IntoView {
+    let (label, class) = match (m.status, m.needs_attention) {
+        (MemberStatus::Active, false) => ("Active", "bg-emerald-100 text-emerald-800"),
+        (MemberStatus::Suspended, _) => ("Suspended", "bg-slate-200 text-slate-800"),
+        (MemberStatus::Creating, _) => ("Incomplete", "bg-red-100 text-red-800"),
+        (MemberStatus::Removing, _) => ("Removal incomplete", "bg-red-100 text-red-800"),
+        (MemberStatus::Active, true) => ("Needs attention", "bg-amber-100 text-amber-800"),
     };
     view! {
-        <span class=format!("member-status inline-block rounded-full px-2 py-0.5 text-xs font-medium {class}") data-status=m.status.clone()>
+        <span class=format!("member-status inline-block rounded-full px-2 py-0.5 text-xs font-medium {class}") data-status=m.status.as_str()>
             {label}
         </span>
     }
@@ -51,9 +52,9 @@ pub fn human_bytes(n: i64) -> String {
 /// An action waiting for the admin's confirmation.
 #[derive(Clone, Debug, PartialEq)]
 struct Pending {
-    member: MemberRowView,
-    action: &'static str,
-    plan: Vec<RemovalItemView>,
+    member: MemberView,
+    action: MemberAction,
+    plan: Vec<RemovalItem>,
 }
 
 /// The one-time password shown once, with a copy button.
@@ -90,7 +91,7 @@ fn follow(
     tenant: String,
     address: String,
     busy: RwSignal<bool>,
-    progress: RwSignal<Option<Vec<StepView>>>,
+    progress: RwSignal<Option<Vec<StepStatus>>>,
 ) {
     leptos::task::spawn_local(async move {
         if !busy.get_untracked() {
@@ -121,8 +122,8 @@ fn CreateMemberDialog(
     let role = RwSignal::new("member".to_string());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<(Option<String>, String)>);
-    let progress = RwSignal::new(None::<Vec<StepView>>);
-    let result = RwSignal::new(None::<MemberRowView>);
+    let progress = RwSignal::new(None::<Vec<StepStatus>>);
+    let result = RwSignal::new(None::<MemberView>);
     let d = domain.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -151,15 +152,10 @@ fn CreateMemberDialog(
                     local.set(String::new());
                     on_created.run((address, created.one_time_password));
                 }
-                Err(AppError::Invalid { field, message }) => {
-                    busy.set(false);
-                    progress.set(None);
-                    error.set(Some((field, message)));
-                }
                 Err(e) => {
                     busy.set(false);
                     progress.set(None);
-                    error.set(Some((None, e.to_string())));
+                    error.set(Some((e.field().map(String::from), e.message())));
                 }
             }
         });
@@ -227,11 +223,11 @@ pub fn MembersPage() -> impl IntoView {
     let working = RwSignal::new(false);
     let refresh = move || version.update(|v| *v += 1);
 
-    let ask = move |member: MemberRowView, action: &'static str| {
+    let ask = move |member: MemberView, action: MemberAction| {
         failure.set(None);
         notice.set(None);
-        new_role.set(member.role.clone());
-        if action == "remove" || action == "cancel" {
+        new_role.set(member.role.as_str().to_string());
+        if matches!(action, MemberAction::Remove | MemberAction::Cancel) {
             let t = tenant();
             leptos::task::spawn_local(async move {
                 match get_removal_plan(t, member.id.clone()).await {
@@ -240,7 +236,7 @@ pub fn MembersPage() -> impl IntoView {
                         action,
                         plan,
                     })),
-                    Err(e) => failure.set(Some(e.to_string())),
+                    Err(e) => failure.set(Some(e.message())),
                 }
             });
         } else {
@@ -262,54 +258,54 @@ pub fn MembersPage() -> impl IntoView {
             let id = p.member.id.clone();
             let address = p.member.address.clone();
             let outcome: Result<Option<String>, AppError> = match p.action {
-                "suspend" | "resume" => change_member(t, id, p.action.into(), None).await.map(|m| {
-                    Some(if m.status == "suspended" { format!("{address} is suspended.") } else { format!("{address} is active again.") })
-                }),
-                "role" => change_member(t, id, "set_role".into(), Some(new_role.get_untracked())).await
+                MemberAction::Suspend => suspend_member(t, id).await.map(|_| Some(format!("{address} is suspended."))),
+                MemberAction::Resume => resume_member(t, id).await.map(|_| Some(format!("{address} is active again."))),
+                MemberAction::SetRole => set_member_role(t, id, new_role.get_untracked()).await
                     .map(|m| Some(format!("{address} is now {}.", m.role))),
-                "sign_out" => sign_out_member(t, id).await.map(|r| Some(format!(
+                MemberAction::SignOut => sign_out_member(t, id).await.map(|r| Some(format!(
                     "Signed {address} out: {} Authentik session(s), {} refresh token(s), {} console session(s) ended.{}",
                     r.authentik_sessions, r.refresh_tokens, r.console_sessions,
                     if r.errors.is_empty() { String::new() } else { format!(" Not everything could be ended: {}", r.errors.join(" ")) }))),
-                "reset_password" | "retry" => {
-                    let action = if p.action == "retry" { "retry" } else { "reset_password" };
-                    member_password_action(t, id, action.into()).await.map(|r| match r {
-                        None => Some(format!("{address} was removed.")),
-                        Some(r) => {
-                            if let Some(pw) = r.one_time_password {
-                                reveal.set(Some((address.clone(), pw)));
-                            }
-                            Some(if r.member.needs_attention { format!("{address}: a step is still in error; see the table.") } else { format!("{address}: done.") })
-                        }
-                    })
-                }
-                "remove" | "cancel" => remove_member(t, id, p.action == "cancel").await.map(|left| match left {
-                    None => Some(format!("{address} was removed.")),
-                    Some(_) => Some(format!("{address} could not be removed completely; see the steps and retry.")),
+                MemberAction::ResetPassword => reset_member_password(t, id).await.map(|r| {
+                    if let Some(pw) = r.one_time_password {
+                        reveal.set(Some((address.clone(), pw)));
+                    }
+                    Some(if r.member.needs_attention { format!("{address}: a step is still in error; see the table.") } else { format!("{address}: done.") })
                 }),
-                _ => Ok(None),
+                MemberAction::Retry => retry_member(t, id).await.map(|r| match r {
+                    None => Some(format!("{address} was removed.")),
+                    Some(r) => {
+                        if let Some(pw) = r.one_time_password {
+                            reveal.set(Some((address.clone(), pw)));
+                        }
+                        Some(if r.member.needs_attention { format!("{address}: a step is still in error; see the table.") } else { format!("{address}: done.") })
+                    }
+                }),
+                MemberAction::Remove => remove_member(t, id).await.map(|_| Some(format!("{address} was removed."))),
+                MemberAction::Cancel => cancel_member(t, id).await.map(|_| Some(format!("{address} was removed."))),
             };
             working.set(false);
             pending.set(None);
             match outcome {
                 Ok(n) => notice.set(n),
-                Err(e) => failure.set(Some(e.to_string())),
+                Err(e) => failure.set(Some(e.message())),
             }
             refresh();
         });
     };
 
-    let action_button = move |m: &MemberRowView, action: &'static str, label: &'static str| {
+    let action_button = move |m: &MemberView, action: MemberAction| {
+        let label = action.label(m.status);
         let m = m.clone();
         view! {
-            <button type="button" data-action=action class="member-action rounded border border-slate-300 bg-white px-2 py-0.5 text-xs hover:bg-slate-50"
+            <button type="button" data-action=action.as_str() class="member-action rounded border border-slate-300 bg-white px-2 py-0.5 text-xs hover:bg-slate-50"
                 on:click=move |_| ask(m.clone(), action)>{label}</button>
         }
     };
 
     view! {
         <div class="flex gap-6">
-            <AdminNav tenant=tenant() tenant_name=tenant() current="members"/>
+            <AdminSidebar current=AdminSection::Members/>
             <div class="flex-1 min-w-0">
                 <h1 class="text-2xl font-semibold mb-4">"Users & groups"</h1>
                 <div role="tablist" class="flex gap-1 border-b border-slate-200 mb-4">
@@ -333,30 +329,30 @@ pub fn MembersPage() -> impl IntoView {
                     {move || failure.get().map(|n| view! { <p id="member-error" role="alert" class="mb-3 rounded-md bg-red-50 p-2 text-sm text-red-800">{n}</p> })}
                     {move || pending.get().map(|p| {
                         let title = match p.action {
-                            "suspend" => format!("Suspend {}?", p.member.address),
-                            "resume" => format!("Resume {}?", p.member.address),
-                            "sign_out" => format!("Sign {} out everywhere?", p.member.address),
-                            "reset_password" => format!("Reset the password of {}?", p.member.address),
-                            "role" => format!("Change the role of {}", p.member.address),
-                            "retry" => format!("Retry the failed steps of {}?", p.member.address),
-                            "cancel" => format!("Cancel the creation of {}?", p.member.address),
-                            _ => format!("Remove {}?", p.member.address),
+                            MemberAction::Suspend => format!("Suspend {}?", p.member.address),
+                            MemberAction::Resume => format!("Resume {}?", p.member.address),
+                            MemberAction::SignOut => format!("Sign {} out everywhere?", p.member.address),
+                            MemberAction::ResetPassword => format!("Reset the password of {}?", p.member.address),
+                            MemberAction::SetRole => format!("Change the role of {}", p.member.address),
+                            MemberAction::Retry => format!("Retry the failed steps of {}?", p.member.address),
+                            MemberAction::Cancel => format!("Cancel the creation of {}?", p.member.address),
+                            MemberAction::Remove => format!("Remove {}?", p.member.address),
                         };
                         let explain = match p.action {
-                            "suspend" => "Their sign-in is deactivated in Authentik (ending their sessions and tokens there), their mailbox refuses sign-in (mail is still delivered, the password is kept), and their console sessions end.",
-                            "resume" => "Their sign-in and mailbox work again with their existing password.",
-                            "sign_out" => "Ends their Authentik sessions and refresh tokens (apps must sign in again) and their console sessions. Their password does not change.",
-                            "reset_password" => "A new one-time password replaces the current one on their sign-in and mailbox. It is shown once.",
-                            "retry" => "Completes the steps in error; nothing is created twice. If the sign-in or mailbox still needs its password, a new one-time password is set and shown once.",
-                            "role" => "Owners manage everything including other owners; admins manage the workspace; members use it.",
-                            _ => "",
+                            MemberAction::Suspend => "Their sign-in is deactivated in Authentik (ending their sessions and tokens there), their mailbox refuses sign-in (mail is still delivered, the password is kept), and their console sessions end.",
+                            MemberAction::Resume => "Their sign-in and mailbox work again with their existing password.",
+                            MemberAction::SignOut => "Ends their Authentik sessions and refresh tokens (apps must sign in again) and their console sessions. Their password does not change.",
+                            MemberAction::ResetPassword => "A new one-time password replaces the current one on their sign-in and mailbox. It is shown once.",
+                            MemberAction::Retry => "Completes the steps in error; nothing is created twice. If the sign-in or mailbox still needs its password, a new one-time password is set and shown once.",
+                            MemberAction::SetRole => "Owners manage everything including other owners; admins manage the workspace; members use it.",
+                            MemberAction::Cancel | MemberAction::Remove => "",
                         };
                         let can_owner = list.get().and_then(|r| r.ok()).map(|v| v.can_manage_owners).unwrap_or(false);
                         view! {
-                            <section id="confirm" role="dialog" data-action=p.action class="mb-6 rounded-xl border border-amber-300 bg-amber-50 p-5">
+                            <section id="confirm" role="dialog" data-action=p.action.as_str() class="mb-6 rounded-xl border border-amber-300 bg-amber-50 p-5">
                                 <h2 class="text-lg font-semibold mb-1">{title}</h2>
                                 <p class="text-sm text-slate-700 mb-3">{explain}</p>
-                                {(p.action == "role").then(|| view! {
+                                {(p.action == MemberAction::SetRole).then(|| view! {
                                     <select id="confirm-role" class="mb-3 rounded-md border border-slate-300 px-2 py-1.5" on:change=move |ev| new_role.set(event_target_value(&ev))>
                                         <option value="member" selected=move || new_role.get() == "member">"Member"</option>
                                         <option value="admin" selected=move || new_role.get() == "admin">"Admin"</option>
@@ -365,7 +361,7 @@ pub fn MembersPage() -> impl IntoView {
                                 })}
                                 {(!p.plan.is_empty()).then(|| view! {
                                     <ul id="removal-plan" class="mb-3 list-disc pl-5 text-sm">
-                                        {p.plan.iter().map(|i| view! { <li data-system=i.system.clone() data-action=i.action.clone()><strong>{i.system.clone()}": "</strong>{i.description.clone()}</li> }).collect_view()}
+                                        {p.plan.iter().map(|i| view! { <li data-system=i.system.clone() data-action=i.action.as_str()><strong>{i.system.clone()}": "</strong>{i.description.clone()}</li> }).collect_view()}
                                     </ul>
                                 })}
                                 <div class="flex gap-2">
@@ -427,40 +423,25 @@ pub fn MembersPage() -> impl IntoView {
                                                 {members.into_iter().map(|m| {
                                                     let hay = format!("{} {}", m.name, m.address).to_lowercase();
                                                     let shown = move || { let q = search.get().trim().to_lowercase(); q.is_empty() || hay.contains(&q) };
-                                                    let problems: Vec<StepView> = m.steps.iter().filter(|s| s.state == "error").cloned().collect();
+                                                    let problems: Vec<StepStatus> = m.steps.iter().filter(|s| s.state == StepState::Error).cloned().collect();
                                                     let since = m.suspended_at.map(|at| format!("since {} by {}", format_time(at), m.suspended_by.clone().unwrap_or_else(|| "unknown".into())));
                                                     view! {
-                                                        <tr class="border-t border-slate-100 align-top" data-address=m.address.clone() data-status=m.status.clone() class:hidden=move || !shown()>
+                                                        <tr class="border-t border-slate-100 align-top" data-address=m.address.clone() data-status=m.status.as_str() class:hidden=move || !shown()>
                                                             <td class="p-2 font-medium">{m.name.clone()}{m.is_self.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(you)"</span> })}</td>
                                                             <td class="p-2 font-mono text-xs">{m.address.clone()}</td>
-                                                            <td class="p-2 member-role">{m.role.clone()}</td>
+                                                            <td class="p-2 member-role">{m.role.as_str()}</td>
                                                             <td class="p-2">
                                                                 {status_chip(&m)}
                                                                 {since.map(|s| view! { <div class="member-suspended text-xs text-slate-500">{s}</div> })}
                                                                 {problems.into_iter().map(|s| view! {
-                                                                    <div class="member-step-error mt-1 text-xs text-red-700" data-upstream=s.upstream.clone()><StateChip state=s.state.clone()/>" "{s.message.clone()}</div>
+                                                                    <div class="member-step-error mt-1 text-xs text-red-700" data-upstream=s.upstream.clone()><StateChip state=s.state.as_str()/>" "{s.message.clone()}</div>
                                                                 }).collect_view()}
                                                             </td>
                                                             <td class="p-2 text-xs text-slate-500" title="MFA status arrives with the security pages">"Coming"</td>
                                                             <td class="p-2 text-xs member-usage">{m.mailbox_used_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
                                                             <td class="p-2">
                                                                 <div class="flex flex-wrap gap-1">
-                                                                    {match m.status.as_str() {
-                                                                        "creating" => view! { {action_button(&m, "retry", "Retry")}{action_button(&m, "cancel", "Cancel")} }.into_any(),
-                                                                        "removing" => action_button(&m, "retry", "Retry removal").into_any(),
-                                                                        status => {
-                                                                            let own = m.is_self;
-                                                                            view! {
-                                                                                {m.needs_attention.then(|| action_button(&m, "retry", "Retry"))}
-                                                                                {(!own && status == "active").then(|| action_button(&m, "suspend", "Suspend"))}
-                                                                                {(!own && status == "suspended").then(|| action_button(&m, "resume", "Resume"))}
-                                                                                {(!own).then(|| action_button(&m, "sign_out", "Sign out"))}
-                                                                                {action_button(&m, "reset_password", "Reset password")}
-                                                                                {action_button(&m, "role", "Role")}
-                                                                                {(!own).then(|| action_button(&m, "remove", "Remove"))}
-                                                                            }.into_any()
-                                                                        }
-                                                                    }}
+                                                                    {m.actions().into_iter().map(|a| action_button(&m, a)).collect_view()}
                                                                 </div>
                                                             </td>
                                                         </tr>

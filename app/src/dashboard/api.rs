@@ -1,0 +1,46 @@
+//! The dashboard's server functions.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::call::call;
+use crate::error::AppError;
+use wire::steps::StepStatus;
+use wire::tenants::DashboardView;
+
+/// The tenant `/admin` opens: the first one the person administers.
+#[server(prefix = "/api/fn", endpoint = "admin_home")]
+pub async fn get_admin_home() -> Result<String, AppError> {
+    let call = call()?;
+    let me = call.platform.access.me(&call.ctx).await?;
+    let Some(first) = me.tenants.iter().find(|t| t.role.is_admin()) else {
+        // Record the denial through the same check a tenant URL gets.
+        if let Some(t) = me.tenants.first() {
+            call.tenant_admin(&t.slug).await?;
+        }
+        return Err(AppError::forbidden(
+            "You are not an admin or owner of any workspace.",
+        ));
+    };
+    Ok(first.slug.clone())
+}
+
+#[server(prefix = "/api/fn", endpoint = "admin_dashboard")]
+pub async fn get_admin_dashboard(tenant: String) -> Result<DashboardView, AppError> {
+    let call = call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    Ok(call.platform.tenants.dashboard(&admin).await?)
+}
+
+/// Re-runs the steps that are not ok and repairs drift.
+#[server(prefix = "/api/fn", endpoint = "reconcile_tenant")]
+pub async fn reconcile_tenant(tenant: String) -> Result<Vec<StepStatus>, AppError> {
+    let call = call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let result = call
+        .platform
+        .provisioning
+        .reconcile(&call.ctx, &admin)
+        .await?;
+    Ok(result.steps)
+}

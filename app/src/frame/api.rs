@@ -1,0 +1,56 @@
+//! The frame's server functions: who is signed in, partner mode, the admin sidebar.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::call::call;
+use crate::error::AppError;
+use wire::tenants::{AdminSidebarView, SessionInfo};
+
+/// The frame of every page: who is signed in (if anyone), sandbox or not, partner mode or not.
+#[server(prefix = "/api/fn", endpoint = "session_info")]
+pub async fn get_session_info() -> Result<SessionInfo, AppError> {
+    let call = call()?;
+    let sandbox = crate::call::flags().sandbox;
+    Ok(call
+        .platform
+        .access
+        .session_info(&call.ctx, sandbox)
+        .await?)
+}
+
+/// Leaves partner mode (partner staff only ever enter it from the partner view).
+#[server(prefix = "/api/fn", endpoint = "exit_partner_mode")]
+pub async fn exit_partner_mode() -> Result<(), AppError> {
+    use platform::ctx::session_keys;
+    let call = call()?;
+    if call.user.is_none() {
+        return Err(AppError::unauthenticated());
+    }
+    if let Some(session) = &call.session {
+        session
+            .remove::<bool>(session_keys::PARTNER_MODE)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "the session store failed");
+                AppError::new(
+                    crate::error::ErrorClass::Internal,
+                    "internal",
+                    "The session could not be changed.",
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// The admin sidebar: the tenant's real name and the number of domains needing attention.
+#[server(prefix = "/api/fn", endpoint = "admin_sidebar")]
+pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppError> {
+    let call = call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    Ok(AdminSidebarView {
+        tenant_slug: admin.tenant().slug.clone(),
+        tenant_name: admin.tenant().name.clone(),
+        domains_attention: call.platform.domains.attention_count(&admin).await?,
+    })
+}

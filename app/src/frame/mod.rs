@@ -1,0 +1,126 @@
+//! The frame of every page (sandbox banner, partner-mode banner, header with the user menu)
+//! and the admin sidebar.
+
+mod api;
+mod sidebar;
+
+pub use api::*;
+pub use sidebar::{AdminSection, AdminSidebar};
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use wire::tenants::SessionInfo;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let info = Resource::new(|| (), |_| get_session_info());
+    // Set only in the browser, once the wasm has taken over the page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <div
+            id="app"
+            data-hydrated=move || if hydrated.get() { "true" } else { "false" }
+            class="min-h-screen flex flex-col"
+        >
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(info) => view! { <Header info/> }.into_any(),
+                        Err(_) => view! { <Header info=SessionInfo { me: None, sandbox: false, partner_mode: false }/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <main class="flex-1 w-full max-w-6xl mx-auto px-4 py-6">{children()}</main>
+        </div>
+    }
+}
+
+#[component]
+fn Header(info: SessionInfo) -> impl IntoView {
+    let menu_open = RwSignal::new(false);
+    let exiting = RwSignal::new(false);
+    let exit = move |_| {
+        exiting.set(true);
+        leptos::task::spawn_local(async move {
+            let _ = exit_partner_mode().await;
+            let _ = window().location().set_href("/partner");
+        });
+    };
+    let me = info.me.clone();
+    view! {
+        {info.sandbox.then(|| view! {
+            <div id="sandbox-banner" role="status" class="bg-amber-300 text-amber-950 text-sm text-center px-4 py-1.5 font-medium">
+                "Sandbox: this console runs against local stand-ins for Authentik, Stalwart and OCIS. Nothing real is being provisioned."
+            </div>
+        })}
+        {(info.partner_mode).then(|| view! {
+            <div id="partner-banner" class="bg-indigo-700 text-white text-sm px-4 py-1.5 flex items-center justify-center gap-4">
+                <span>"Partner mode: you are acting as partner staff. Every action is recorded in the workspace's audit log."</span>
+                <button id="exit-partner-mode" class="underline font-semibold" on:click=exit disabled=move || exiting.get()>
+                    "Exit partner mode"
+                </button>
+            </div>
+        })}
+        <header class="bg-white border-b border-slate-200">
+            <div class="max-w-6xl mx-auto px-4 h-14 flex items-center justify-between">
+                <A href="/" attr:class="font-bold text-lg text-indigo-700">"Dezky"</A>
+                {match me {
+                    Some(me) => view! {
+                        <div class="relative">
+                            <button
+                                id="user-menu-button"
+                                class="flex items-center gap-2 rounded-full px-3 py-1.5 hover:bg-slate-100"
+                                aria-haspopup="true"
+                                aria-expanded=move || menu_open.get().to_string()
+                                on:click=move |_| menu_open.update(|o| *o = !*o)
+                            >
+                                <span class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-white text-xs font-semibold">
+                                    {initials(&me.name)}
+                                </span>
+                                <span id="user-name" class="text-sm font-medium">{me.name.clone()}</span>
+                            </button>
+                            <div
+                                id="user-menu"
+                                class="absolute right-0 mt-2 w-64 rounded-lg border border-slate-200 bg-white shadow-lg p-3 z-10"
+                                class:hidden=move || !menu_open.get()
+                            >
+                                <p class="text-sm font-medium">{me.name.clone()}</p>
+                                <p class="text-xs text-slate-500 mb-3">{me.email.clone()}</p>
+                                <A href="/profile" attr:class="block text-sm py-1 hover:underline">"My profile"</A>
+                                <form method="post" action="/logout" class="mt-2">
+                                    <button id="sign-out" type="submit" class="w-full rounded-md bg-slate-800 text-white text-sm py-1.5">
+                                        "Sign out"
+                                    </button>
+                                </form>
+                            </div>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <a href="/login" class="text-sm font-medium text-indigo-700">"Sign in"</a>
+                    }.into_any(),
+                }}
+            </div>
+        </header>
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_take_two_words() {
+        assert_eq!(initials("Olivia Owner"), "OO");
+        assert_eq!(initials("mia"), "M");
+    }
+}

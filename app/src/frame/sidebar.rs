@@ -1,0 +1,124 @@
+//! The admin sidebar of a tenant: a typed list of sections, the tenant's real name, and the
+//! number of domains needing attention as a badge.
+//!
+//! Its data loads through its own resource, created when the component is (not inside a
+//! `Suspend`): a resource created inside another one's `Suspend` is re-created on every
+//! re-run of the child and can keep an SSR `Suspense` from settling (leptos-rs/leptos#4866).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::api::get_admin_sidebar;
+
+/// The sections of a tenant's admin console, in sidebar order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminSection {
+    Dashboard,
+    Members,
+    Domains,
+}
+
+impl AdminSection {
+    pub const ALL: [AdminSection; 3] = [
+        AdminSection::Dashboard,
+        AdminSection::Members,
+        AdminSection::Domains,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AdminSection::Dashboard => "Dashboard",
+            AdminSection::Members => "Users & groups",
+            AdminSection::Domains => "Domains",
+        }
+    }
+
+    /// The section's page under `/admin/{tenant}`.
+    pub fn href(self, tenant: &str) -> String {
+        match self {
+            AdminSection::Dashboard => format!("/admin/{tenant}"),
+            AdminSection::Members => format!("/admin/{tenant}/members"),
+            AdminSection::Domains => format!("/admin/{tenant}/domains"),
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            AdminSection::Dashboard => "nav-dashboard",
+            AdminSection::Members => "nav-members",
+            AdminSection::Domains => "nav-domains",
+        }
+    }
+}
+
+/// The sidebar of the tenant in the route (`/admin/:tenant/…`), `current` highlighted.
+///
+/// One `Suspense` reads the resource once: the same resource read in two boundaries can leave
+/// one of them unresolved in an SSR response (leptos-rs/leptos#4851).
+#[component]
+pub fn AdminSidebar(current: AdminSection) -> impl IntoView {
+    let params = use_params_map();
+    let tenant = move || params.read().get("tenant").unwrap_or_default();
+    let data = Resource::new(tenant, get_admin_sidebar);
+    view! {
+        <nav class="w-48 shrink-0" aria-label="Admin">
+            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0/> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name current attention=d.domains_attention/> },
+                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0/> },
+                    }
+                })}
+            </Suspense>
+        </nav>
+    }
+}
+
+#[component]
+fn SidebarLinks(
+    tenant: String,
+    name: String,
+    current: AdminSection,
+    attention: i64,
+) -> impl IntoView {
+    let links = AdminSection::ALL
+        .into_iter()
+        .map(|section| {
+            let active = section == current;
+            let class = if active {
+                "flex items-center justify-between rounded-md bg-indigo-50 px-3 py-2 text-sm font-medium text-indigo-700"
+            } else {
+                "flex items-center justify-between rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100"
+            };
+            let badge = (section == AdminSection::Domains && attention > 0).then(|| {
+                view! {
+                    <span id="domains-badge" class="rounded-full bg-red-600 px-2 text-xs text-white" title="Domains needing attention">{attention}</span>
+                }
+            });
+            view! {
+                <a id=section.id() href=section.href(&tenant) class=class aria-current=active.then_some("page")>
+                    {section.label()}
+                    {badge}
+                </a>
+            }
+        })
+        .collect_view();
+    view! {
+        <p id="sidebar-tenant" class="text-xs font-semibold uppercase text-slate-500 mb-2">{name}</p>
+        {links}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdminSection;
+
+    #[test]
+    fn every_section_has_its_own_page() {
+        let hrefs: Vec<String> = AdminSection::ALL.iter().map(|s| s.href("acme")).collect();
+        assert_eq!(
+            hrefs,
+            ["/admin/acme", "/admin/acme/members", "/admin/acme/domains"]
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! The partner view's server functions.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::call::call;
+use crate::error::AppError;
+use wire::tenants::{PartnerView, TenantProvisioning};
+
+#[server(prefix = "/api/fn", endpoint = "partner_overview")]
+pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
+    let call = call()?;
+    let staff = call.partner_staff().await?;
+    Ok(call.platform.tenants.partner_view(&staff).await?)
+}
+
+/// Partner staff create a workspace and provision it (the same service method as
+/// `POST /api/tenants`): the answer is the tenant with every step's result. The page follows
+/// the steps with `get_tenant_provisioning` while this runs; provisioning carries on if the
+/// browser goes away.
+#[server(prefix = "/api/fn", endpoint = "create_tenant")]
+pub async fn create_tenant(name: String, slug: String) -> Result<TenantProvisioning, AppError> {
+    let call = call()?;
+    let staff = call.partner_staff().await?;
+    Ok(call
+        .platform
+        .provisioning
+        .create_and_provision(&call.ctx, &staff, &slug, &name)
+        .await?)
+}
+
+/// The provisioning progress of a tenant the caller's partner looks after.
+#[server(prefix = "/api/fn", endpoint = "tenant_provisioning")]
+pub async fn get_tenant_provisioning(tenant: String) -> Result<TenantProvisioning, AppError> {
+    let call = call()?;
+    let (_, tenant) = call
+        .platform
+        .access
+        .partner_for_tenant(&call.ctx, &tenant)
+        .await?;
+    Ok(call.platform.provisioning.progress(&tenant).await?)
+}
+
+/// Partner staff open a tenant they look after; the session enters partner mode. Returns the
+/// page to go to.
+#[server(prefix = "/api/fn", endpoint = "enter_partner_mode")]
+pub async fn enter_partner_mode(tenant: String) -> Result<String, AppError> {
+    use platform::ctx::session_keys;
+    let call = call()?;
+    let entered = call
+        .platform
+        .access
+        .enter_as_partner(&call.ctx, &tenant)
+        .await?;
+    call.session()?
+        .insert(session_keys::PARTNER_MODE, true)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the session store failed");
+            AppError::new(
+                crate::error::ErrorClass::Internal,
+                "internal",
+                "The session could not be changed.",
+            )
+        })?;
+    Ok(format!("/admin/{}", entered.slug))
+}

@@ -1,0 +1,244 @@
+//! The partner view: the workspaces a partner looks after (search, sort, per-upstream chips,
+//! seats, attention), opening one in partner mode, and creating a workspace with its
+//! provisioning followed step by step.
+
+mod api;
+
+pub use api::*;
+
+use leptos::prelude::*;
+
+use crate::components::{ErrorView, StateChip, StepList};
+use wire::tenants::{PartnerTenantView, TenantProvisioning};
+
+#[component]
+pub fn PartnerHome() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_partner_overview());
+    let opening = RwSignal::new(None::<String>);
+    let failure = RwSignal::new(None::<String>);
+    let search = RwSignal::new(String::new());
+    let sort = RwSignal::new("name".to_string());
+    let open = move |slug: String| {
+        opening.set(Some(slug.clone()));
+        leptos::task::spawn_local(async move {
+            match enter_partner_mode(slug).await {
+                Ok(path) => {
+                    let _ = window().location().set_href(&path);
+                }
+                Err(e) => {
+                    failure.set(Some(e.message()));
+                    opening.set(None);
+                }
+            }
+        });
+    };
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let d = match data.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorView error=e/> }.into_any(),
+                };
+                // The list refreshes in place (not through the resource, which would
+                // rebuild the wizard that is still showing its progress).
+                let list = RwSignal::new(d.tenants.clone());
+                let refresh = move || {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(fresh) = get_partner_overview().await {
+                            list.set(fresh.tenants);
+                        }
+                    })
+                };
+                let rows = move || {
+                    let needle = search.get().trim().to_lowercase();
+                    let mut rows: Vec<PartnerTenantView> = list
+                        .get()
+                        .iter()
+                        .filter(|t| needle.is_empty() || t.tenant.name.to_lowercase().contains(&needle) || t.tenant.slug.contains(&needle))
+                        .cloned()
+                        .collect();
+                    match sort.get().as_str() {
+                        "status" => rows.sort_by(|a, b| (a.tenant.status.as_str(), &a.tenant.name).cmp(&(b.tenant.status.as_str(), &b.tenant.name))),
+                        "attention" => rows.sort_by(|a, b| b.attention.cmp(&a.attention).then(a.tenant.name.cmp(&b.tenant.name))),
+                        _ => rows.sort_by_key(|t| t.tenant.name.to_lowercase()),
+                    }
+                    rows
+                };
+                view! {
+                    <h1 class="text-2xl font-semibold mb-1">{format!("Partner view — {}", d.partner_name)}</h1>
+                    <p class="text-slate-600 mb-6">"The workspaces your organisation looks after."</p>
+                    <CreateTenantWizard on_settled=refresh/>
+                    {move || failure.get().map(|m| view! { <p role="alert" class="text-red-700 mb-4">{m}</p> })}
+                    <div class="flex gap-3 mb-3">
+                        <input id="tenant-search" type="search" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"
+                            prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
+                        <select id="tenant-sort" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| sort.set(event_target_value(&ev))>
+                            <option value="name">"Sort by name"</option>
+                            <option value="status">"Sort by status"</option>
+                            <option value="attention">"Needs attention first"</option>
+                        </select>
+                    </div>
+                    <table id="partner-tenants" class="w-full text-sm bg-white border border-slate-200 rounded-lg">
+                        <thead class="text-left text-slate-500"><tr>
+                            <th class="p-2">"Workspace"</th><th class="p-2">"Status"</th><th class="p-2">"Provisioning"</th>
+                            <th class="p-2">"Seats used"</th><th class="p-2">"Needs attention"</th><th class="p-2"></th>
+                        </tr></thead>
+                        <tbody>
+                            <For each=rows key=|t| t.tenant.slug.clone() let:t>
+                                {
+                                    let slug = t.tenant.slug.clone();
+                                    let busy = { let slug = slug.clone(); Signal::derive(move || opening.get().as_deref() == Some(slug.as_str())) };
+                                    view! {
+                                        <tr class="border-t border-slate-100" data-slug=t.tenant.slug.clone()>
+                                            <td class="p-2"><span class="font-medium">{t.tenant.name.clone()}</span><br/><span class="text-xs text-slate-500 font-mono">{t.tenant.slug.clone()}</span></td>
+                                            <td class="p-2 capitalize tenant-status">{t.tenant.status.as_str()}</td>
+                                            <td class="p-2">
+                                                <div class="flex flex-wrap gap-1">
+                                                    {t.steps.iter().map(|s| view! {
+                                                        <span title=s.message.clone() class="text-xs">{s.upstream.clone()}" "<StateChip state=s.state.as_str()/></span>
+                                                    }).collect_view()}
+                                                </div>
+                                            </td>
+                                            <td class="p-2 seats">{t.seats_used}</td>
+                                            <td class="p-2 attention">{t.attention}</td>
+                                            <td class="p-2 text-right">
+                                                <button
+                                                    id=format!("open-{}", t.tenant.slug)
+                                                    class="rounded-md bg-indigo-600 px-3 py-1 text-white"
+                                                    disabled=busy
+                                                    on:click={ let slug = slug.clone(); move |_| open(slug.clone()) }
+                                                >
+                                                    {move || if busy.get() { "Opening…" } else { "Open" }}
+                                                </button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }
+                            </For>
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// Shows a tenant's provisioning steps as they run, while `running` (the creation call is
+/// under way). Before the tenant exists the lookup fails; that is not an error here.
+fn follow(slug: String, progress: RwSignal<Option<TenantProvisioning>>, running: RwSignal<bool>) {
+    leptos::task::spawn_local(async move {
+        if !running.get_untracked() {
+            return;
+        }
+        if let Ok(view) = get_tenant_provisioning(slug.clone()).await {
+            // The creation's own answer is final: a late poll must not replace it.
+            if running.get_untracked() {
+                progress.set(Some(view));
+            }
+        }
+        set_timeout(
+            move || follow(slug, progress, running),
+            std::time::Duration::from_millis(300),
+        );
+    });
+}
+
+/// Suggests a slug from a workspace name: lowercase letters, digits and hyphens.
+pub fn suggest_slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').chars().take(40).collect()
+}
+
+/// `on_settled` runs once the new tenant's steps have all run (the list refreshes).
+#[component]
+pub fn CreateTenantWizard(#[prop(into)] on_settled: Callback<()>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let slug = RwSignal::new(String::new());
+    let slug_touched = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<(Option<String>, String)>);
+    let progress = RwSignal::new(None::<TenantProvisioning>);
+    let running = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        progress.set(None);
+        let (n, s) = (name.get_untracked(), slug.get_untracked());
+        running.set(true);
+        follow(s.clone(), progress, running);
+        leptos::task::spawn_local(async move {
+            let result = create_tenant(n, s).await;
+            running.set(false);
+            match result {
+                Ok(done) => {
+                    progress.set(Some(done));
+                    on_settled.run(());
+                }
+                Err(e) => {
+                    progress.set(None);
+                    error.set(Some((e.field().map(String::from), e.message())));
+                }
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section id="create-tenant" class="rounded-xl border border-slate-200 bg-white p-5 mb-8">
+            <h2 class="text-lg font-semibold mb-3">"New workspace"</h2>
+            <form class="flex flex-wrap items-end gap-3" on:submit=submit>
+                <label class="flex flex-col text-sm">"Name"
+                    <input id="tenant-name" class="mt-1 rounded-md border border-slate-300 px-2 py-1.5" required
+                        prop:value=move || name.get()
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            if !slug_touched.get_untracked() { slug.set(suggest_slug(&v)); }
+                            name.set(v);
+                        }/>
+                </label>
+                <label class="flex flex-col text-sm">"Slug (in addresses and upstream names)"
+                    <input id="tenant-slug" class="mt-1 rounded-md border border-slate-300 px-2 py-1.5 font-mono" required
+                        prop:value=move || slug.get()
+                        on:input=move |ev| { slug_touched.set(true); slug.set(event_target_value(&ev)); }/>
+                </label>
+                <button id="create-tenant-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                    {move || if busy.get() { "Creating…" } else { "Create workspace" }}
+                </button>
+            </form>
+            {move || error.get().map(|(field, message)| view! {
+                <p id="create-tenant-error" role="alert" data-field=field.unwrap_or_default() class="mt-3 text-sm text-red-700">{message}</p>
+            })}
+            {move || progress.get().map(|p| {
+                let settled = p.settled();
+                view! {
+                    <div id="provisioning-progress" class="mt-4" data-settled=settled.to_string()>
+                        <p class="text-sm mb-2">
+                            {format!("Provisioning {} ({}): ", p.tenant.name, p.tenant.slug)}
+                            <strong id="provisioning-status">{p.tenant.status.as_str()}</strong>
+                        </p>
+                        <StepList steps=p.steps.clone()/>
+                    </div>
+                }
+            })}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suggest_slug;
+
+    #[test]
+    fn slugs_are_suggested_from_names() {
+        assert_eq!(suggest_slug("Acme GmbH & Co. KG"), "acme-gmbh-co-kg");
+        assert_eq!(suggest_slug("  Über Café "), "ber-caf");
+        assert_eq!(suggest_slug("---"), "");
+    }
+}
