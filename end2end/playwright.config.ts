@@ -16,9 +16,8 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   workers: 1,
-  // One retry in CI: a page load that stalled once in about thirty runs is being chased
-  // (see docs/operations.md); a retried test is reported as "flaky", never hidden.
-  retries: process.env.CI ? 1 : 0,
+  // No retries: a journey that fails once is a fault to find, not to hide.
+  retries: 0,
   reporter: "list",
   use: {
     baseURL: `http://127.0.0.1:${port}`,

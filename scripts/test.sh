@@ -18,10 +18,8 @@ trap cleanup EXIT
 
 log="$(mktemp)"
 say "unit and integration tests (SQLite and PostgreSQL)"
-# One test at a time: several console apps rendering pages at once in one process
-# occasionally stall a Leptos SSR render (never seen with one app per process; see
-# docs/operations.md), so the suite does not run apps side by side.
-cargo test --workspace --exclude frontend -- --test-threads 1 2>&1 | tee -a "$log"
+# In parallel: each integration test starts its own console app in the test process.
+cargo test --workspace --exclude frontend 2>&1 | tee -a "$log"
 
 say "building the site for the end-to-end tests"
 cargo leptos build
