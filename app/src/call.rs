@@ -34,11 +34,26 @@ impl Call {
         Ok(self.platform.access.partner_staff(&self.ctx).await?)
     }
 
-    /// The browser session, for the few functions that change it.
-    pub fn session(&self) -> Result<&tower_sessions::Session, AppError> {
-        self.session
+    /// Sets or clears the browser session's partner mode.
+    pub async fn set_partner_mode(&self, on: bool) -> Result<(), AppError> {
+        use platform::ctx::session_keys::PARTNER_MODE;
+        let session = self
+            .session
             .as_ref()
-            .ok_or_else(|| wiring("the session layer"))
+            .ok_or_else(|| wiring("the session layer"))?;
+        let result = if on {
+            session.insert(PARTNER_MODE, true).await
+        } else {
+            session.remove::<bool>(PARTNER_MODE).await.map(|_| ())
+        };
+        result.map_err(|e| {
+            tracing::error!(error = %e, "the session store failed");
+            AppError::new(
+                ErrorClass::Internal,
+                "internal",
+                "The session could not be changed.",
+            )
+        })
     }
 }
 

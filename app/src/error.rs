@@ -93,14 +93,7 @@ mod from_services {
         )*};
     }
 
-    from_service!(
-        platform::services::access::AccessError,
-        platform::services::auth::AuthError,
-        platform::services::provisioning::ProvisioningError,
-        platform::services::domains::DomainError,
-        platform::services::members::MemberError,
-        platform::services::tenants::TenantError
-    );
+    platform::for_each_service_error!(from_service);
 }
 
 /// The id of the request being served (server only).

@@ -17,6 +17,22 @@ use crate::services::members::MemberError;
 use crate::services::provisioning::ProvisioningError;
 use crate::services::tenants::TenantError;
 
+/// Calls `$m!(…)` with every service error type, so each face (server functions, JSON API)
+/// converts from all of them without keeping its own list: a new area adds its error here.
+#[macro_export]
+macro_rules! for_each_service_error {
+    ($m:ident) => {
+        $m!(
+            $crate::services::access::AccessError,
+            $crate::services::auth::AuthError,
+            $crate::services::provisioning::ProvisioningError,
+            $crate::services::domains::DomainError,
+            $crate::services::members::MemberError,
+            $crate::services::tenants::TenantError
+        );
+    };
+}
+
 /// How a service error shows itself to the caller.
 pub trait Classify: Error {
     fn class(&self) -> ErrorClass;

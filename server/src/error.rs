@@ -50,14 +50,7 @@ macro_rules! from_service {
     )*};
 }
 
-from_service!(
-    platform::services::access::AccessError,
-    platform::services::auth::AuthError,
-    platform::services::provisioning::ProvisioningError,
-    platform::services::domains::DomainError,
-    platform::services::members::MemberError,
-    platform::services::tenants::TenantError
-);
+platform::for_each_service_error!(from_service);
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {

@@ -22,25 +22,11 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
 /// Leaves partner mode (partner staff only ever enter it from the partner view).
 #[server(prefix = "/api/fn", endpoint = "exit_partner_mode")]
 pub async fn exit_partner_mode() -> Result<(), AppError> {
-    use platform::ctx::session_keys;
     let call = call()?;
     if call.user.is_none() {
         return Err(AppError::unauthenticated());
     }
-    if let Some(session) = &call.session {
-        session
-            .remove::<bool>(session_keys::PARTNER_MODE)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "the session store failed");
-                AppError::new(
-                    crate::error::ErrorClass::Internal,
-                    "internal",
-                    "The session could not be changed.",
-                )
-            })?;
-    }
-    Ok(())
+    call.set_partner_mode(false).await
 }
 
 /// The admin sidebar: the tenant's real name and the number of domains needing attention.

@@ -45,23 +45,12 @@ pub async fn get_tenant_provisioning(tenant: String) -> Result<TenantProvisionin
 /// page to go to.
 #[server(prefix = "/api/fn", endpoint = "enter_partner_mode")]
 pub async fn enter_partner_mode(tenant: String) -> Result<String, AppError> {
-    use platform::ctx::session_keys;
     let call = call()?;
     let entered = call
         .platform
         .access
         .enter_as_partner(&call.ctx, &tenant)
         .await?;
-    call.session()?
-        .insert(session_keys::PARTNER_MODE, true)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "the session store failed");
-            AppError::new(
-                crate::error::ErrorClass::Internal,
-                "internal",
-                "The session could not be changed.",
-            )
-        })?;
+    call.set_partner_mode(true).await?;
     Ok(format!("/admin/{}", entered.slug))
 }

@@ -1,14 +1,11 @@
 //! `/api/me`, `/api/tenants` (create), reconcile and the audit log.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Router;
 use platform::domain::{AuditEvent, Me};
 use platform::services::provisioning::TenantProvisioning;
-use platform::{Ctx, Platform};
 use serde::Deserialize;
-use std::sync::Arc;
 
 use super::{Admin, Api, Caller, Json, Query};
 use crate::error::ApiError;
@@ -23,8 +20,8 @@ pub(super) fn routes() -> axum::Router<AppState> {
 }
 
 /// `GET /api/me`: profile, tenants with the role in each, partner staff or not.
-async fn me(State(platform): State<Arc<Platform>>, Extension(ctx): Extension<Ctx>) -> Api<Me> {
-    Ok(Json(platform.access.me(&ctx).await?))
+async fn me(c: Caller) -> Api<Me> {
+    Ok(Json(c.platform.access.me(&c.ctx).await?))
 }
 
 #[derive(Deserialize)]
