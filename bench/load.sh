@@ -11,7 +11,7 @@ env -u RUSTFLAGS cargo build --release -p server
 work="$(mktemp -d)"
 port="${PORT:-3300}"
 DATABASE_URL="${DATABASE_URL:-sqlite://$work/console.db}" \
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD LOG_FORMAT=json RUST_LOG=warn \
+DEZKY_SANDBOX=true DATA_DIR="$work" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD LOG_FORMAT=json RUST_LOG=warn \
 LEPTOS_SITE_ROOT="$ROOT/target/site" \
   "$CARGO_TARGET_DIR/release/server" >"$work/server.log" 2>&1 &
 server=$!

@@ -9,4 +9,6 @@ say "building (cargo leptos build)"
 cargo leptos build
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
+# The embedded default: stand-ins for the upstreams, the demo workspace (never without this).
+export DEZKY_SANDBOX="${DEZKY_SANDBOX:-true}"
 exec "$CARGO_TARGET_DIR/debug/server" "$@"

@@ -5,6 +5,28 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use wire::steps::{StepState, StepStatus};
 
+/// The page's Content-Security-Policy (W3C CSP Level 3): scripts only from the console
+/// itself or inline with this response's nonce (the hydration and resource scripts carry it),
+/// WebAssembly compilation for the hydrate bundle, styles and connections to the console
+/// only, no framing. Set while the shell renders, so it reaches the first response.
+#[cfg(feature = "ssr")]
+pub fn send_content_security_policy() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// Answers a page request with `303 See Other` to `path` (whatever the `Accept` header).
 #[cfg(feature = "ssr")]
 pub fn ssr_redirect(path: &str) {

@@ -33,6 +33,9 @@ use partner::PartnerHome;
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    components::send_content_security_policy();
+    let nonce = leptos::nonce::use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -44,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 // A page restored from the back/forward cache after sign-out must not show
                 // private data: reload it so the server decides again.
-                <script>
+                <script nonce=nonce>
                     "window.addEventListener('pageshow',function(e){if(e.persisted){location.reload();}});"
                 </script>
                 <MetaTags/>

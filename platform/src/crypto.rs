@@ -1,6 +1,7 @@
 //! Sealing of secrets at rest: session records and IdP tokens are stored encrypted and
-//! authenticated (XChaCha20-Poly1305) with a key derived from the session secret, so the
-//! database never holds a token in clear.
+//! authenticated (XChaCha20-Poly1305) with keys derived from the session secret per purpose
+//! (HKDF-SHA256, RFC 5869), so the database never holds a token in clear and a value sealed
+//! for one purpose never opens as another.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -8,7 +9,7 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 #[derive(Clone)]
 pub struct SecretBox {
@@ -31,9 +32,33 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
+/// What a key seals: each purpose has its own key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealPurpose {
+    /// tower-sessions records (`sessions` table).
+    SessionRecords,
+    /// The IdP's access, refresh and ID tokens (`auth_tokens` table).
+    IdpTokens,
+}
+
+impl SealPurpose {
+    /// HKDF's `info`: names the purpose and the key's version.
+    fn info(self) -> &'static [u8] {
+        match self {
+            SealPurpose::SessionRecords => b"dezky/seal/session-records/v1",
+            SealPurpose::IdpTokens => b"dezky/seal/idp-tokens/v1",
+        }
+    }
+}
+
 impl SecretBox {
-    pub fn new(secret: &SecretString) -> Self {
-        let key = Sha256::digest(secret.expose_secret().as_bytes());
+    /// A 256-bit key from `HKDF-SHA256(salt = "dezky-console", ikm = secret, info = purpose)`.
+    pub fn new(secret: &SecretString, purpose: SealPurpose) -> Self {
+        let hkdf =
+            hkdf::Hkdf::<Sha256>::new(Some(b"dezky-console"), secret.expose_secret().as_bytes());
+        let mut key = chacha20poly1305::Key::default();
+        // 32 bytes is far below HKDF-SHA256's 8160-byte limit: expand cannot fail.
+        let _ = hkdf.expand(purpose.info(), &mut key);
         Self {
             cipher: XChaCha20Poly1305::new(&key),
         }
@@ -128,16 +153,35 @@ mod tests {
 
     #[test]
     fn sealed_values_round_trip_and_hide_the_plain_text() {
-        let b = SecretBox::new(&SecretString::from("k".repeat(32)));
+        let b = SecretBox::new(&SecretString::from("k".repeat(32)), SealPurpose::IdpTokens);
         let sealed = b.seal(b"refresh-token-value").unwrap();
         assert!(!sealed.contains("refresh"));
         assert_eq!(b.open(&sealed).unwrap(), b"refresh-token-value");
     }
 
     #[test]
+    fn each_purpose_has_its_own_key() {
+        let secret = SecretString::from("s".repeat(40));
+        let sessions = SecretBox::new(&secret, SealPurpose::SessionRecords);
+        let tokens = SecretBox::new(&secret, SealPurpose::IdpTokens);
+        let sealed = sessions.seal(b"record").unwrap();
+        assert!(
+            tokens.open(&sealed).is_err(),
+            "a session record opens only as one"
+        );
+        assert_eq!(sessions.open(&sealed).unwrap(), b"record");
+        // Not the bare hash of the secret the first version used.
+        use sha2::Digest;
+        let bare = XChaCha20Poly1305::new(&sha2::Sha256::digest(secret.expose_secret().as_bytes()));
+        let raw = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        let (nonce, body) = raw.split_at(24);
+        assert!(bare.decrypt(XNonce::from_slice(nonce), body).is_err());
+    }
+
+    #[test]
     fn a_tampered_or_foreign_value_does_not_open() {
-        let b = SecretBox::new(&SecretString::from("one"));
-        let other = SecretBox::new(&SecretString::from("two"));
+        let b = SecretBox::new(&SecretString::from("one"), SealPurpose::IdpTokens);
+        let other = SecretBox::new(&SecretString::from("two"), SealPurpose::IdpTokens);
         let sealed = b.seal(b"x").unwrap();
         assert!(other.open(&sealed).is_err());
         let mut tampered = sealed.into_bytes();

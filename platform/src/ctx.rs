@@ -22,10 +22,20 @@ pub struct RequestMeta {
 
 /// The signed-in person, put in the request extensions once their session and tokens are
 /// known to be valid (refreshed if needed).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CurrentUser {
     pub user_id: String,
+    /// Links the browser session to its sealed tokens: a secret, never printed.
     pub auth_key: String,
+}
+
+impl std::fmt::Debug for CurrentUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentUser")
+            .field("user_id", &self.user_id)
+            .field("auth_key", &"[redacted]")
+            .finish()
+    }
 }
 
 /// The context of a service call.
@@ -57,5 +67,23 @@ impl Ctx {
                 ..Default::default()
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CurrentUser;
+
+    #[test]
+    fn debug_never_prints_the_auth_key() {
+        let u = CurrentUser {
+            user_id: "u1".into(),
+            auth_key: "the-secret-key".into(),
+        };
+        let printed = format!("{u:?}");
+        assert!(
+            printed.contains("u1") && !printed.contains("the-secret-key"),
+            "{printed}"
+        );
     }
 }

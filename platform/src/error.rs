@@ -159,6 +159,7 @@ impl Classify for DomainError {
             DomainError::NotFound(_) => ErrorClass::NotFound,
             DomainError::AlreadyAdded(_)
             | DomainError::ClaimedElsewhere(_)
+            | DomainError::ExistsUpstream(_)
             | DomainError::NotVerified(_)
             | DomainError::PrimaryWithOthers(_)
             | DomainError::InUse { .. } => ErrorClass::Conflict,
@@ -171,6 +172,7 @@ impl Classify for DomainError {
             DomainError::Invalid { .. } => "invalid",
             DomainError::AlreadyAdded(_) => "already_added",
             DomainError::ClaimedElsewhere(_) => "claimed_by_another_workspace",
+            DomainError::ExistsUpstream(_) => "exists_on_mail_server",
             DomainError::NotFound(_) => "not_found",
             DomainError::NotVerified(_) => "not_verified",
             DomainError::PrimaryWithOthers(_) => "primary_domain",
@@ -182,7 +184,9 @@ impl Classify for DomainError {
     fn field(&self) -> Option<&str> {
         match self {
             DomainError::Invalid { field, .. } => Some(field),
-            DomainError::AlreadyAdded(_) | DomainError::ClaimedElsewhere(_) => Some("name"),
+            DomainError::AlreadyAdded(_)
+            | DomainError::ClaimedElsewhere(_)
+            | DomainError::ExistsUpstream(_) => Some("name"),
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! The tower-sessions store on SQLite and PostgreSQL: records round-trip sealed, expire, and
 //! cannot be read with another secret.
 
-use platform::crypto::SecretBox;
+use platform::crypto::{SealPurpose, SecretBox};
 use platform::db::Backend;
 use platform::on_both_backends;
 use platform::repo::sessions::DbSessionStore;
@@ -29,15 +29,26 @@ async fn sessions_round_trip_sealed_and_expire(backend: Backend) {
     let db = tdb.connect().await;
     let store = DbSessionStore::new(
         db.clone(),
-        SecretBox::new(&SecretString::from("a".repeat(40))),
+        SecretBox::new(
+            &SecretString::from("a".repeat(40)),
+            SealPurpose::SessionRecords,
+        ),
     );
     let mut live = record(OffsetDateTime::now_utc() + time::Duration::hours(1));
     store.create(&mut live).await.unwrap();
     let loaded = store.load(&live.id).await.unwrap().expect("stored");
     assert_eq!(loaded.data["auth_key"], "super-secret-key");
 
-    let raw: String = sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1")
-        .bind(live.id.to_string())
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    assert!(
+        !ids[0].contains(&live.id.to_string()),
+        "the table holds no session id that a cookie could carry"
+    );
+    let raw: String = sqlx::query_scalar("SELECT data FROM sessions")
         .fetch_one(db.pool())
         .await
         .unwrap();
@@ -48,7 +59,10 @@ async fn sessions_round_trip_sealed_and_expire(backend: Backend) {
 
     let other = DbSessionStore::new(
         db.clone(),
-        SecretBox::new(&SecretString::from("b".repeat(40))),
+        SecretBox::new(
+            &SecretString::from("b".repeat(40)),
+            SealPurpose::SessionRecords,
+        ),
     );
     assert!(
         other.load(&live.id).await.unwrap().is_none(),

@@ -19,10 +19,13 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("dezky-bench-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/bench.db", dir.display());
+    let secret = platform::crypto::random_token(32);
     let settings = Settings::from_source(&move |k| match k {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "LOG_FORMAT" => Some("json".into()),
+        "DEZKY_SANDBOX" => Some("true".into()),
+        "SESSION_SECRET" => Some(secret.clone()),
         "SANDBOX_AUTHENTIK_PORT" | "SANDBOX_STALWART_PORT" | "SANDBOX_DNS_CONTROL_PORT" => {
             Some("0".into())
         }

@@ -29,18 +29,28 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only local paths: never an open redirect to another site.
+/// The page to return to after sign-in: only a path on this console, else `/`.
+///
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` or
+/// `/\evil.example` would leave the site (an open redirect, CWE-601): any control character,
+/// whitespace or backslash, a leading `//`, or anything that resolves to another origin is
+/// refused. `/login` itself is refused too (no loop).
 fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.starts_with("/login") =>
-        {
-            n
-        }
-        _ => "/".into(),
+    let Some(n) = next else {
+        return "/".into();
+    };
+    let plain = n
+        .chars()
+        .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
+    let local = n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/login");
+    // What a browser makes of it, relative to some page of ours: still ours?
+    let same_origin = url::Url::parse("http://console.invalid/")
+        .and_then(|base| base.join(&n))
+        .is_ok_and(|u| u.host_str() == Some("console.invalid") && u.port().is_none());
+    if plain && local && same_origin {
+        n
+    } else {
+        "/".into()
     }
 }
 
@@ -250,5 +260,21 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/".into())), "/");
         assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
         assert_eq!(safe_next(None), "/");
+        // Decoded query values: what `/%09/evil.example` and `/%0d%0aSet-Cookie:x` become.
+        for bad in [
+            "/\t/evil.example",
+            "/\r\nSet-Cookie:x",
+            "/\\evil",
+            "https://evil",
+            "//evil",
+            "/ /evil",
+            "/admin\\..\\x",
+        ] {
+            assert_eq!(safe_next(Some(bad.into())), "/", "{bad:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/admin/acme/domains?x=1#y".into())),
+            "/admin/acme/domains?x=1#y"
+        );
     }
 }

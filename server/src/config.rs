@@ -72,7 +72,13 @@ pub struct Settings {
     /// The longest a request may take before it is answered 503 (`REQUEST_TIMEOUT_SECS`,
     /// default 30 s): a render or upstream call that hangs cannot hold a connection forever.
     pub request_timeout: Duration,
+    /// The largest request body accepted, in bytes (`MAX_BODY_BYTES`, default 1 MiB); a
+    /// larger one is answered 413 before it is read.
+    pub max_body_bytes: usize,
     pub token_refresh_margin: Duration,
+    /// The absolute lifetime of a console session from its sign-in (`SESSION_LIFETIME_HOURS`,
+    /// default 12); activity and token refreshes do not extend it.
+    pub session_lifetime: Duration,
     /// Run against the embedded sandbox upstreams (and seed the demo workspace).
     pub sandbox: bool,
     /// Port for the embedded Authentik stand-in (0: any free port).
@@ -166,8 +172,109 @@ impl Source<'_> {
     }
 }
 
-/// The session secret used only by the embedded sandbox default, never in production.
-const SANDBOX_SESSION_SECRET: &str = "dezky-sandbox-only-session-secret-not-for-production";
+/// Sandbox mode runs against stand-ins with published demo passwords: it must only ever be
+/// reachable from this machine. Refuses a non-loopback address, an https `PUBLIC_URL` (a
+/// real deployment) and any real Authentik setting.
+fn sandbox_is_local(
+    s: &Source<'_>,
+    bind: SocketAddr,
+    public_url: Option<&url::Url>,
+) -> Result<(), ConfigError> {
+    if !bind.ip().is_loopback() {
+        return Err(err(
+            "LEPTOS_SITE_ADDR",
+            format!("must be a loopback address in sandbox mode (got {bind}); the sandbox accepts published demo passwords"),
+        ));
+    }
+    if public_url.is_some_and(|u| u.scheme() == "https") {
+        return Err(err(
+            "PUBLIC_URL",
+            "is https, which means a real deployment: set DEZKY_SANDBOX=false (the sandbox accepts published demo passwords)",
+        ));
+    }
+    for var in [
+        "AUTHENTIK_ISSUER",
+        "AUTHENTIK_CLIENT_ID",
+        "AUTHENTIK_CLIENT_SECRET",
+        "AUTHENTIK_ADMIN_TOKEN",
+    ] {
+        if s.opt(var).is_some() {
+            return Err(err(
+                var,
+                "is set, so this looks like a real deployment: set DEZKY_SANDBOX=false, or unset it for the sandbox",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The sandbox's session secret: generated once per data folder (`DATA_DIR/sandbox-session-secret`,
+/// readable by its owner only) and kept, so sessions survive a restart but no two setups
+/// share a secret.
+fn sandbox_session_secret(dir: &str) -> Result<SecretString, ConfigError> {
+    let path = std::path::Path::new(dir).join("sandbox-session-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(SecretString::from(existing.trim().to_string()));
+        }
+    }
+    let failed = |e: std::io::Error| err("DATA_DIR", format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let secret = platform::crypto::random_token(48);
+    write_private(&path, &secret).map_err(failed)?;
+    Ok(SecretString::from(secret))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+/// On https the session cookie carries the `__Host-` prefix (RFC 6265bis §4.1.3.2): the
+/// browser then takes it only with `Secure`, `Path=/` and no `Domain`, so no other host of
+/// the domain can set or shadow it.
+fn cookie_name(name: String, public_url: Option<&url::Url>) -> String {
+    let https = public_url.is_some_and(|u| u.scheme() == "https");
+    if https && !name.starts_with("__Host-") {
+        format!("__Host-{name}")
+    } else {
+        name
+    }
+}
+
+/// Production talks to upstreams over https; plain http only to this machine.
+fn https_unless_loopback(var: &'static str, url: &str) -> Result<(), ConfigError> {
+    let parsed = url::Url::parse(url).map_err(|e| err(var, e.to_string()))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if parsed.scheme() == "https" || loopback {
+        Ok(())
+    } else {
+        Err(err(
+            var,
+            format!(
+                "must be https:// (plain http is accepted only for a loopback host; got {url:?})"
+            ),
+        ))
+    }
+}
 
 impl Settings {
     /// Reads `.env` (if present) and the process environment.
@@ -178,7 +285,9 @@ impl Settings {
 
     pub fn from_source(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let s = Source(get);
-        let sandbox = s.bool("DEZKY_SANDBOX", true)?;
+        // Off unless asked for: a forgotten variable must not start a console whose sign-in
+        // accepts the published demo passwords.
+        let sandbox = s.bool("DEZKY_SANDBOX", false)?;
         let database_url = s.string("DATABASE_URL", "sqlite://data/dezky.db");
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -196,13 +305,26 @@ impl Settings {
                 format!("must be host:port (got {bind:?})"),
             )
         })?;
-        let public_url = s
-            .url("PUBLIC_URL")?
-            .map(|u| url::Url::parse(&u).expect("checked above"));
+        let public_url = match s.url("PUBLIC_URL")? {
+            Some(u) => Some(url::Url::parse(&u).map_err(|e| err("PUBLIC_URL", e.to_string()))?),
+            None => None,
+        };
+        if sandbox {
+            sandbox_is_local(&s, bind_addr, public_url.as_ref())?;
+        } else {
+            let https = public_url.as_ref().is_some_and(|u| u.scheme() == "https");
+            if !https && !s.bool("ALLOW_INSECURE_PUBLIC_URL", false)? {
+                return Err(err(
+                    "PUBLIC_URL",
+                    "must be the console's https:// address when DEZKY_SANDBOX=false \
+                     (set ALLOW_INSECURE_PUBLIC_URL=true only for a local setup)",
+                ));
+            }
+        }
         let session_secret = match s.opt("SESSION_SECRET") {
             Some(v) if v.len() >= 32 => SecretString::from(v),
             Some(_) => return Err(err("SESSION_SECRET", "must be at least 32 characters long")),
-            None if sandbox => SecretString::from(SANDBOX_SESSION_SECRET),
+            None if sandbox => sandbox_session_secret(&s.string("DATA_DIR", "data"))?,
             None => {
                 return Err(err(
                     "SESSION_SECRET",
@@ -279,6 +401,28 @@ impl Settings {
                 "is required when STRIPE_ENABLED=true",
             ));
         }
+        if !sandbox {
+            let upstreams = [
+                (
+                    "AUTHENTIK_ISSUER",
+                    authentik.as_ref().map(|a| a.issuer.clone()),
+                ),
+                (
+                    "STALWART_URL",
+                    stalwart.url.clone().filter(|_| stalwart.enabled),
+                ),
+                ("OCIS_URL", ocis.url.clone().filter(|_| ocis.enabled)),
+                (
+                    "STRIPE_API_BASE",
+                    Some(stripe.api_base.clone()).filter(|_| stripe.enabled),
+                ),
+            ];
+            for (var, url) in upstreams {
+                if let Some(url) = url {
+                    https_unless_loopback(var, &url)?;
+                }
+            }
+        }
         let dns_explicit = s.opt("DNS_RESOLVERS").is_some();
         let resolvers = s.string("DNS_RESOLVERS", "1.1.1.1:53,8.8.8.8:53");
         let dns_resolvers = resolvers
@@ -309,18 +453,26 @@ impl Settings {
                 ))
             }
         };
+        let session_cookie_name = cookie_name(
+            s.string("SESSION_COOKIE_NAME", "dezky_session"),
+            public_url.as_ref(),
+        );
         Ok(Self {
             database_url,
             database_max_connections: s.number("DATABASE_MAX_CONNECTIONS", 10)?,
             bind_addr,
             public_url,
             session_secret,
-            session_cookie_name: s.string("SESSION_COOKIE_NAME", "dezky_session"),
+            session_cookie_name,
             session_idle_timeout: Duration::from_secs(
                 60 * s.number::<u64>("SESSION_IDLE_MINUTES", 480)?,
             ),
             token_refresh_margin: Duration::from_secs(s.number("TOKEN_REFRESH_MARGIN_SECS", 60)?),
+            session_lifetime: Duration::from_secs(
+                3600 * s.number::<u64>("SESSION_LIFETIME_HOURS", 12)?.max(1),
+            ),
             request_timeout: s.secs("REQUEST_TIMEOUT_SECS", 30)?,
+            max_body_bytes: s.number("MAX_BODY_BYTES", 1024 * 1024)?,
             sandbox,
             sandbox_authentik_port: s.number("SANDBOX_AUTHENTIK_PORT", 0)?,
             sandbox_ocis_port: s.number("SANDBOX_OCIS_PORT", 0)?,
@@ -344,6 +496,8 @@ impl Settings {
 mod tests {
     use std::collections::HashMap;
 
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
@@ -354,9 +508,15 @@ mod tests {
         Settings::from_source(&move |k| map.get(k).cloned())
     }
 
+    fn temp_dir() -> String {
+        let dir = std::env::temp_dir().join(format!("dezky-config-{}", uuid::Uuid::new_v4()));
+        dir.to_string_lossy().into_owned()
+    }
+
     #[test]
-    fn the_embedded_default_needs_no_variables() {
-        let s = load(&[]).unwrap();
+    fn the_sandbox_needs_only_its_flag() {
+        let dir = temp_dir();
+        let s = load(&[("DEZKY_SANDBOX", "true"), ("DATA_DIR", &dir)]).unwrap();
         assert!(s.sandbox);
         assert_eq!(s.database_url, "sqlite://data/dezky.db");
         assert_eq!(s.dns_resolvers.len(), 2);
@@ -367,15 +527,116 @@ mod tests {
     }
 
     #[test]
+    fn without_variables_the_console_is_production_and_fails_closed() {
+        let e = load(&[]).unwrap_err();
+        assert_eq!(e.var, "PUBLIC_URL", "{e}");
+    }
+
+    #[test]
+    fn the_sandbox_refuses_to_be_reachable_or_real() {
+        let dir = temp_dir();
+        for (var, value) in [
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("PUBLIC_URL", "https://console.example.com"),
+            (
+                "AUTHENTIK_ISSUER",
+                "https://auth.example/application/o/dezky/",
+            ),
+            ("AUTHENTIK_ADMIN_TOKEN", "t"),
+        ] {
+            let e =
+                load(&[("DEZKY_SANDBOX", "true"), ("DATA_DIR", &dir), (var, value)]).unwrap_err();
+            assert_eq!(e.var, var, "{e}");
+        }
+    }
+
+    #[test]
+    fn the_sandbox_session_secret_is_generated_per_data_folder() {
+        let (a, b) = (temp_dir(), temp_dir());
+        let secret = |dir: &str| {
+            let s = load(&[("DEZKY_SANDBOX", "true"), ("DATA_DIR", dir)]).unwrap();
+            s.session_secret.expose_secret().to_string()
+        };
+        let first = secret(&a);
+        assert!(first.len() >= 32);
+        assert_eq!(first, secret(&a), "kept across restarts");
+        assert_ne!(first, secret(&b), "no two data folders share a secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(std::path::Path::new(&a).join("sandbox-session-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "readable by its owner only");
+        }
+    }
+
+    #[test]
     fn production_requires_the_idp_and_a_session_secret() {
-        let e = load(&[("DEZKY_SANDBOX", "false")]).unwrap_err();
+        let e = load(&[("PUBLIC_URL", "https://console.example.com")]).unwrap_err();
         assert_eq!(e.var, "SESSION_SECRET");
         let e = load(&[
-            ("DEZKY_SANDBOX", "false"),
+            ("PUBLIC_URL", "https://console.example.com"),
             ("SESSION_SECRET", &"x".repeat(40)),
         ])
         .unwrap_err();
         assert_eq!(e.var, "AUTHENTIK_ISSUER");
+    }
+
+    #[test]
+    fn production_speaks_https_except_to_this_machine() {
+        let e = load(&[("PUBLIC_URL", "http://console.example.com")]).unwrap_err();
+        assert_eq!(e.var, "PUBLIC_URL", "{e}");
+        let mut vars = production().to_vec();
+        vars[0] = ("PUBLIC_URL", "http://127.0.0.1:3000");
+        vars.push(("ALLOW_INSECURE_PUBLIC_URL", "true"));
+        assert!(load(&vars).is_ok(), "a local setup may opt in");
+        let mut vars = production().to_vec();
+        vars.extend([
+            ("STALWART_PROVISIONING_ENABLED", "true"),
+            ("STALWART_URL", "http://stalwart.internal:8080"),
+        ]);
+        assert_eq!(load(&vars).unwrap_err().var, "STALWART_URL");
+        let mut vars = production().to_vec();
+        vars.extend([
+            ("STALWART_PROVISIONING_ENABLED", "true"),
+            ("STALWART_URL", "http://127.0.0.1:8080"),
+        ]);
+        assert!(load(&vars).is_ok(), "loopback may be plain http");
+        let mut vars = production().to_vec();
+        vars[2] = (
+            "AUTHENTIK_ISSUER",
+            "http://auth.example/application/o/dezky/",
+        );
+        assert_eq!(load(&vars).unwrap_err().var, "AUTHENTIK_ISSUER");
+    }
+
+    #[test]
+    fn on_https_the_session_cookie_is_host_only() {
+        let s = load(&production()).unwrap();
+        assert_eq!(s.session_cookie_name, "__Host-dezky_session");
+        let dir = temp_dir();
+        let s = load(&[("DEZKY_SANDBOX", "true"), ("DATA_DIR", &dir)]).unwrap();
+        assert_eq!(
+            s.session_cookie_name, "dezky_session",
+            "plain http has no prefix"
+        );
+    }
+
+    /// The smallest valid production configuration.
+    fn production() -> [(&'static str, &'static str); 6] {
+        [
+            ("PUBLIC_URL", "https://console.example.com"),
+            ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+            (
+                "AUTHENTIK_ISSUER",
+                "https://auth.example/application/o/dezky/",
+            ),
+            ("AUTHENTIK_CLIENT_ID", "c"),
+            ("AUTHENTIK_CLIENT_SECRET", "s"),
+            ("AUTHENTIK_ADMIN_TOKEN", "t"),
+        ]
     }
 
     #[test]
@@ -390,20 +651,11 @@ mod tests {
             ("AUTHENTIK_TIMEOUT_SECS", "0"),
             ("LOG_FORMAT", "xml"),
         ] {
-            let mut vars = vec![(var, value)];
-            if var == "AUTHENTIK_TIMEOUT_SECS" {
-                vars.extend([
-                    ("DEZKY_SANDBOX", "false"),
-                    ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
-                    (
-                        "AUTHENTIK_ISSUER",
-                        "https://auth.example/application/o/dezky/",
-                    ),
-                    ("AUTHENTIK_CLIENT_ID", "c"),
-                    ("AUTHENTIK_CLIENT_SECRET", "s"),
-                    ("AUTHENTIK_ADMIN_TOKEN", "t"),
-                ]);
-            }
+            let mut vars: Vec<(&str, &str)> = production()
+                .into_iter()
+                .filter(|(k, _)| *k != var)
+                .collect();
+            vars.push((var, value));
             let e = load(&vars).unwrap_err();
             assert_eq!(e.var, var, "{e}");
         }
@@ -411,17 +663,7 @@ mod tests {
 
     #[test]
     fn enabling_an_upstream_requires_its_url() {
-        let base = [
-            ("DEZKY_SANDBOX", "false"),
-            ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
-            (
-                "AUTHENTIK_ISSUER",
-                "https://auth.example/application/o/dezky/",
-            ),
-            ("AUTHENTIK_CLIENT_ID", "c"),
-            ("AUTHENTIK_CLIENT_SECRET", "s"),
-            ("AUTHENTIK_ADMIN_TOKEN", "t"),
-        ];
+        let base = production();
         let mut vars = base.to_vec();
         vars.push(("STALWART_PROVISIONING_ENABLED", "true"));
         assert_eq!(load(&vars).unwrap_err().var, "STALWART_URL");

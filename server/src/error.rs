@@ -121,7 +121,17 @@ impl IntoResponse for ApiError {
 
 /// Writes the JSON body of an error answer (called by `middleware::request_context`).
 pub fn finish(mut response: Response, request_id: &str) -> Response {
-    let Some(mut error) = response.extensions_mut().remove::<PublicError>() else {
+    let error = match response.extensions_mut().remove::<PublicError>() {
+        Some(e) => Some(e),
+        // tower-http's body limit answers 413 in plain text; say it the API's way.
+        None if response.status() == StatusCode::PAYLOAD_TOO_LARGE => Some(PublicError::new(
+            ErrorClass::TooLarge,
+            "too_large",
+            "The request body is larger than the console accepts.",
+        )),
+        None => None,
+    };
+    let Some(mut error) = error else {
         return response;
     };
     error.request_id = request_id.to_string();

@@ -4,8 +4,9 @@
 //!    duration.
 //! 2. `deadline`: a request still running after `REQUEST_TIMEOUT_SECS` is answered 503 with
 //!    its request id (a JSON error under `/api`, a page elsewhere) and logged.
-//! 3. (the session layer)
-//! 4. `identity`: resolves the session to the signed-in person (refreshing the access token
+//! 3. `same_origin`: a state-changing request from another site is refused (CSRF).
+//! 4. (the session layer)
+//! 5. `identity`: resolves the session to the signed-in person (refreshing the access token
 //!    when it is about to expire), builds the service `Ctx`, sends anonymous browsers on
 //!    private pages to sign-in, and marks every answer `no-store` so the back button after
 //!    sign-out shows no private page.
@@ -119,6 +120,51 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Refuses cross-site requests that change state (CSRF, OWASP ASVS 4.0 V13.2.3 / V50): any
+/// request other than GET, HEAD or OPTIONS — the JSON API, the server functions, `/logout` —
+/// must come from the console's own pages. A browser says where a request comes from:
+/// `Sec-Fetch-Site` (`same-origin`, or `none` for what the person typed) when it sends it,
+/// else `Origin`, which must be the origin of `PUBLIC_URL`. A request with neither header
+/// is not from a browser (a script with its own credentials) and passes. Refused: 403
+/// `cross_site`.
+pub async fn same_origin(
+    State(origin): State<std::sync::Arc<str>>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    match cross_site(req.headers(), &origin) {
+        None => next.run(req).await,
+        Some(seen) => {
+            tracing::warn!(path = req.uri().path(), seen, "cross-site request refused");
+            crate::error::ApiError::new(
+                wire::ErrorClass::Forbidden,
+                "cross_site",
+                "This request did not come from the console's own pages, so it was refused.",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// What shows a request came from another site (`None`: it did not).
+fn cross_site(headers: &axum::http::HeaderMap, origin: &str) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("(not text)").to_string())
+    };
+    match (header("sec-fetch-site"), header("origin")) {
+        (Some(site), _) if site == "same-origin" || site == "none" => None,
+        (Some(site), _) => Some(format!("Sec-Fetch-Site: {site}")),
+        (None, Some(from)) if from == origin => None,
+        (None, Some(from)) => Some(format!("Origin: {from}")),
+        (None, None) => None,
+    }
 }
 
 /// Pages that only a signed-in person may see; an anonymous browser is sent to sign in and

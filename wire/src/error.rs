@@ -17,6 +17,8 @@ pub enum ErrorClass {
     Invalid,
     /// 409: not possible in the current state (already exists, in use, busy).
     Conflict,
+    /// 413: the request body is larger than the console accepts.
+    TooLarge,
     /// 502: an upstream (Authentik, Stalwart, OCIS, Stripe) refused or failed.
     Upstream,
     /// 503: the console could not answer in time, or a dependency is down.
@@ -34,6 +36,7 @@ impl ErrorClass {
             ErrorClass::NotFound => 404,
             ErrorClass::Invalid => 400,
             ErrorClass::Conflict => 409,
+            ErrorClass::TooLarge => 413,
             ErrorClass::Upstream => 502,
             ErrorClass::Unavailable => 503,
             ErrorClass::Internal => 500,
@@ -47,6 +50,7 @@ impl ErrorClass {
             403 => ErrorClass::Forbidden,
             404 => ErrorClass::NotFound,
             409 => ErrorClass::Conflict,
+            413 => ErrorClass::TooLarge,
             400..=499 => ErrorClass::Invalid,
             502 | 504 => ErrorClass::Upstream,
             503 => ErrorClass::Unavailable,
@@ -62,6 +66,7 @@ impl ErrorClass {
             ErrorClass::NotFound => "Not found",
             ErrorClass::Invalid => "Check your input",
             ErrorClass::Conflict => "Not possible right now",
+            ErrorClass::TooLarge => "Too large",
             ErrorClass::Upstream => "A connected service failed",
             ErrorClass::Unavailable => "Temporarily unavailable",
             ErrorClass::Internal => "Something went wrong",
@@ -150,6 +155,7 @@ mod tests {
             ErrorClass::NotFound,
             ErrorClass::Invalid,
             ErrorClass::Conflict,
+            ErrorClass::TooLarge,
             ErrorClass::Upstream,
             ErrorClass::Unavailable,
             ErrorClass::Internal,

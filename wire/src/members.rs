@@ -87,12 +87,24 @@ pub struct MembersOverview {
 }
 
 /// A member with the one-time password that was just set: the one answer that shows it
-/// (sent with `Cache-Control: no-store`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// (sent with `Cache-Control: no-store`). `Debug` never prints the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevealedMember {
     pub member: MemberView,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_time_password: Option<String>,
+}
+
+impl std::fmt::Debug for RevealedMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevealedMember")
+            .field("member", &self.member)
+            .field(
+                "one_time_password",
+                &self.one_time_password.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 /// What a removal does in one system.
@@ -187,9 +199,13 @@ impl MemberView {
     /// The actions that apply to this member now, in the order the page shows them: an
     /// incomplete creation can be retried or cancelled, an incomplete removal retried; an
     /// active or suspended member can be suspended or resumed, signed out, given a new
-    /// password or role, or removed — never by themselves (suspend, sign-out, remove).
-    pub fn actions(&self) -> Vec<MemberAction> {
+    /// password or role, or removed — never by themselves (suspend, sign-out, remove), and
+    /// an owner only by a caller who manages owners (`MembersOverview::can_manage_owners`).
+    pub fn actions(&self, can_manage_owners: bool) -> Vec<MemberAction> {
         use MemberAction::*;
+        if self.role == Role::Owner && !can_manage_owners {
+            return Vec::new();
+        }
         match self.status {
             MemberStatus::Creating => vec![Retry, Cancel],
             MemberStatus::Removing => vec![Retry],
@@ -245,26 +261,44 @@ mod tests {
     fn the_actions_follow_the_member_state() {
         use MemberAction::*;
         assert_eq!(
-            member(MemberStatus::Creating, false, true).actions(),
+            member(MemberStatus::Creating, false, true).actions(true),
             [Retry, Cancel]
         );
         assert_eq!(
-            member(MemberStatus::Removing, false, true).actions(),
+            member(MemberStatus::Removing, false, true).actions(true),
             [Retry]
         );
         assert_eq!(
-            member(MemberStatus::Active, false, false).actions(),
+            member(MemberStatus::Active, false, false).actions(true),
             [Suspend, SignOut, ResetPassword, SetRole, Remove]
         );
         assert_eq!(
-            member(MemberStatus::Suspended, false, true).actions(),
+            member(MemberStatus::Suspended, false, true).actions(true),
             [Retry, Resume, SignOut, ResetPassword, SetRole, Remove]
         );
         assert_eq!(
-            member(MemberStatus::Active, true, false).actions(),
+            member(MemberStatus::Active, true, false).actions(true),
             [ResetPassword, SetRole],
             "nobody suspends, signs out or removes themselves"
         );
+        let mut owner = member(MemberStatus::Active, false, false);
+        owner.role = Role::Owner;
+        assert!(
+            owner.actions(false).is_empty(),
+            "admins do not act on owners"
+        );
+        assert_eq!(owner.actions(true).len(), 5);
+    }
+
+    #[test]
+    fn debug_never_prints_a_one_time_password() {
+        let r = RevealedMember {
+            member: member(MemberStatus::Active, false, false),
+            one_time_password: Some("Abcde-12345-fghij-67890".into()),
+        };
+        let printed = format!("{r:?}");
+        assert!(!printed.contains("Abcde-12345"), "{printed}");
+        assert!(printed.contains("redacted"));
     }
 
     #[test]

@@ -409,6 +409,7 @@ pub fn MembersPage() -> impl IntoView {
                                         }.into_any(),
                                     };
                                     let members = v.members.clone();
+                                    let can_manage_owners = v.can_manage_owners;
                                     view! {
                                         {header}
                                         {v.usage_note.clone().map(|n| view! { <p class="mb-2 text-xs text-slate-500">{n}</p> })}
@@ -441,7 +442,7 @@ pub fn MembersPage() -> impl IntoView {
                                                             <td class="p-2 text-xs member-usage">{m.mailbox_used_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
                                                             <td class="p-2">
                                                                 <div class="flex flex-wrap gap-1">
-                                                                    {m.actions().into_iter().map(|a| action_button(&m, a)).collect_view()}
+                                                                    {m.actions(can_manage_owners).into_iter().map(|a| action_button(&m, a)).collect_view()}
                                                                 </div>
                                                             </td>
                                                         </tr>

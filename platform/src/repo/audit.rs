@@ -49,6 +49,30 @@ pub async fn insert(db: &Db, e: &NewAuditRow<'_>) -> RepoResult<()> {
     Ok(())
 }
 
+/// Claims the right to audit a denial of `actor` in `tenant` now (ms since the epoch): true
+/// when none was audited in the `window_ms` before, false otherwise. One atomic upsert, so
+/// concurrent requests (and instances) get one `true` between them.
+pub async fn claim_denial(
+    db: &Db,
+    actor: &str,
+    tenant: &str,
+    now: i64,
+    window_ms: i64,
+) -> RepoResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO audit_denial_marks (actor, tenant, last_at) VALUES ($1, $2, $3)
+         ON CONFLICT (actor, tenant) DO UPDATE SET last_at = excluded.last_at
+         WHERE audit_denial_marks.last_at <= $4",
+    )
+    .bind(actor)
+    .bind(tenant)
+    .bind(now)
+    .bind(now - window_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// An event as read: the wire's `AuditEvent`, its outcome parsed and its details decoded.
 struct AuditRow(AuditEvent);
 

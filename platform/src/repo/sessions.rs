@@ -1,5 +1,7 @@
 //! The tower-sessions store, in the console's own database. Records are sealed with the
-//! session secret, so nothing in the table can be read or forged without it.
+//! session secret, so nothing in the table can be read or forged without it, and rows are
+//! keyed by the SHA-256 of the session id (OWASP ASVS 4.0 V3.2.3 spirit): reading the
+//! table does not give anyone a cookie that takes over a session.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -29,6 +31,15 @@ impl DbSessionStore {
     }
 }
 
+/// The row key of a session: hex SHA-256 of its id (the cookie's value), never the id.
+fn key(id: &Id) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn backend(e: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -45,7 +56,7 @@ impl SessionStore for DbSessionStore {
                 "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3)
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(self.seal(record)?)
             .bind(expiry_ms(record))
             .execute(self.db.pool())
@@ -64,7 +75,7 @@ impl SessionStore for DbSessionStore {
             "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
         )
-        .bind(record.id.to_string())
+        .bind(key(&record.id))
         .bind(self.seal(record)?)
         .bind(expiry_ms(record))
         .execute(self.db.pool())
@@ -76,7 +87,7 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let sealed: Option<String> =
             sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2")
-                .bind(id.to_string())
+                .bind(key(id))
                 .bind(now_ms())
                 .fetch_optional(self.db.pool())
                 .await
@@ -98,7 +109,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(key(id))
             .execute(self.db.pool())
             .await
             .map_err(backend)?;

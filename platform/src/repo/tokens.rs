@@ -15,6 +15,8 @@ pub struct TokenRow {
     pub id_token: String,
     pub expires_at: i64,
     pub version: i64,
+    /// When the session signed in (ms since the epoch): its absolute lifetime counts from here.
+    pub created_at: i64,
 }
 
 pub struct SealedTokens<'a> {
@@ -45,7 +47,7 @@ pub async fn insert(db: &Db, id: &str, user_id: &str, t: &SealedTokens<'_>) -> R
 
 pub async fn get(db: &Db, id: &str) -> RepoResult<Option<TokenRow>> {
     sqlx::query_as(
-        "SELECT id, user_id, access_token, refresh_token, id_token, expires_at, version
+        "SELECT id, user_id, access_token, refresh_token, id_token, expires_at, version, created_at
            FROM auth_tokens WHERE id = $1",
     )
     .bind(id)

@@ -281,17 +281,7 @@ impl AccessService {
         match repo::tenant_by_slug(&self.db, slug).await? {
             Some(t) => Ok(t),
             None => {
-                self.audit
-                    .record(
-                        ctx,
-                        AuditEntry {
-                            tenant_id: None,
-                            action,
-                            target: slug,
-                            outcome: Outcome::Denied,
-                            details: json!({ "reason": "unknown tenant" }),
-                        },
-                    )
+                self.record_denial(ctx, None, slug, action, "unknown tenant")
                     .await;
                 Err(AccessError::UnknownTenant(slug.to_string()))
             }
@@ -299,13 +289,50 @@ impl AccessService {
     }
 
     async fn deny(&self, ctx: &Ctx, tenant: Option<&Tenant>, action: &str, reason: &str) {
+        let target = tenant.map(|t| t.slug.as_str()).unwrap_or("partner");
+        self.record_denial(ctx, tenant.map(|t| t.id.as_str()), target, action, reason)
+            .await;
+    }
+
+    /// Audits a denied access, at most once per actor (or IP, when anonymous), tenant and
+    /// minute: probing another tenant's URLs (or made-up ones) cannot flood an audit log.
+    async fn record_denial(
+        &self,
+        ctx: &Ctx,
+        tenant_id: Option<&str>,
+        target: &str,
+        action: &str,
+        reason: &str,
+    ) {
+        let actor = match (&ctx.user_id, &ctx.meta.ip) {
+            (Some(user), _) => user.clone(),
+            (None, Some(ip)) => format!("ip:{ip}"),
+            (None, None) => "anonymous".into(),
+        };
+        let first = crate::repo::audit::claim_denial(
+            &self.db,
+            &actor,
+            tenant_id.unwrap_or(""),
+            crate::now_ms(),
+            60_000,
+        )
+        .await;
+        // A failed claim audits anyway: better twice than never.
+        if matches!(first, Ok(false)) {
+            tracing::info!(
+                action,
+                reason,
+                "access denied (already audited this minute)"
+            );
+            return;
+        }
         self.audit
             .record(
                 ctx,
                 AuditEntry {
-                    tenant_id: tenant.map(|t| t.id.as_str()),
+                    tenant_id,
                     action,
-                    target: tenant.map(|t| t.slug.as_str()).unwrap_or("partner"),
+                    target,
                     outcome: Outcome::Denied,
                     details: json!({ "reason": reason }),
                 },

@@ -43,6 +43,7 @@ pub struct AuthService {
     oidc: Arc<OidcClient>,
     audit: AuditRecorder,
     margin: Duration,
+    lifetime: Duration,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
@@ -83,6 +84,7 @@ impl AuthService {
         oidc: Arc<OidcClient>,
         audit: AuditRecorder,
         margin: Duration,
+        lifetime: Duration,
     ) -> Self {
         Self {
             db,
@@ -90,6 +92,7 @@ impl AuthService {
             oidc,
             audit,
             margin,
+            lifetime,
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -189,6 +192,11 @@ impl AuthService {
         let Some(row) = repo::get(&self.db, auth_key).await? else {
             return Ok(None);
         };
+        if row.created_at + self.lifetime.as_millis() as i64 <= now_ms() {
+            // Past its absolute lifetime: the session ends, whatever its activity.
+            repo::delete(&self.db, auth_key).await?;
+            return Ok(None);
+        }
         if row.expires_at > now_ms() + self.margin.as_millis() as i64 {
             return Ok(Some(current(&row)));
         }

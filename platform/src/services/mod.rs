@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::crypto::SecretBox;
+use crate::crypto::{SealPurpose, SecretBox};
 use crate::repo::sessions::DbSessionStore;
 use crate::upstream::authentik::admin::{AuthentikAdmin, AuthentikAdminConfig};
 use crate::upstream::authentik::oidc::{OidcClient, OidcConfig};
@@ -42,6 +42,9 @@ pub struct PlatformConfig {
     pub session_secret: SecretString,
     /// Refresh the access token when it expires within this margin.
     pub refresh_margin: Duration,
+    /// A console session ends this long after its sign-in, whatever its activity; token
+    /// refreshes do not extend it (OWASP ASVS 4.0 V3.3.2).
+    pub session_lifetime: Duration,
 }
 
 /// Every service, built once at start and shared (behind an `Arc`) by pages and API.
@@ -60,16 +63,18 @@ pub struct Platform {
 
 impl Platform {
     pub fn new(db: Db, cfg: PlatformConfig) -> Arc<Self> {
-        let sealer = SecretBox::new(&cfg.session_secret);
+        let sealer = SecretBox::new(&cfg.session_secret, SealPurpose::SessionRecords);
+        let token_sealer = SecretBox::new(&cfg.session_secret, SealPurpose::IdpTokens);
         let oidc = Arc::new(OidcClient::new(cfg.oidc));
         let audit = audit::AuditRecorder::new(db.clone());
         let access = access::AccessService::new(db.clone(), audit.clone());
         let auth = auth::AuthService::new(
             db.clone(),
-            sealer.clone(),
+            token_sealer,
             oidc.clone(),
             audit.clone(),
             cfg.refresh_margin,
+            cfg.session_lifetime,
         );
         let provisioning = provisioning::ProvisioningService::new(
             db.clone(),

@@ -56,16 +56,80 @@ pub(crate) async fn send(
     })
 }
 
+/// The most of an upstream's answer the console reads (bytes): a larger one is refused, so a
+/// broken or hostile upstream cannot exhaust memory.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reads at most `cap` bytes of an answer's body; `None` when it is longer.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// A JSON body read with the size cap.
+pub(crate) async fn json_body<T: DeserializeOwned>(
+    upstream: &'static str,
+    response: reqwest::Response,
+) -> Result<T, UpstreamError> {
+    let protocol = |detail: String| UpstreamError::Protocol { upstream, detail };
+    let body = read_capped(response, MAX_ANSWER_BYTES)
+        .await
+        .map_err(|e| protocol(e.without_url().to_string()))?
+        .ok_or_else(|| {
+            protocol(format!(
+                "the answer is larger than {MAX_ANSWER_BYTES} bytes"
+            ))
+        })?;
+    serde_json::from_slice(&body).map_err(|e| protocol(e.to_string()))
+}
+
 /// A successful answer's JSON body, or a `Status` error carrying the body's text.
 pub(crate) async fn json<T: DeserializeOwned>(
     upstream: &'static str,
     response: reqwest::Response,
 ) -> Result<T, UpstreamError> {
     let response = success(upstream, response).await?;
-    response.json().await.map_err(|e| UpstreamError::Protocol {
-        upstream,
-        detail: e.without_url().to_string(),
-    })
+    json_body(upstream, response).await
+}
+
+/// Removes what looks like a secret from an upstream's text before it is kept anywhere (step
+/// messages, audit details, logs, the page): values of password, secret, token, key and
+/// authorization fields, bearer credentials, and long opaque strings (tokens, keys, JWTs).
+pub fn scrub(text: &str) -> String {
+    use std::sync::LazyLock;
+    static FIELD: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?i)("?[a-z_\-]*(?:password|passwd|secret|token|api[_\-]?key|authorization|credential)[a-z_\-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,&}\]]+)"#,
+        )
+        .ok()
+    });
+    static BEARER: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+").ok());
+    static OPAQUE: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(r"[A-Za-z0-9_+/=.\-]{40,}").ok());
+    let mut out = text.to_string();
+    if let Some(re) = FIELD.as_ref() {
+        out = re.replace_all(&out, "$1\"[redacted]\"").into_owned();
+    }
+    if let Some(re) = BEARER.as_ref() {
+        out = re.replace_all(&out, "$1 [redacted]").into_owned();
+    }
+    if let Some(re) = OPAQUE.as_ref() {
+        out = re.replace_all(&out, "[redacted]").into_owned();
+    }
+    out
 }
 
 /// Passes a 2xx answer through; anything else becomes a `Status` error with the body's text.
@@ -77,10 +141,12 @@ pub(crate) async fn success(
     if status.is_success() {
         return Ok(response);
     }
-    let detail: String = response
-        .text()
+    let body = read_capped(response, 64 * 1024)
         .await
-        .unwrap_or_default()
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let detail: String = scrub(&String::from_utf8_lossy(&body))
         .chars()
         .take(300)
         .collect();
@@ -97,4 +163,27 @@ pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a reqwest client with static settings builds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn secrets_are_scrubbed_from_upstream_text() {
+        let body = r#"{"detail":"bad","password":"Hunter2-Xyz","client_secret": "abc", "token":"t0k"} Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl password=plain&x=1"#;
+        let clean = scrub(body);
+        for secret in [
+            "Hunter2-Xyz",
+            "\"abc\"",
+            "t0k",
+            "eyJhbGciOiJSUzI1NiJ9",
+            "plain",
+        ] {
+            assert!(!clean.contains(secret), "{secret} in {clean}");
+        }
+        assert!(clean.contains("\"detail\":\"bad\""), "{clean}");
+        let plain = "Stalwart refused the change (primaryKeyViolation): name 6f1c2b1e-0a51-4a0e-9d1b-5d6e7f8a9b01";
+        assert_eq!(scrub(plain), plain, "ordinary text and ids stay");
+    }
 }

@@ -56,6 +56,9 @@ pub struct DomainRecord {
     pub name: String,
     #[serde(rename = "dnsZoneFile", default)]
     pub dns_zone_file: String,
+    /// Who created it, in Dezky's words ("Dezky tenant <slug> [<tenant id>]").
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 pub struct StalwartClient {
@@ -147,7 +150,7 @@ impl StalwartClient {
         let r = self
             .call(
                 "x:Domain/get",
-                json!({ "ids": [id], "properties": ["name", "dnsZoneFile"] }),
+                json!({ "ids": [id], "properties": ["name", "dnsZoneFile", "description"] }),
             )
             .await?;
         Ok(r["list"]

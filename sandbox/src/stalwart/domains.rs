@@ -20,6 +20,17 @@ pub(super) struct Domain {
     report_address_uri: Option<String>,
 }
 
+impl Domain {
+    pub(super) fn new(id: &str, name: &str, description: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            description: Some(description.into()),
+            report_address_uri: Some("mailto:postmaster".into()),
+        }
+    }
+}
+
 fn zone_file(st: &State_, d: &Domain) -> String {
     let h = &st.hostname;
     let n = &d.name;

@@ -121,6 +121,15 @@ impl StalwartSandbox {
             .map(|d| d.id.clone())
     }
 
+    /// Creates a domain, as another admin of the mail server would (tests).
+    pub fn create_domain(&self, name: &str, description: &str) -> String {
+        let mut st = self.lock();
+        let id = st.new_id();
+        st.domains
+            .push(domains::Domain::new(&id, name, description));
+        id
+    }
+
     /// Creates a mailbox on a domain, as another admin would (tests). It has no credentials.
     pub fn create_account(&self, name: &str, domain_id: &str) -> String {
         let mut st = self.lock();

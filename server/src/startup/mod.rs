@@ -40,6 +40,7 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub flags: ConsoleFlags,
     pub probes: Arc<Vec<UpstreamProbe>>,
+    pub readiness: Arc<crate::health::Readiness>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -113,6 +114,7 @@ impl Application {
                     }),
                 session_secret: settings.session_secret.clone(),
                 refresh_margin: settings.token_refresh_margin,
+                session_lifetime: settings.session_lifetime,
             },
         );
         if settings.sandbox {
@@ -139,6 +141,7 @@ impl Application {
             leptos: leptos.clone(),
             flags,
             probes: Arc::new(upstreams.probes),
+            readiness: Arc::default(),
         };
         let router = router::router(state, &settings, &public_url);
         jobs::spawn_jobs(platform.clone(), settings.domain_recheck_interval);

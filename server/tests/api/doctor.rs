@@ -20,6 +20,8 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
     let vars: &'static [(&str, &str)] = Box::leak(Box::new([
         ("DATABASE_URL", url),
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("DEZKY_SANDBOX", "true"),
+        ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
     ]));
     let checks = doctor::checks(&settings(vars)).await;
     let by = |n: &str| checks.iter().find(|c| c.name == n).unwrap().clone();
@@ -39,6 +41,7 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
     let broken = doctor::checks(&settings(&[
         ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
         ("DEZKY_SANDBOX", "false"),
+        ("PUBLIC_URL", "https://console.example.com"),
         ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
         (
             "AUTHENTIK_ISSUER",

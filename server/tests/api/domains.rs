@@ -575,3 +575,57 @@ on_both_backends!(
     dkim_pending,
     dkim_keys_not_generated_yet_are_pending_never_missing
 );
+
+/// A domain that already exists on the mail server is adopted only when this tenant made it
+/// (an earlier attempt whose answer was lost); anyone else's is refused, untouched.
+async fn a_domain_on_the_mail_server_is_adopted_only_when_ours(backend: Backend) {
+    let (app, _dns) = app_with_dns(backend).await;
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let theirs = app
+        .stalwart()
+        .create_domain("theirs.example", "created by hand on the mail server");
+    let r = add(&app, &admin, "acme", "theirs.example").await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "exists_on_mail_server", "{body}");
+    assert_eq!(body["field"], "name");
+    let list: Vec<Value> = admin
+        .get(&app.url("/api/tenants/acme/domains"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list.is_empty(), "nothing was claimed: {list:?}");
+    assert_eq!(
+        app.stalwart().domain_id("theirs.example").as_deref(),
+        Some(theirs.as_str()),
+        "their domain is untouched"
+    );
+    assert!(app.audit().await.iter().any(|e| e.action == "domain.add"
+        && e.target == "theirs.example"
+        && e.outcome != Outcome::Success));
+    // Made by an earlier attempt of acme: adopted, not created twice.
+    let acme = platform::repo::identity::tenant_by_slug(&app.platform.db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let ours = app
+        .stalwart()
+        .create_domain("ours.example", &format!("Dezky tenant acme [{}]", acme.id));
+    let r = add(&app, &admin, "acme", "ours.example").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let names = app.stalwart().domain_names();
+    assert_eq!(names.iter().filter(|n| *n == "ours.example").count(), 1);
+    assert_eq!(app.stalwart().domain_id("ours.example"), Some(ours));
+    app.cleanup().await;
+}
+on_both_backends!(
+    stalwart_adoption,
+    a_domain_on_the_mail_server_is_adopted_only_when_ours
+);

@@ -18,24 +18,47 @@ async fn health_and_readiness(backend: Backend) {
     assert_eq!(body["upstreams"]["stalwart"]["status"], "ok");
     assert_eq!(body["upstreams"]["stripe"]["status"], "disabled");
 
-    // Authentik down: still ready (the database answers), and the summary says so.
-    let client = reqwest::Client::new();
-    client
-        .post(format!("{}/_sandbox/faults", app.sandbox_url))
-        .json(&serde_json::json!({ "path_prefix": "/application/o/dezky/.well-known", "count": 1, "status": 502 }))
-        .send()
-        .await
-        .unwrap();
-    let body: serde_json::Value = reqwest::get(app.url("/readyz"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["upstreams"]["authentik"]["status"], "failed");
+    assert!(
+        body["database"].get("detail").is_none(),
+        "no internals: {body}"
+    );
+    let text = body.to_string();
+    assert!(!text.contains("http"), "no internal URLs: {text}");
     app.cleanup().await;
 }
 on_both_backends!(readiness, health_and_readiness);
+
+/// `/readyz` answers from a snapshot: asked again within 10 s it does not probe again (an
+/// upstream that fails meanwhile shows in the next snapshot).
+async fn readiness_is_probed_at_most_once_per_ten_seconds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Authentik down for the first probe: still ready (the database answers), and the
+    // summary says so.
+    app.fault(
+        &app.sandbox_url,
+        serde_json::json!({ "path_prefix": "/application/o/dezky/.well-known", "count": 0, "status": 502 }),
+    )
+    .await;
+    let read = || async {
+        let r = reqwest::get(app.url("/readyz")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    assert_eq!(read().await["upstreams"]["authentik"]["status"], "failed");
+    app.clear_faults().await;
+    let answers = futures::future::join_all((0..5).map(|_| read())).await;
+    for body in answers {
+        assert_eq!(
+            body["upstreams"]["authentik"]["status"], "failed",
+            "served from the snapshot, not probed again"
+        );
+    }
+    app.cleanup().await;
+}
+on_both_backends!(
+    readiness_cache,
+    readiness_is_probed_at_most_once_per_ten_seconds
+);
 
 async fn every_answer_carries_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;

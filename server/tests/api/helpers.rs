@@ -54,11 +54,15 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
     }
     let db = TestDatabase::new(backend).await;
     let url = db.url.clone();
+    let secret = platform::crypto::random_token(32);
     let settings = Settings::from_source(&move |k| match k {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".into()),
         "LOG_FORMAT" => Some("pretty".into()),
         "OCIS_TIMEOUT_SECS" => Some("1".into()),
+        // Sandbox mode is asked for, never assumed; the session secret is the test's own.
+        "DEZKY_SANDBOX" => Some("true".into()),
+        "SESSION_SECRET" => Some(secret.clone()),
         other => extra
             .iter()
             .find(|(k, _)| *k == other)

@@ -7,6 +7,7 @@ mod access;
 mod doctor;
 mod domains;
 mod errors;
+mod hardening;
 mod health;
 mod members;
 mod sign_in;

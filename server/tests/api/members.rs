@@ -331,7 +331,15 @@ async fn rules_on_oneself_owners_and_the_last_owner(backend: Backend) {
     let r = set_role(&app, &owner, &olivia, "admin").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = remove(&app, &admin, &olivia).await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "admins do not act on owners"
+    );
+    let partner = Browser::new();
+    app.sign_in(&partner, &PARTNER, "/").await;
+    let r = remove(&app, &partner, &olivia).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the last owner stays");
     // Only an owner makes owners.
     let r = set_role(&app, &admin, &mia, "owner").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -351,6 +359,152 @@ async fn rules_on_oneself_owners_and_the_last_owner(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(rules, rules_on_oneself_owners_and_the_last_owner);
+
+/// The id of the member with this address in acme.
+async fn member_id(app: &TestApp, b: &Browser, address: &str) -> String {
+    let overview: Value = b
+        .get(&app.url("/api/tenants/acme/members"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    overview["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["address"] == address)
+        .unwrap_or_else(|| panic!("{address} in {overview}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// An admin cannot take over an owner: no password reset (which would hand the admin the
+/// owner's one-time password), no suspension, sign-out, retry or removal of an owner. Owners
+/// and the partner looking after the tenant can.
+async fn admins_do_not_act_on_owners(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let olivia = member_id(&app, &owner, OWNER.username).await;
+    for action in ["reset-password", "suspend", "sign-out", "retry", "resume"] {
+        let (status, body) = app.member_action(&admin, &olivia, action).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}: {body}");
+        assert!(body["one_time_password"].is_null(), "{action}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("Only an owner"),
+            "{action}: {body}"
+        );
+    }
+    assert_eq!(
+        remove(&app, &admin, &olivia).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The same through the page's server function.
+    let r = app
+        .server_fn(
+            &admin,
+            "reset_member_password",
+            &[("tenant", "acme"), ("id", &olivia)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!r.text().await.unwrap().contains("one_time_password\":\""));
+    assert!(
+        app.idp_accepts(OWNER.username, OWNER.password).await,
+        "the owner's password is unchanged"
+    );
+    let denied = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| {
+            e.action.starts_with("member.")
+                && e.outcome == Outcome::Denied
+                && e.target == OWNER.username
+        })
+        .count();
+    assert_eq!(denied, 7, "every refusal is audited as denied");
+    // The partner looking after acme may reset the owner's password.
+    let partner = Browser::new();
+    app.sign_in(&partner, &PARTNER, "/").await;
+    let (status, body) = app.member_action(&partner, &olivia, "reset-password").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["one_time_password"].is_string());
+    app.cleanup().await;
+}
+on_both_backends!(owners_protected, admins_do_not_act_on_owners);
+
+/// A person whose SSO identity another workspace or a partner also uses cannot have their
+/// sign-in changed from this workspace; they can be removed from it, and their identity stays.
+async fn shared_identities_are_only_removed_from_this_workspace(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    let db = &app.platform.db;
+    // Pat is partner staff of Northwind and, here, also a member of acme.
+    let acme = platform::repo::identity::tenant_by_slug(db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let pat = platform::repo::identity::ensure_user(
+        db,
+        app.authentik.user(PARTNER.username).unwrap().uuid.as_str(),
+        PARTNER.username,
+        "Pat Partner",
+    )
+    .await
+    .unwrap();
+    platform::repo::identity::set_membership(db, &acme.id, &pat.id, platform::domain::Role::Member)
+        .await
+        .unwrap();
+    let id = member_id(&app, &owner, PARTNER.username).await;
+    for action in ["reset-password", "suspend", "sign-out"] {
+        let (status, body) = app.member_action(&owner, &id, action).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{action}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("partner staff") && message.contains("only be removed"),
+            "{action}: {message}"
+        );
+    }
+    let detail: Value = owner
+        .get(&app.url(&format!("/api/tenants/acme/members/{id}")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sso = detail["removal_plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["system"] == "Authentik")
+        .unwrap()
+        .clone();
+    assert_eq!(sso["action"], "leave_group", "{detail}");
+    assert_eq!(
+        remove(&app, &owner, &id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        app.authentik.user(PARTNER.username).is_some(),
+        "the SSO identity stays"
+    );
+    assert!(
+        app.idp_accepts(PARTNER.username, PARTNER.password).await,
+        "partner staff still sign in"
+    );
+    assert!(
+        platform::repo::identity::partner_of_staff(db, &pat.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "still partner staff"
+    );
+    app.cleanup().await;
+}
+on_both_backends!(
+    shared_identity,
+    shared_identities_are_only_removed_from_this_workspace
+);
 
 /// Makes one create step fail, once.
 async fn break_step(app: &TestApp, case: &str) {

@@ -291,6 +291,20 @@ async fn open_redirects_are_not_followed(backend: Backend) {
     let b = Browser::new();
     let page = app.sign_in(&b, &OWNER, "https://evil.example/").await;
     assert_eq!(page.url().as_str(), app.url("/"));
+    // What browsers would turn into another site: tab and newline dropped, `\` read as `/`.
+    for next in [
+        "/\t/evil.example",
+        "/\\evil",
+        "https://evil",
+        "//evil",
+        "/\r\nSet-Cookie:x",
+    ] {
+        let b = Browser::new();
+        let callback = app.sign_in_until_callback(&b, &OWNER, next).await;
+        let r = b.get(&callback).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.headers()["location"], "/", "{next:?}");
+    }
     app.cleanup().await;
 }
 on_both_backends!(no_open_redirect, open_redirects_are_not_followed);

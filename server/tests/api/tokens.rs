@@ -146,3 +146,50 @@ async fn tokens_are_sealed_at_rest(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(sealed, tokens_are_sealed_at_rest);
+
+/// A session ends `SESSION_LIFETIME_HOURS` after its sign-in however busy it is, and a token
+/// refresh does not move that point.
+async fn sessions_end_at_their_absolute_lifetime(backend: Backend) {
+    let app = spawn_app(backend).await;
+    set_ttl(&app, 1).await; // every request refreshes the access token
+    let b = Browser::new();
+    app.sign_in(&b, &ADMIN, "/").await;
+    let pool = app.platform.db.pool();
+    let hour = 3_600_000i64;
+    // Signed in 11 h 59 min ago: still within the default 12 h.
+    sqlx::query("UPDATE auth_tokens SET created_at = created_at - $1")
+        .bind(12 * hour - 60_000)
+        .execute(pool)
+        .await
+        .unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT created_at FROM auth_tokens")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(app.me_status(&b).await, StatusCode::OK);
+    let after: i64 = sqlx::query_scalar("SELECT created_at FROM auth_tokens")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "the refresh did not extend the session");
+    // Two minutes later (as the database sees it) the session is over.
+    sqlx::query("UPDATE auth_tokens SET created_at = created_at - $1")
+        .bind(120_000i64)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(app.me_status(&b).await, StatusCode::UNAUTHORIZED);
+    let page = b.get(&app.url("/admin/acme")).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::SEE_OTHER,
+        "sent to sign in again"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_tokens")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the ended session's tokens are gone");
+    app.cleanup().await;
+}
+on_both_backends!(absolute_lifetime, sessions_end_at_their_absolute_lifetime);

@@ -10,7 +10,32 @@ use crate::services::access::TenantAdmin;
 use crate::services::steps::StepState;
 use crate::{new_id, Ctx};
 
+/// What Dezky writes into a Stalwart domain's description: which tenant created it.
+pub(super) fn owner_mark(admin: &TenantAdmin) -> String {
+    format!(
+        "Dezky tenant {} [{}]",
+        admin.tenant().slug,
+        admin.tenant().id
+    )
+}
+
 impl DomainService {
+    /// The Stalwart id of `name` when this tenant created it (its description is `mark`).
+    async fn ours_in_stalwart(
+        &self,
+        stalwart: &crate::upstream::stalwart::StalwartClient,
+        name: &str,
+        mark: &str,
+    ) -> Result<Option<String>, crate::upstream::stalwart::StalwartError> {
+        let Some(sid) = stalwart.find_domain(name).await? else {
+            return Ok(None);
+        };
+        let record = stalwart.get_domain(&sid).await?;
+        Ok(record
+            .filter(|r| r.description.as_deref() == Some(mark))
+            .map(|_| sid))
+    }
+
     /// Adds a domain: claims it, creates it in Stalwart (or records that provisioning is
     /// off). If Stalwart fails, the claim is withdrawn: nothing is left half-written.
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, domain = %raw.trim()))]
@@ -65,13 +90,23 @@ impl DomainService {
                 repo::set_stalwart(&self.db, &id, StepState::Skipped, "Stalwart provisioning is disabled (STALWART_PROVISIONING_ENABLED=false); the domain is kept and verified here only.", None).await?;
             }
             Some(stalwart) => {
-                let description = format!("Dezky tenant {}", admin.tenant().slug);
+                let description = owner_mark(admin);
                 let created = match stalwart.create_domain(domain.ascii(), &description).await {
-                    // Created by an earlier attempt whose answer was lost: adopt it.
-                    Err(e) if e.is("primaryKeyViolation") => stalwart
-                        .find_domain(domain.ascii())
-                        .await
-                        .and_then(|id| id.ok_or(e)),
+                    // It exists: adopt it only if an earlier attempt of this tenant made it
+                    // (its answer lost); someone else's domain is never taken over.
+                    Err(e) if e.is("primaryKeyViolation") => {
+                        match self
+                            .ours_in_stalwart(stalwart, domain.ascii(), &description)
+                            .await
+                        {
+                            Ok(Some(sid)) => Ok(sid),
+                            Ok(None) => {
+                                repo::delete(&self.db, &id).await?;
+                                return Err(DomainError::ExistsUpstream(domain.unicode().into()));
+                            }
+                            Err(other) => Err(other),
+                        }
+                    }
                     other => other,
                 };
                 match created {

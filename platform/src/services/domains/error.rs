@@ -14,6 +14,10 @@ pub enum DomainError {
     AlreadyAdded(String),
     #[error("{0} belongs to another workspace; a domain can be used by one workspace only.")]
     ClaimedElsewhere(String),
+    /// The mail server has the domain already and this tenant did not create it: Dezky never
+    /// takes over a domain it did not make.
+    #[error("{0} already exists on the mail server and was not created by this workspace, so it cannot be added here. Nothing was added; ask the mail server's administrator.")]
+    ExistsUpstream(String),
     #[error("This workspace has no domain called {0}.")]
     NotFound(String),
     #[error("Only a verified domain can be the primary mail domain; verify {0} first.")]

@@ -191,6 +191,8 @@ impl MemberService {
         id: &str,
     ) -> Result<Option<MemberWithPassword>, MemberError> {
         let row = self.row(admin, id).await?;
+        self.may_act_on(ctx, admin, &row, "member.retry", "retry the steps of")
+            .await?;
         if row.status == MemberStatus::Removing {
             // `None`: the removal this retry continued is complete.
             let member = self.remove_now(ctx, admin, row, "member.remove").await?;
@@ -240,6 +242,8 @@ impl MemberService {
         id: &str,
     ) -> Result<(), MemberError> {
         let row = self.row(admin, id).await?;
+        self.may_act_on(ctx, admin, &row, "member.cancel", "cancel the creation of")
+            .await?;
         self.expect_status(
             ctx,
             admin,

@@ -28,6 +28,8 @@ impl MemberService {
         let row = self.row(admin, id).await?;
         self.not_self(ctx, admin, &row, "member.suspend", "suspend")
             .await?;
+        self.may_change_sign_in(ctx, admin, &row, "member.suspend", "suspend")
+            .await?;
         self.expect_status(
             ctx,
             admin,
@@ -61,6 +63,8 @@ impl MemberService {
         id: &str,
     ) -> Result<MemberView, MemberError> {
         let row = self.row(admin, id).await?;
+        self.may_change_sign_in(ctx, admin, &row, "member.resume", "resume")
+            .await?;
         self.expect_status(
             ctx,
             admin,
@@ -129,6 +133,8 @@ impl MemberService {
         let row = self.row(admin, id).await?;
         self.not_self(ctx, admin, &row, "member.sign_out", "force sign-out")
             .await?;
+        self.may_change_sign_in(ctx, admin, &row, "member.sign_out", "sign out")
+            .await?;
         let ids = self.ids(&row.id).await?;
         let mut report = SignOutReport {
             authentik_sessions: 0,
@@ -157,6 +163,14 @@ impl MemberService {
         id: &str,
     ) -> Result<MemberWithPassword, MemberError> {
         let row = self.row(admin, id).await?;
+        self.may_change_sign_in(
+            ctx,
+            admin,
+            &row,
+            "member.reset_password",
+            "reset the password of",
+        )
+        .await?;
         self.expect_status(
             ctx,
             admin,

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::domain::{Outcome, Role};
+use crate::repo::identity;
 use crate::repo::members::{self as repo, MemberRow};
 use crate::services::access::TenantAdmin;
 use crate::services::audit::AuditRecorder;
@@ -198,6 +199,86 @@ impl MemberService {
         Ok(())
     }
 
+    /// Refuses an admin acting on an owner: only owners, or the partner looking after the
+    /// tenant, act on owners (otherwise an admin could reset an owner's password, receive
+    /// the one-time password and become the owner). Audited as denied.
+    async fn may_act_on(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: &MemberRow,
+        action: &str,
+        what: &str,
+    ) -> Result<(), MemberError> {
+        if row.role != Role::Owner || Self::may_manage_owners(admin) {
+            return Ok(());
+        }
+        let e = MemberError::Denied(format!(
+            "Only an owner of this workspace (or its partner) can {what} an owner: {} is one.",
+            row.address
+        ));
+        self.audit_error(ctx, admin, action, &row.address, &e).await;
+        Err(e)
+    }
+
+    /// Refuses to change the sign-in of a person whose SSO identity or mailbox another
+    /// workspace also uses, or who is partner staff: one workspace's admin must not lock
+    /// them out of the others. Such a person can only be removed from this workspace.
+    /// Audited as denied.
+    async fn identity_not_shared(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: &MemberRow,
+        action: &str,
+        what: &str,
+    ) -> Result<(), MemberError> {
+        let shared = self.sharing(admin, row).await?;
+        let Some(why) = shared.reason() else {
+            return Ok(());
+        };
+        let e = MemberError::Denied(format!(
+            "{} {why}, so this workspace cannot {what} them; they can only be removed from this workspace.",
+            row.address
+        ));
+        self.audit_error(ctx, admin, action, &row.address, &e).await;
+        Err(e)
+    }
+
+    /// The guards of every action that changes a member's sign-in (suspend, resume, force
+    /// sign-out, password reset): owners only by owners, shared identities not at all.
+    async fn may_change_sign_in(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: &MemberRow,
+        action: &str,
+        what: &str,
+    ) -> Result<(), MemberError> {
+        self.may_act_on(ctx, admin, row, action, what).await?;
+        self.identity_not_shared(ctx, admin, row, action, what)
+            .await
+    }
+
+    /// Who else uses this member's SSO identity and mailbox.
+    async fn sharing(&self, admin: &TenantAdmin, row: &MemberRow) -> Result<Sharing, MemberError> {
+        let tenant = &admin.tenant().id;
+        let (other_tenants, partner_staff) = match &row.user_id {
+            Some(uid) => (
+                repo::count_other_tenants(&self.db, uid, tenant).await? > 0,
+                identity::partner_of_staff(&self.db, uid).await?.is_some(),
+            ),
+            None => (false, false),
+        };
+        Ok(Sharing {
+            other_tenants,
+            partner_staff,
+            mailbox_elsewhere: repo::count_address_elsewhere(&self.db, &row.address, tenant)
+                .await?
+                > 0,
+        })
+    }
+
     /// Refuses to suspend or remove the tenant's last owner (audited); `done` completes
     /// "cannot …" ("be removed").
     async fn not_last_owner(
@@ -234,5 +315,36 @@ impl MemberService {
         let e = MemberError::Conflict(message);
         self.audit_error(ctx, admin, action, &row.address, &e).await;
         Err(e)
+    }
+}
+
+/// Who else uses a member's SSO identity and mailbox.
+#[derive(Clone, Copy, Debug)]
+struct Sharing {
+    /// The SSO identity is a member of another workspace.
+    other_tenants: bool,
+    /// The SSO identity is partner staff.
+    partner_staff: bool,
+    /// Another workspace has a member with this mailbox address.
+    mailbox_elsewhere: bool,
+}
+
+impl Sharing {
+    /// The SSO identity must stay (another workspace or a partner uses it).
+    fn identity_shared(self) -> bool {
+        self.other_tenants || self.partner_staff
+    }
+
+    /// Why the sign-in must not be changed from one workspace, if it must not.
+    fn reason(self) -> Option<&'static str> {
+        if self.partner_staff {
+            Some("is partner staff")
+        } else if self.other_tenants {
+            Some("is also a member of another workspace")
+        } else if self.mailbox_elsewhere {
+            Some("has a mailbox another workspace also uses")
+        } else {
+            None
+        }
     }
 }

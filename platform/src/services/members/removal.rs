@@ -13,10 +13,13 @@ use crate::services::provisioning::{AUTHENTIK, OCIS, STALWART};
 use crate::services::steps::StepState;
 use crate::Ctx;
 
-/// What another workspace still uses, and so is kept.
+/// What another workspace (or a partner) still uses, and so is kept.
 struct Plan {
+    /// The SSO identity (and the OCIS user) stay: another workspace or a partner uses them.
     member_elsewhere: bool,
     mailbox_elsewhere: bool,
+    /// Why the identity stays, for the confirmation.
+    kept_because: &'static str,
 }
 
 impl MemberService {
@@ -33,16 +36,15 @@ impl MemberService {
     }
 
     async fn plan(&self, admin: &TenantAdmin, row: &MemberRow) -> Result<Plan, MemberError> {
-        let tenant = &admin.tenant().id;
-        let elsewhere = match &row.user_id {
-            Some(uid) => repo::count_other_tenants(&self.db, uid, tenant).await?,
-            None => 0,
-        };
+        let sharing = self.sharing(admin, row).await?;
         Ok(Plan {
-            member_elsewhere: elsewhere > 0,
-            mailbox_elsewhere: repo::count_address_elsewhere(&self.db, &row.address, tenant)
-                .await?
-                > 0,
+            member_elsewhere: sharing.identity_shared(),
+            mailbox_elsewhere: sharing.mailbox_elsewhere,
+            kept_because: if sharing.partner_staff {
+                "they are partner staff"
+            } else {
+                "they are a member of another workspace"
+            },
         })
     }
 
@@ -58,6 +60,8 @@ impl MemberService {
         id: &str,
     ) -> Result<(), MemberError> {
         let row = self.row(admin, id).await?;
+        self.may_act_on(ctx, admin, &row, "member.remove", "remove")
+            .await?;
         self.not_self(ctx, admin, &row, "member.remove", "remove")
             .await?;
         self.not_last_owner(ctx, admin, &row, "member.remove", "be removed")
@@ -125,8 +129,7 @@ impl MemberService {
         }
         repo::delete(&self.db, &row.id).await?;
         if let Some(uid) = &row.user_id {
-            let partner = identity::partner_of_staff(&self.db, uid).await?;
-            if !plan.member_elsewhere && partner.is_none() {
+            if !plan.member_elsewhere {
                 identity::delete_user(&self.db, uid).await?;
             }
         }
@@ -154,9 +157,20 @@ impl Plan {
         let a = &row.address;
         let mut items = Vec::new();
         items.push(if self.member_elsewhere {
-            item("Authentik", LeaveGroup, format!("The SSO identity {a} is kept (they are a member of another workspace); it leaves this workspace's group."))
+            item(
+                "Authentik",
+                LeaveGroup,
+                format!(
+                    "The SSO identity {a} is kept ({}); it leaves this workspace's group.",
+                    self.kept_because
+                ),
+            )
         } else {
-            item("Authentik", Delete, format!("The SSO identity {a} is deleted, with its sessions and tokens."))
+            item(
+                "Authentik",
+                Delete,
+                format!("The SSO identity {a} is deleted, with its sessions and tokens."),
+            )
         });
         if stalwart {
             items.push(if self.mailbox_elsewhere {
@@ -175,9 +189,22 @@ impl Plan {
         }
         if ocis {
             items.push(if self.member_elsewhere {
-                item("OCIS", Keep, format!("The OCIS user {a} and their files are kept (they are a member of another workspace)."))
+                item(
+                    "OCIS",
+                    Keep,
+                    format!(
+                        "The OCIS user {a} and their files are kept ({}).",
+                        self.kept_because
+                    ),
+                )
             } else {
-                item("OCIS", Delete, format!("The OCIS user {a} is deleted, with their personal drive and its files."))
+                item(
+                    "OCIS",
+                    Delete,
+                    format!(
+                        "The OCIS user {a} is deleted, with their personal drive and its files."
+                    ),
+                )
             });
         }
         items.push(item(

@@ -147,8 +147,8 @@ impl OidcClient {
             ))
             .send()
             .await
-            .map_err(|e| OidcError::Unavailable(e.to_string()))?
-            .json()
+            .map_err(|e| OidcError::Unavailable(e.to_string()))
+            .map(|r| crate::upstream::json_body("Authentik", r))?
             .await
             .map_err(|e| OidcError::Misconfigured(format!("discovery document: {e}")))?;
         let redirect = RedirectUrl::new(self.cfg.redirect_url.clone())
@@ -321,8 +321,7 @@ impl OidcClient {
             .await
             .map_err(|e| OidcError::Unavailable(e.to_string()))?;
         match response.status() {
-            s if s.is_success() => response
-                .json()
+            s if s.is_success() => crate::upstream::json_body("Authentik", response)
                 .await
                 .map_err(|e| OidcError::Unavailable(format!("userinfo answer: {e}"))),
             reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => {

@@ -1,0 +1,9 @@
+-- When each actor (user id, or "ip:<address>" when anonymous) was last audited as denied in
+-- each tenant ('' for none): denials are audited at most once per actor, tenant and minute,
+-- decided by one atomic upsert (several requests or instances at once record one event).
+CREATE TABLE audit_denial_marks (
+    actor TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    last_at BIGINT NOT NULL,
+    PRIMARY KEY (actor, tenant)
+);
