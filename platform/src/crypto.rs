@@ -39,6 +39,8 @@ pub enum SealPurpose {
     SessionRecords,
     /// The IdP's access, refresh and ID tokens (`auth_tokens` table).
     IdpTokens,
+    /// A sign-in under way (state, nonce, PKCE verifier), kept in a short-lived cookie.
+    SignInState,
 }
 
 impl SealPurpose {
@@ -47,6 +49,7 @@ impl SealPurpose {
         match self {
             SealPurpose::SessionRecords => b"dezky/seal/session-records/v1",
             SealPurpose::IdpTokens => b"dezky/seal/idp-tokens/v1",
+            SealPurpose::SignInState => b"dezky/seal/sign-in-state/v1",
         }
     }
 }

@@ -6,8 +6,6 @@ use serde::{Deserialize, Serialize};
 pub mod session_keys {
     /// The key of the session's row in `auth_tokens`.
     pub const AUTH_KEY: &str = "auth_key";
-    /// The pending OIDC sign-in (state, nonce, PKCE verifier, where to go next).
-    pub const PENDING_SIGN_IN: &str = "oidc_pending";
     /// Partner staff chose to act in partner mode.
     pub const PARTNER_MODE: &str = "partner_mode";
 }

@@ -54,29 +54,74 @@ fn safe_next(next: Option<String>) -> String {
     }
 }
 
+/// The cookie that carries a sign-in under way from `/login` to `/auth/callback`: sealed,
+/// HttpOnly, SameSite=Lax (the IdP's redirect back is a top-level navigation), ten minutes,
+/// `__Host-` and Secure on https. Nothing is stored on the server before the IdP answers.
+fn sign_in_cookie(state: &AppState, value: String, max_age_secs: i64) -> String {
+    use tower_sessions::cookie::{Cookie, SameSite};
+    let name = if state.https {
+        "__Host-dezky_signin"
+    } else {
+        "dezky_signin"
+    };
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.https)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+        .to_string()
+}
+
+/// The sealed sign-in from the request's cookies.
+fn sign_in_from(headers: &axum::http::HeaderMap, state: &AppState) -> Option<String> {
+    let name = if state.https {
+        "__Host-dezky_signin"
+    } else {
+        "dezky_signin"
+    };
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| tower_sessions::cookie::Cookie::split_parse(v.to_string()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
 async fn login(
     State(platform): State<Arc<Platform>>,
     State(state): State<AppState>,
-    session: Session,
     Query(q): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next(q.next);
     match platform.auth.start_sign_in(next.clone()).await {
         Ok(request) => {
-            if let Err(e) = session
-                .insert(session_keys::PENDING_SIGN_IN, &request.pending)
-                .await
+            let sealed = match platform.auth.seal_pending(&request.pending) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not seal the pending sign-in");
+                    return error_page(
+                        &state,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Sign-in could not start",
+                        "The console could not store your sign-in attempt. Please try again.",
+                        &next,
+                    );
+                }
+            };
+            let window = platform::services::auth::SIGN_IN_WINDOW.as_secs() as i64;
+            let mut response = Redirect::to(&request.url).into_response();
+            if let Ok(v) =
+                axum::http::HeaderValue::from_str(&sign_in_cookie(&state, sealed, window))
             {
-                tracing::error!(error = %e, "could not store the pending sign-in");
-                return error_page(
-                    &state,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Sign-in could not start",
-                    "The console could not store your sign-in attempt. Please try again.",
-                    &next,
-                );
+                response
+                    .headers_mut()
+                    .append(axum::http::header::SET_COOKIE, v);
             }
-            Redirect::to(&request.url).into_response()
+            response
         }
         Err(e) => {
             tracing::warn!(error = %e, "sign-in could not start");
@@ -104,17 +149,32 @@ async fn callback(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     session: Session,
+    headers: axum::http::HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
-    // Taken out at once: a replayed callback finds nothing to complete.
-    let pending = session
-        .remove::<PendingSignIn>(session_keys::PENDING_SIGN_IN)
-        .await
-        .ok()
-        .flatten();
+    let pending = sign_in_from(&headers, &state).and_then(|s| platform.auth.open_pending(&s));
+    let mut response = complete(&platform, &state, &ctx, session, q, pending).await;
+    // Used once: whatever happened, the browser drops the sign-in cookie, so a replayed
+    // callback finds nothing to complete.
+    if let Ok(v) = axum::http::HeaderValue::from_str(&sign_in_cookie(&state, String::new(), 0)) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn complete(
+    platform: &Platform,
+    state: &AppState,
+    ctx: &Ctx,
+    session: Session,
+    q: CallbackQuery,
+    pending: Option<PendingSignIn>,
+) -> Response {
     let Some(pending) = pending else {
         return error_page(
-            &state,
+            state,
             StatusCode::BAD_REQUEST,
             "This sign-in link is no longer valid",
             "The sign-in response was already used, has expired, or was started in another browser. Start again from the sign-in page.",
@@ -124,7 +184,7 @@ async fn callback(
     if let Some(error) = q.error {
         let detail = q.error_description.unwrap_or_default();
         return error_page(
-            &state,
+            state,
             StatusCode::BAD_REQUEST,
             "The identity provider refused the sign-in",
             &format!("It answered \"{error}\". {detail}"),
@@ -133,7 +193,7 @@ async fn callback(
     }
     let (Some(code), Some(returned_state)) = (q.code, q.state) else {
         return error_page(
-            &state,
+            state,
             StatusCode::BAD_REQUEST,
             "The sign-in response is incomplete",
             "The identity provider's answer has no code or no state.",
@@ -142,7 +202,7 @@ async fn callback(
     };
     match platform
         .auth
-        .finish_sign_in(&ctx, &pending, &returned_state, &code)
+        .finish_sign_in(ctx, &pending, &returned_state, &code)
         .await
     {
         Ok((_user, current)) => {
@@ -151,7 +211,7 @@ async fn callback(
             if let Err(e) = session.cycle_id().await {
                 tracing::error!(error = %e, "could not renew the session id");
                 return error_page(
-                    &state,
+                    state,
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Sign-in could not be completed",
                     "The console could not renew your session. Please try again.",
@@ -164,7 +224,7 @@ async fn callback(
             {
                 tracing::error!(error = %e, "could not store the session");
                 return error_page(
-                    &state,
+                    state,
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Sign-in could not be completed",
                     "The console could not store your session. Please try again.",
@@ -176,7 +236,7 @@ async fn callback(
         Err(e) => {
             tracing::warn!(error = %e, "sign-in failed");
             error_page(
-                &state,
+                state,
                 StatusCode::BAD_REQUEST,
                 "Sign-in failed",
                 &e.to_string(),

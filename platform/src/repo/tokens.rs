@@ -98,3 +98,15 @@ pub async fn delete_for_user(db: &Db, user_id: &str) -> RepoResult<u64> {
         .await?
         .rows_affected())
 }
+
+/// Deletes the tokens of sessions signed in before `signed_in_before` (ms since the epoch):
+/// past their absolute lifetime, they can never be used again.
+pub async fn delete_signed_in_before(db: &Db, signed_in_before: i64) -> RepoResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM auth_tokens WHERE created_at <= $1")
+            .bind(signed_in_before)
+            .execute(db.pool())
+            .await?
+            .rows_affected(),
+    )
+}

@@ -37,9 +37,13 @@ pub enum AuthError {
     Seal(#[source] crate::crypto::SealError),
 }
 
+/// How long a sign-in may take between `/login` and the IdP's callback.
+pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(600);
+
 pub struct AuthService {
     db: Db,
     sealer: SecretBox,
+    sign_in_sealer: SecretBox,
     oidc: Arc<OidcClient>,
     audit: AuditRecorder,
     margin: Duration,
@@ -81,6 +85,7 @@ impl AuthService {
     pub fn new(
         db: Db,
         sealer: SecretBox,
+        sign_in_sealer: SecretBox,
         oidc: Arc<OidcClient>,
         audit: AuditRecorder,
         margin: Duration,
@@ -89,6 +94,7 @@ impl AuthService {
         Self {
             db,
             sealer,
+            sign_in_sealer,
             oidc,
             audit,
             margin,
@@ -100,6 +106,22 @@ impl AuthService {
     /// Step 1: where to send the browser, and what to remember until the callback.
     pub async fn start_sign_in(&self, next: String) -> Result<AuthorizationRequest, AuthError> {
         Ok(self.oidc.authorization_request(next).await?)
+    }
+
+    /// A sign-in under way, sealed for a short-lived cookie: `/login` stores nothing on the
+    /// server, so anonymous requests cannot fill the session table.
+    pub fn seal_pending(&self, pending: &PendingSignIn) -> Result<String, AuthError> {
+        let json = serde_json::to_vec(&(now_ms(), pending))
+            .map_err(|e| AuthError::SignIn(format!("the sign-in state: {e}")))?;
+        self.sign_in_sealer.seal(&json).map_err(AuthError::Seal)
+    }
+
+    /// The sign-in under way from its cookie, if it opens and is younger than
+    /// [`SIGN_IN_WINDOW`].
+    pub fn open_pending(&self, sealed: &str) -> Option<PendingSignIn> {
+        let plain = self.sign_in_sealer.open(sealed).ok()?;
+        let (issued, pending): (i64, PendingSignIn) = serde_json::from_slice(&plain).ok()?;
+        (now_ms() - issued < SIGN_IN_WINDOW.as_millis() as i64).then_some(pending)
     }
 
     /// Step 2: the callback. Checks `state` against the pending sign-in, exchanges the code
@@ -274,6 +296,29 @@ impl AuthService {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Deletes what can never be used again — session records past their expiry and the
+    /// tokens of sessions past their absolute lifetime — under the `session-gc` job lease, so
+    /// one instance does it at a time. `None` when another instance holds the lease.
+    pub async fn collect_expired(
+        &self,
+        sessions: &crate::repo::sessions::DbSessionStore,
+    ) -> Result<Option<u64>, AuthError> {
+        use tower_sessions::ExpiredDeletion;
+        let holder = crate::new_id();
+        if !crate::repo::jobs::try_lease(&self.db, "session-gc", &holder, 300_000).await? {
+            return Ok(None);
+        }
+        let tokens =
+            repo::delete_signed_in_before(&self.db, now_ms() - self.lifetime.as_millis() as i64)
+                .await;
+        let records = sessions.delete_expired().await;
+        crate::repo::jobs::release(&self.db, "session-gc", &holder).await?;
+        if let Err(e) = records {
+            tracing::warn!(error = %e, "expired session records could not be deleted");
+        }
+        Ok(Some(tokens?))
     }
 
     /// Ends the console session: deletes the tokens, revokes the refresh token at the IdP

@@ -65,12 +65,14 @@ impl Platform {
     pub fn new(db: Db, cfg: PlatformConfig) -> Arc<Self> {
         let sealer = SecretBox::new(&cfg.session_secret, SealPurpose::SessionRecords);
         let token_sealer = SecretBox::new(&cfg.session_secret, SealPurpose::IdpTokens);
+        let sign_in_sealer = SecretBox::new(&cfg.session_secret, SealPurpose::SignInState);
         let oidc = Arc::new(OidcClient::new(cfg.oidc));
         let audit = audit::AuditRecorder::new(db.clone());
         let access = access::AccessService::new(db.clone(), audit.clone());
         let auth = auth::AuthService::new(
             db.clone(),
             token_sealer,
+            sign_in_sealer,
             oidc.clone(),
             audit.clone(),
             cfg.refresh_margin,

@@ -191,6 +191,32 @@ impl AuthentikSandbox {
     }
 
     /// How many users exist (tests).
+    /// Adds a person who can sign in with `password` (tests). Returns their `uuid`.
+    pub fn add_user(&self, username: &str, name: &str, password: &str) -> String {
+        let mut st = self.lock();
+        let pk = st.next_user_pk;
+        st.next_user_pk += 1;
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let now = clock::now();
+        st.users.push(User {
+            pk,
+            uuid: uuid.clone(),
+            username: username.into(),
+            email: username.into(),
+            name: name.into(),
+            password: Some(password.into()),
+            is_active: true,
+            attributes: json!({}),
+            path: "users".into(),
+            user_type: "internal".into(),
+            date_joined: now,
+            last_updated: now,
+            password_change_date: now,
+            last_login: None,
+        });
+        uuid
+    }
+
     pub fn user_count(&self) -> usize {
         self.lock().users.len()
     }

@@ -3,17 +3,14 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::Router;
 use platform::services::domains::{DomainPatch, MailDomainView};
 use serde::Deserialize;
 
 use super::{Admin, Api, Json};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/tenants/{slug}/domains", get(list).post(add))
+pub(super) fn routes(r: super::Routes) -> super::Routes {
+    r.route("/api/tenants/{slug}/domains", get(list).post(add))
         .route(
             "/api/tenants/{slug}/domains/{domain}",
             get(detail).patch(patch).delete(remove),

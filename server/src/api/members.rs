@@ -4,7 +4,6 @@ use axum::extract::Path;
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use platform::services::members::{
     MemberView, MemberWithPassword, MembersOverview, RemovalItem, RevealedMember, SignOutReport,
 };
@@ -12,11 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Admin, Api, Json};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/tenants/{slug}/members", get(list).post(create))
+pub(super) fn routes(r: super::Routes) -> super::Routes {
+    r.route("/api/tenants/{slug}/members", get(list).post(create))
         .route(
             "/api/tenants/{slug}/members/{id}",
             get(detail).patch(patch).delete(remove),

@@ -24,10 +24,35 @@ use crate::error::{ApiError, ErrorClass};
 use crate::startup::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .merge(tenants::routes())
-        .merge(members::routes())
-        .merge(domains::routes())
+    table().router
+}
+
+/// Every path of the JSON API, read from the table the router is built from (the access
+/// matrix test walks them; the methods of each it reads back from the router).
+pub fn paths() -> Vec<&'static str> {
+    table().paths
+}
+
+fn table() -> Routes {
+    let routes = Routes {
+        router: Router::new(),
+        paths: Vec::new(),
+    };
+    domains::routes(members::routes(tenants::routes(routes)))
+}
+
+/// The router under construction and the paths it serves, recorded as they are added.
+struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn route(mut self, path: &'static str, methods: axum::routing::MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, methods);
+        self.paths.push(path);
+        self
+    }
 }
 
 /// A JSON body that did not parse answers the API's error body (400), not axum's plain text.

@@ -2,18 +2,15 @@
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::Router;
 use platform::domain::{AuditEvent, Me};
 use platform::services::provisioning::TenantProvisioning;
 use serde::Deserialize;
 
 use super::{Admin, Api, Caller, Json, Query};
 use crate::error::ApiError;
-use crate::startup::AppState;
 
-pub(super) fn routes() -> axum::Router<AppState> {
-    Router::new()
-        .route("/api/me", get(me))
+pub(super) fn routes(r: super::Routes) -> super::Routes {
+    r.route("/api/me", get(me))
         .route("/api/tenants", post(create_tenant))
         .route("/api/tenants/{slug}/reconcile", post(reconcile))
         .route("/api/tenants/{slug}/audit", get(audit))

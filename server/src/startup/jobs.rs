@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use platform::Platform;
 
-/// Background jobs: expired sessions are deleted every ten minutes; domains not checked for
+/// Background jobs: expired session records, and the tokens of sessions past their absolute
+/// lifetime, are deleted every ten minutes (under a job lease, one instance at a time); domains not checked for
 /// the recheck interval are checked again (under a lease, so instances never overlap).
 pub(super) fn spawn_jobs(platform: Arc<Platform>, recheck_interval: std::time::Duration) {
     let domains = platform.clone();
@@ -29,14 +30,17 @@ pub(super) fn spawn_jobs(platform: Arc<Platform>, recheck_interval: std::time::D
             }
         }
     });
-    use tower_sessions::ExpiredDeletion;
     let store = platform.session_store();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(e) = store.delete_expired().await {
-                tracing::warn!(error = %e, "expired-session cleanup failed; retrying later");
+            match platform.auth.collect_expired(&store).await {
+                Ok(Some(n)) if n > 0 => tracing::info!(tokens = n, "expired sessions collected"),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "expired-session clean-up failed; retrying later")
+                }
             }
         }
     });

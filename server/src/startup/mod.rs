@@ -30,6 +30,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 
+pub use router::page_paths;
 pub use seed::demo_seed;
 use upstreams::{derived_public_url, join};
 pub use upstreams::{resolve_upstreams, ResolvedUpstreams, SANDBOX_APP_SLUG, SANDBOX_CLIENT_ID};
@@ -41,6 +42,8 @@ pub struct AppState {
     pub flags: ConsoleFlags,
     pub probes: Arc<Vec<UpstreamProbe>>,
     pub readiness: Arc<crate::health::Readiness>,
+    /// The console is reached over https (`PUBLIC_URL`): cookies are `Secure` and `__Host-`.
+    pub https: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -142,6 +145,7 @@ impl Application {
             flags,
             probes: Arc::new(upstreams.probes),
             readiness: Arc::default(),
+            https: public_url.scheme() == "https",
         };
         let router = router::router(state, &settings, &public_url);
         jobs::spawn_jobs(platform.clone(), settings.domain_recheck_interval);

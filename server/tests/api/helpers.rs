@@ -495,6 +495,37 @@ impl TestApp {
         (status, body)
     }
 
+    /// Sam, staff of the partner Southwind, which looks after globex (not acme): a person
+    /// who can sign in, known to Dezky as partner staff.
+    pub async fn other_partner_staff(&self) -> Person {
+        let person = Person {
+            username: "sam@southwind.example",
+            password: "demo-southwind-2026",
+        };
+        let uuid = self
+            .authentik
+            .add_user(person.username, "Sam Southwind", person.password);
+        let db = &self.platform.db;
+        let user =
+            platform::repo::identity::ensure_user(db, &uuid, person.username, "Sam Southwind")
+                .await
+                .unwrap();
+        let partner = platform::repo::identity::ensure_partner(db, "southwind", "Southwind IT")
+            .await
+            .unwrap();
+        platform::repo::identity::add_partner_staff(db, &partner.id, &user.id)
+            .await
+            .unwrap();
+        let globex = platform::repo::identity::tenant_by_slug(db, "globex")
+            .await
+            .unwrap()
+            .unwrap();
+        platform::repo::identity::add_partner_tenant(db, &partner.id, &globex.id)
+            .await
+            .unwrap();
+        person
+    }
+
     /// Whether the IdP's sign-in form accepts these credentials.
     pub async fn idp_accepts(&self, username: &str, password: &str) -> bool {
         let r = Browser::new()

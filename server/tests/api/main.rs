@@ -9,6 +9,7 @@ mod domains;
 mod errors;
 mod hardening;
 mod health;
+mod matrix;
 mod members;
 mod sign_in;
 mod tenants;

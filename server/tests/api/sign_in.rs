@@ -46,17 +46,24 @@ async fn the_session_id_changes_at_sign_in_and_the_cookie_is_guarded(backend: Ba
     let app = spawn_app(backend).await;
     let browser = Browser::new();
     let start = browser.get(&app.url("/login?next=/")).await;
-    let before = session_cookie(&start).expect("the pending sign-in gets a session");
+    assert!(
+        session_cookie(&start).is_none(),
+        "no session before the IdP answers (nothing to fixate)"
+    );
+    let callback = app.sign_in_until_callback(&browser, &MEMBER, "/").await;
+    let done = browser.get(&callback).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let before = session_cookie(&done).expect("a session cookie at sign-in");
     assert!(before.contains("HttpOnly"), "{before}");
     assert!(before.contains("SameSite=Lax"), "{before}");
     assert!(
         !before.contains("Secure"),
         "plain http: no Secure flag ({before})"
     );
+    // Signing in again in the same browser (with its session cookie) gets a new id.
     let callback = app.sign_in_until_callback(&browser, &MEMBER, "/").await;
-    let done = browser.get(&callback).await;
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    let after = session_cookie(&done).expect("a new session cookie at sign-in");
+    let again = browser.get(&callback).await;
+    let after = session_cookie(&again).expect("a new session cookie at sign-in");
     let id = |c: &str| c.split(';').next().unwrap().to_string();
     assert_ne!(id(&before), id(&after));
     app.cleanup().await;
@@ -308,3 +315,36 @@ async fn open_redirects_are_not_followed(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(no_open_redirect, open_redirects_are_not_followed);
+
+/// `/login` stores nothing on the server: anonymous requests cannot fill the session table.
+/// The sign-in under way travels in a sealed, short-lived cookie that works once.
+async fn starting_a_sign_in_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for _ in 0..5 {
+        let b = Browser::new();
+        let r = b.get(&app.url("/login?next=/admin")).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            cookie.starts_with("dezky_signin=")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Max-Age=600"),
+            "{cookie}"
+        );
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(app.platform.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "no session row before the IdP answers");
+    // A sign-in still completes, and its cookie cannot be used twice.
+    let b = Browser::new();
+    let callback = app.sign_in_until_callback(&b, &OWNER, "/profile").await;
+    let first = b.get(&callback).await;
+    assert_eq!(first.headers()["location"], "/profile");
+    let replay = b.get(&callback).await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    app.cleanup().await;
+}
+on_both_backends!(login_stores_nothing, starting_a_sign_in_stores_nothing);

@@ -193,3 +193,52 @@ async fn sessions_end_at_their_absolute_lifetime(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(absolute_lifetime, sessions_end_at_their_absolute_lifetime);
+
+/// The background clean-up deletes the tokens of sessions past their absolute lifetime (and
+/// expired session records), one instance at a time.
+async fn expired_sessions_are_collected_under_a_lease(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (old, fresh) = (Browser::new(), Browser::new());
+    app.sign_in(&old, &ADMIN, "/").await;
+    app.sign_in(&fresh, &OWNER, "/").await;
+    let pool = app.platform.db.pool();
+    sqlx::query(
+        "UPDATE auth_tokens SET created_at = created_at - 13 * 3600000
+          WHERE user_id = (SELECT id FROM users WHERE email = $1)",
+    )
+    .bind(ADMIN.username)
+    .execute(pool)
+    .await
+    .unwrap();
+    // Another instance holds the lease: nothing happens here.
+    sqlx::query(
+        "INSERT INTO job_leases (job, holder, expires_at) VALUES ('session-gc', 'other', $1)",
+    )
+    .bind(platform::now_ms() + 60_000)
+    .execute(pool)
+    .await
+    .unwrap();
+    let store = app.platform.session_store();
+    assert_eq!(
+        app.platform.auth.collect_expired(&store).await.unwrap(),
+        None
+    );
+    sqlx::query("DELETE FROM job_leases")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.platform.auth.collect_expired(&store).await.unwrap(),
+        Some(1),
+        "the session past its lifetime is collected"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_tokens")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the fresh session stays");
+    assert_eq!(app.me_status(&fresh).await, StatusCode::OK);
+    assert_eq!(app.me_status(&old).await, StatusCode::UNAUTHORIZED);
+    app.cleanup().await;
+}
+on_both_backends!(collection, expired_sessions_are_collected_under_a_lease);

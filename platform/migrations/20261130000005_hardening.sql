@@ -7,3 +7,11 @@ CREATE TABLE audit_denial_marks (
     last_at BIGINT NOT NULL,
     PRIMARY KEY (actor, tenant)
 );
+
+-- Which instance runs a background job right now (session and token clean-up): a lease
+-- that expires, so a crashed holder does not block the job for ever.
+CREATE TABLE job_leases (
+    job TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
