@@ -7,7 +7,7 @@
 
 pub mod audit;
 pub mod identity;
-pub mod jobs;
+pub mod leases;
 pub mod mail_domains;
 pub mod members;
 pub mod provisioning;

@@ -80,30 +80,3 @@ pub async fn record(
     .await?;
     Ok(())
 }
-
-/// Takes the tenant's lease if it is free or expired; returns whether this holder has it.
-pub async fn try_lease(db: &Db, tenant_id: &str, holder: &str, ttl_ms: i64) -> RepoResult<bool> {
-    let now = now_ms();
-    let n = sqlx::query(
-        "INSERT INTO tenant_leases (tenant_id, holder, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-          WHERE tenant_leases.expires_at < $4",
-    )
-    .bind(tenant_id)
-    .bind(holder)
-    .bind(now + ttl_ms)
-    .bind(now)
-    .execute(db.pool())
-    .await?
-    .rows_affected();
-    Ok(n == 1)
-}
-
-pub async fn release_lease(db: &Db, tenant_id: &str, holder: &str) -> RepoResult<()> {
-    sqlx::query("DELETE FROM tenant_leases WHERE tenant_id = $1 AND holder = $2")
-        .bind(tenant_id)
-        .bind(holder)
-        .execute(db.pool())
-        .await?;
-    Ok(())
-}

@@ -307,14 +307,15 @@ impl AuthService {
     ) -> Result<Option<u64>, AuthError> {
         use tower_sessions::ExpiredDeletion;
         let holder = crate::new_id();
-        if !crate::repo::jobs::try_lease(&self.db, "session-gc", &holder, 300_000).await? {
+        use crate::repo::leases::{self, Lease};
+        if !leases::try_take(&self.db, Lease::Job("session-gc"), &holder, 300_000).await? {
             return Ok(None);
         }
         let tokens =
             repo::delete_signed_in_before(&self.db, now_ms() - self.lifetime.as_millis() as i64)
                 .await;
         let records = sessions.delete_expired().await;
-        crate::repo::jobs::release(&self.db, "session-gc", &holder).await?;
+        leases::release(&self.db, Lease::Job("session-gc"), &holder).await?;
         if let Err(e) = records {
             tracing::warn!(error = %e, "expired session records could not be deleted");
         }

@@ -19,6 +19,7 @@ pub use crate::services::steps::{StepState, StepStatus};
 pub use wire::tenants::TenantProvisioning;
 
 use crate::domain::{Outcome, Tenant, TenantSlug, TenantStatus};
+use crate::repo::leases::{self, Lease};
 use crate::repo::{identity, provisioning as repo};
 use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::audit::{AuditEntry, AuditRecorder};
@@ -175,7 +176,7 @@ impl ProvisioningService {
     ) -> Result<TenantProvisioning, ProvisioningError> {
         let holder = new_id();
         let mut waited = Duration::ZERO;
-        while !repo::try_lease(&self.db, &tenant.id, &holder, LEASE_MS).await? {
+        while !leases::try_take(&self.db, Lease::Tenant(&tenant.id), &holder, LEASE_MS).await? {
             // Another run holds the lease: wait for it, then check again (nothing twice).
             if waited > Duration::from_millis(LEASE_MS as u64) {
                 return Err(ProvisioningError::Busy);
@@ -184,7 +185,7 @@ impl ProvisioningService {
             waited += Duration::from_millis(50);
         }
         let result = self.run_steps(tenant).await;
-        repo::release_lease(&self.db, &tenant.id, &holder).await?;
+        leases::release(&self.db, Lease::Tenant(&tenant.id), &holder).await?;
         let steps = result?;
         let status = if steps.iter().all(|s| s.state.is_done()) {
             TenantStatus::Active

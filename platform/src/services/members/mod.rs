@@ -180,6 +180,20 @@ impl MemberService {
 
     // ---- guards (audited refusals) -------------------------------------------------------
 
+    /// A refusal by rule: audited as denied, answered 403.
+    async fn refuse(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        row: &MemberRow,
+        action: &str,
+        message: String,
+    ) -> MemberError {
+        let e = MemberError::Denied(message);
+        self.audit_error(ctx, admin, action, &row.address, &e).await;
+        e
+    }
+
     /// Refuses an action on oneself (audited as denied).
     async fn not_self(
         &self,
@@ -190,11 +204,15 @@ impl MemberService {
         what: &str,
     ) -> Result<(), MemberError> {
         if row.user_id.as_deref() == Some(admin.user().id.as_str()) {
-            let e = MemberError::Denied(format!(
-                "You cannot {what} yourself; ask another admin of this workspace."
-            ));
-            self.audit_error(ctx, admin, action, &row.address, &e).await;
-            return Err(e);
+            return Err(self
+                .refuse(
+                    ctx,
+                    admin,
+                    row,
+                    action,
+                    format!("You cannot {what} yourself; ask another admin of this workspace."),
+                )
+                .await);
         }
         Ok(())
     }
@@ -213,12 +231,18 @@ impl MemberService {
         if row.role != Role::Owner || Self::may_manage_owners(admin) {
             return Ok(());
         }
-        let e = MemberError::Denied(format!(
-            "Only an owner of this workspace (or its partner) can {what} an owner: {} is one.",
-            row.address
-        ));
-        self.audit_error(ctx, admin, action, &row.address, &e).await;
-        Err(e)
+        Err(self
+            .refuse(
+                ctx,
+                admin,
+                row,
+                action,
+                format!(
+                "Only an owner of this workspace (or its partner) can {what} an owner: {} is one.",
+                row.address
+            ),
+            )
+            .await)
     }
 
     /// Refuses to change the sign-in of a person whose SSO identity or mailbox another
@@ -237,12 +261,12 @@ impl MemberService {
         let Some(why) = shared.reason() else {
             return Ok(());
         };
-        let e = MemberError::Denied(format!(
-            "{} {why}, so this workspace cannot {what} them; they can only be removed from this workspace.",
-            row.address
-        ));
-        self.audit_error(ctx, admin, action, &row.address, &e).await;
-        Err(e)
+        Err(self
+            .refuse(ctx, admin, row, action, format!(
+                "{} {why}, so this workspace cannot {what} them; they can only be removed from this workspace.",
+                row.address
+            ))
+            .await)
     }
 
     /// The guards of every action that changes a member's sign-in (suspend, resume, force
