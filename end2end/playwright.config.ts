@@ -1,6 +1,7 @@
 import { defineConfig } from "@playwright/test";
 import * as os from "os";
 import * as path from "path";
+import { randomBytes } from "crypto";
 
 // The console binary built by `cargo leptos build` (see scripts/test.sh).
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/dezky/target");
@@ -8,6 +9,10 @@ const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, "debug/server")
 const root = path.resolve(__dirname, "..");
 const port = process.env.E2E_PORT ?? "3000";
 const sandboxPort = process.env.E2E_SANDBOX_PORT ?? "3901";
+// The sandbox's control routes need this token; set once here, so the server (started by the
+// runner) and the test workers (child processes inheriting the environment) share it.
+process.env.E2E_SANDBOX_TOKEN = process.env.E2E_SANDBOX_TOKEN ?? randomBytes(16).toString("hex");
+const sandboxToken = process.env.E2E_SANDBOX_TOKEN;
 
 export default defineConfig({
   testDir: "./tests",
@@ -20,6 +25,9 @@ export default defineConfig({
   retries: 0,
   reporter: "list",
   use: {
+    // Sent with every request of the tests' `request` fixture and pages; only the sandbox's
+    // control routes read it.
+    extraHTTPHeaders: { "x-sandbox-token": sandboxToken },
     baseURL: `http://127.0.0.1:${port}`,
     browserName: "chromium",
     screenshot: "only-on-failure",
@@ -57,6 +65,7 @@ export default defineConfig({
           SANDBOX_DNS_CONTROL_PORT: process.env.E2E_DNS_CONTROL_PORT ?? "3902",
           SANDBOX_STALWART_PORT: process.env.E2E_STALWART_PORT ?? "3903",
           DEZKY_SANDBOX: "true",
+          SANDBOX_CONTROL_TOKEN: sandboxToken,
           LOG_FORMAT: "json",
         },
       },

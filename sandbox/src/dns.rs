@@ -106,7 +106,12 @@ impl DnsSandbox {
     /// sandbox demo: `POST /_sandbox/dns/records` `{"name", "type": "TXT"|"MX", "value"}`
     /// (MX value `"10 host"`), `DELETE /_sandbox/dns/records?name=…`, and
     /// `POST /_sandbox/dns/delays` `{"name", "delay_ms"}`. Returns the bound address.
-    pub async fn serve_control(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    /// With `token`, every control request must carry it (`x-sandbox-token`).
+    pub async fn serve_control(
+        &self,
+        addr: SocketAddr,
+        token: Option<String>,
+    ) -> std::io::Result<SocketAddr> {
         use axum::extract::{Query, State};
         use axum::http::StatusCode;
         use axum::routing::post;
@@ -162,7 +167,19 @@ impl DnsSandbox {
         let router = Router::new()
             .route("/_sandbox/dns/records", post(add).delete(clear))
             .route("/_sandbox/dns/delays", post(slow))
-            .with_state(self.clone());
+            .with_state(self.clone())
+            .layer(axum::middleware::from_fn(
+                move |req: axum::extract::Request, next: axum::middleware::Next| {
+                    let token = token.clone();
+                    async move {
+                        if crate::faults::control_allowed(token.as_deref(), req.headers()) {
+                            next.run(req).await
+                        } else {
+                            crate::faults::control_refused()
+                        }
+                    }
+                },
+            ));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         tokio::spawn(async move {

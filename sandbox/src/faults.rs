@@ -45,12 +45,53 @@ fn one() -> u32 {
 #[derive(Clone, Default)]
 pub struct Faults {
     inner: Arc<Mutex<Vec<Fault>>>,
+    /// When set, the control routes (`/_sandbox/…`) answer only requests that carry it in
+    /// the `x-sandbox-token` header.
+    control_token: Arc<std::sync::RwLock<Option<String>>>,
+}
+
+/// The header that carries the sandbox control token.
+pub const CONTROL_TOKEN_HEADER: &str = "x-sandbox-token";
+
+/// Whether a control request may pass: no token required, or the right one given.
+pub fn control_allowed(required: Option<&str>, headers: &axum::http::HeaderMap) -> bool {
+    match required {
+        None => true,
+        Some(token) => headers
+            .get(CONTROL_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|given| given == token),
+    }
+}
+
+/// The answer to a control request without the token.
+pub fn control_refused() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({ "detail": "the sandbox control token is required (x-sandbox-token, printed at start)" })),
+    )
+        .into_response()
 }
 
 impl Faults {
     /// The faults; a lock poisoned by a panicking request is taken over as it is.
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Requires `token` on the control routes from now on.
+    pub fn require_token(&self, token: &str) {
+        *self
+            .control_token
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(token.to_string());
+    }
+
+    fn token(&self) -> Option<String> {
+        self.control_token
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn add(&self, fault: Fault) {
@@ -123,6 +164,9 @@ async fn clear(State(faults): State<Faults>) -> StatusCode {
 pub async fn inject(State(faults): State<Faults>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/_sandbox/") {
+        if !control_allowed(faults.token().as_deref(), req.headers()) {
+            return control_refused();
+        }
         return next.run(req).await;
     }
     let Some(fault) = faults.take(req.method().as_str(), &path) else {

@@ -81,6 +81,10 @@ pub struct Settings {
     pub session_lifetime: Duration,
     /// Run against the embedded sandbox upstreams (and seed the demo workspace).
     pub sandbox: bool,
+    /// The token the sandbox's control routes (DNS records, faults, ID-token tampering, …)
+    /// require in `x-sandbox-token` (`SANDBOX_CONTROL_TOKEN`; a random one, printed at start,
+    /// when unset).
+    pub sandbox_control_token: String,
     /// Port for the embedded Authentik stand-in (0: any free port).
     pub sandbox_authentik_port: u16,
     /// Port for the embedded OCIS stand-in (0: any free port).
@@ -474,6 +478,9 @@ impl Settings {
             request_timeout: s.secs("REQUEST_TIMEOUT_SECS", 30)?,
             max_body_bytes: s.number("MAX_BODY_BYTES", 1024 * 1024)?,
             sandbox,
+            sandbox_control_token: s
+                .opt("SANDBOX_CONTROL_TOKEN")
+                .unwrap_or_else(|| platform::crypto::random_token(24)),
             sandbox_authentik_port: s.number("SANDBOX_AUTHENTIK_PORT", 0)?,
             sandbox_ocis_port: s.number("SANDBOX_OCIS_PORT", 0)?,
             authentik,

@@ -71,6 +71,8 @@ pub struct Application {
     pub stalwart_sandbox: Option<(StalwartSandbox, String)>,
     /// The embedded OCIS stand-in and its base URL, in sandbox mode.
     pub ocis_sandbox: Option<(OcisSandbox, String)>,
+    /// What the sandbox's control routes require in `x-sandbox-token`.
+    pub sandbox_control_token: String,
     sandbox: bool,
 }
 
@@ -158,6 +160,7 @@ impl Application {
             ocis_sandbox: upstreams.ocis_sandbox,
             stalwart_sandbox: upstreams.stalwart_sandbox,
             dns_sandbox: upstreams.dns_sandbox,
+            sandbox_control_token: settings.sandbox_control_token.clone(),
             sandbox: settings.sandbox,
         })
     }
@@ -178,6 +181,10 @@ impl Application {
                     dns.addr
                 );
             }
+            println!(
+                "Sandbox control routes (/_sandbox/…) need the header x-sandbox-token: {}",
+                self.sandbox_control_token
+            );
             println!("Demo sign-ins (username / password):");
             for u in DEMO_USERS {
                 let role = if u.console_role == "partner" {

@@ -80,6 +80,7 @@ pub async fn resolve_upstreams(
             )
             .await
             .context("starting the embedded Authentik sandbox")?;
+            sb.faults.require_token(&settings.sandbox_control_token);
             (
                 AuthentikSandbox::issuer(&base, SANDBOX_APP_SLUG),
                 SANDBOX_CLIENT_ID.to_string(),
@@ -112,6 +113,7 @@ pub async fn resolve_upstreams(
         )
         .await
         .context("starting the embedded OCIS sandbox")?;
+        sb.faults.require_token(&settings.sandbox_control_token);
         (
             Some(OcisConfig {
                 base_url: base.clone(),
@@ -150,6 +152,7 @@ pub async fn resolve_upstreams(
         )
         .await
         .context("starting the embedded Stalwart sandbox")?;
+        sb.faults.require_token(&settings.sandbox_control_token);
         (
             Some(StalwartConfig {
                 base_url: base.clone(),
@@ -205,10 +208,10 @@ pub async fn resolve_upstreams(
             .await
             .context("starting the sandbox DNS server")?;
         let control = dns
-            .serve_control(SocketAddr::from((
-                [127, 0, 0, 1],
-                settings.sandbox_dns_control_port,
-            )))
+            .serve_control(
+                SocketAddr::from(([127, 0, 0, 1], settings.sandbox_dns_control_port)),
+                Some(settings.sandbox_control_token.clone()),
+            )
             .await
             .context("starting the sandbox DNS control API")?;
         Some((dns, format!("http://{control}")))

@@ -134,3 +134,52 @@ async fn large_bodies_are_refused(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(body_limit, large_bodies_are_refused);
+
+/// The sandbox's control routes (faults, ID-token tampering, DNS records, mailboxes) answer
+/// only requests carrying the control token printed at start.
+async fn sandbox_control_routes_need_the_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = reqwest::Client::new();
+    let fault = json!({ "path_prefix": "/", "count": 0, "status": 500 });
+    for base in [&app.sandbox_url, &app.stalwart_url, &app.ocis_url] {
+        let r = client
+            .post(format!("{base}/_sandbox/faults"))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{base}");
+        let r = client
+            .post(format!("{base}/_sandbox/faults"))
+            .header("x-sandbox-token", "wrong")
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{base}");
+    }
+    let r = client
+        .post(format!(
+            "{}/_sandbox/authentik/next-id-token",
+            app.sandbox_url
+        ))
+        .json(&json!({ "wrong_nonce": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Nothing was injected: sign-in works.
+    let b = Browser::new();
+    let page = app.sign_in(&b, &OWNER, "/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    // With the token the control routes work.
+    let r = client
+        .get(format!("{}/_sandbox/authentik/stats", app.sandbox_url))
+        .header("x-sandbox-token", &app.control_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    app.cleanup().await;
+}
+on_both_backends!(sandbox_token, sandbox_control_routes_need_the_token);

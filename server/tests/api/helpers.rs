@@ -21,6 +21,8 @@ pub struct TestApp {
     pub stalwart_url: String,
     pub platform: Arc<Platform>,
     pub db: Option<TestDatabase>,
+    /// What the sandbox's control routes require in `x-sandbox-token`.
+    pub control_token: String,
 }
 
 /// Every test app runs on one runtime that lives as long as the test binary: Leptos's
@@ -88,12 +90,21 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
             ocis,
             stalwart,
             app.platform.clone(),
+            app.sandbox_control_token.clone(),
         );
         let _ = tx.send(started);
         let _ = app.run_until_stopped().await;
     });
-    let (address, sandbox_url, ocis_url, authentik, ocis, (stalwart, stalwart_url), platform) =
-        rx.await.expect("the app started");
+    let (
+        address,
+        sandbox_url,
+        ocis_url,
+        authentik,
+        ocis,
+        (stalwart, stalwart_url),
+        platform,
+        control_token,
+    ) = rx.await.expect("the app started");
     TestApp {
         address,
         sandbox_url,
@@ -104,6 +115,7 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         stalwart_url,
         platform,
         db: Some(db),
+        control_token,
     }
 }
 
@@ -270,6 +282,7 @@ impl TestApp {
     pub async fn sandbox_post(&self, path: &str, body: serde_json::Value) {
         let r = reqwest::Client::new()
             .post(format!("{}{path}", self.sandbox_url))
+            .header("x-sandbox-token", &self.control_token)
             .json(&body)
             .send()
             .await
@@ -285,6 +298,7 @@ impl TestApp {
     pub async fn fault(&self, base: &str, fault: serde_json::Value) {
         let r = reqwest::Client::new()
             .post(format!("{base}/_sandbox/faults"))
+            .header("x-sandbox-token", &self.control_token)
             .json(&fault)
             .send()
             .await
@@ -299,6 +313,7 @@ impl TestApp {
         {
             reqwest::Client::new()
                 .delete(format!("{base}/_sandbox/faults"))
+                .header("x-sandbox-token", &self.control_token)
                 .send()
                 .await
                 .unwrap();
@@ -321,7 +336,10 @@ impl TestApp {
     }
 
     pub async fn sandbox_stats(&self) -> serde_json::Value {
-        reqwest::get(format!("{}/_sandbox/authentik/stats", self.sandbox_url))
+        reqwest::Client::new()
+            .get(format!("{}/_sandbox/authentik/stats", self.sandbox_url))
+            .header("x-sandbox-token", &self.control_token)
+            .send()
             .await
             .unwrap()
             .json()

@@ -664,6 +664,7 @@ async fn addresses_are_checked_before_anything_is_created(backend: Backend) {
     // Someone else's mailbox on the server already has the address.
     let r = reqwest::Client::new()
         .post(format!("{}/_sandbox/stalwart/accounts", app.stalwart_url))
+        .header("x-sandbox-token", &app.control_token)
         .json(&json!({ "name": "taken", "domain": DOMAIN }))
         .send()
         .await
