@@ -15,3 +15,8 @@ CREATE TABLE job_leases (
     holder TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+
+-- Whether the person's email is known to be theirs: asserted by the IdP (`email_verified`),
+-- or the address Dezky itself gave the identity (members it provisioned, the seeded demo).
+-- Unverified addresses are shown as such and not used to attribute audit events.
+ALTER TABLE users ADD COLUMN email_verified BIGINT NOT NULL DEFAULT 0;

@@ -11,20 +11,36 @@ use platform::{new_id, now_ms, on_both_backends};
 async fn users_are_keyed_by_subject_and_kept_current(backend: Backend) {
     let tdb = TestDatabase::new(backend).await;
     let db = tdb.connect().await;
-    let first = identity::upsert_user_by_subject(&db, "sub-1", "old@x.example", "Old Name")
+    let first = identity::upsert_user_by_subject(&db, "sub-1", "old@x.example", "Old Name", true)
         .await
         .unwrap();
-    let again = identity::upsert_user_by_subject(&db, "sub-1", "new@x.example", "New Name")
+    assert!(first.email_verified, "the IdP vouched for it");
+    let again = identity::upsert_user_by_subject(&db, "sub-1", "new@x.example", "New Name", false)
         .await
         .unwrap();
     assert_eq!(first.id, again.id, "same subject, same user");
     assert_eq!(again.email, "new@x.example");
     assert_eq!(again.name, "New Name");
+    assert!(
+        !again.email_verified,
+        "a new, unasserted address is not verified"
+    );
     // ensure_user never overwrites someone who already signed in.
     let kept = identity::ensure_user(&db, "sub-1", "seed@x.example", "Seed")
         .await
         .unwrap();
     assert_eq!(kept.email, "new@x.example");
+    assert!(!kept.email_verified, "Dezky did not give them this address");
+    // The address Dezky gave stays verified through a sign-in without the IdP's word.
+    let given = identity::ensure_user(&db, "sub-2", "member@x.example", "Member")
+        .await
+        .unwrap();
+    assert!(given.email_verified);
+    let signed_in =
+        identity::upsert_user_by_subject(&db, "sub-2", "member@x.example", "Member", false)
+            .await
+            .unwrap();
+    assert!(signed_in.email_verified);
     tdb.cleanup().await;
 }
 on_both_backends!(

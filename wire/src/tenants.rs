@@ -105,6 +105,8 @@ pub struct TenantMembership {
 pub struct Me {
     pub user_id: String,
     pub email: String,
+    /// The email is known to be theirs; otherwise pages show it as unverified.
+    pub email_verified: bool,
     pub name: String,
     pub tenants: Vec<TenantMembership>,
     /// The partner organisation this person works for, if they are partner staff.

@@ -87,7 +87,12 @@ fn Header(info: SessionInfo) -> impl IntoView {
                                 class:hidden=move || !menu_open.get()
                             >
                                 <p class="text-sm font-medium">{me.name.clone()}</p>
-                                <p class="text-xs text-slate-500 mb-3">{me.email.clone()}</p>
+                                <p class="text-xs text-slate-500 mb-3">
+                                    {me.email.clone()}
+                                    {(!me.email_verified).then(|| view! {
+                                        <span id="email-unverified" class="ml-1 rounded bg-amber-100 px-1 text-amber-800" title="Your identity provider has not confirmed this address">"unverified"</span>
+                                    })}
+                                </p>
                                 <A href="/profile" attr:class="block text-sm py-1 hover:underline">"My profile"</A>
                                 <form method="post" action="/logout" class="mt-2">
                                     <button id="sign-out" type="submit" class="w-full rounded-md bg-slate-800 text-white text-sm py-1.5">

@@ -22,4 +22,7 @@ pub struct User {
     pub subject: String,
     pub email: String,
     pub name: String,
+    /// The email is known to be theirs (the IdP says so, or Dezky gave the identity this
+    /// address). Otherwise it is shown as unverified and not used for audit attribution.
+    pub email_verified: bool,
 }

@@ -13,6 +13,7 @@ struct UserRow {
     subject: String,
     email: String,
     name: String,
+    email_verified: i64,
 }
 
 impl From<UserRow> for User {
@@ -22,6 +23,7 @@ impl From<UserRow> for User {
             subject: r.subject,
             email: r.email,
             name: r.name,
+            email_verified: r.email_verified != 0,
         }
     }
 }
@@ -64,38 +66,50 @@ impl From<PartnerRow> for Partner {
 }
 
 /// Creates the user on first sign-in, or keeps email and name current on every later one.
+/// At sign-in: the person's profile from the ID token. The email counts as verified when the
+/// IdP says so (`email_verified`), or when it is the address Dezky already verified for them;
+/// a changed, unasserted address is unverified.
 pub async fn upsert_user_by_subject(
     db: &Db,
     subject: &str,
     email: &str,
     name: &str,
+    idp_verified: bool,
 ) -> RepoResult<User> {
     let now = now_ms();
     let row: UserRow = sqlx::query_as(
-        "INSERT INTO users (id, subject, email, name, created_at, updated_at, last_sign_in_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $5)
+        "INSERT INTO users (id, subject, email, name, created_at, updated_at, last_sign_in_at,
+                            email_verified)
+         VALUES ($1, $2, $3, $4, $5, $5, $5, $6)
          ON CONFLICT (subject) DO UPDATE
             SET email = excluded.email, name = excluded.name,
-                updated_at = excluded.updated_at, last_sign_in_at = excluded.last_sign_in_at
-         RETURNING id, subject, email, name",
+                updated_at = excluded.updated_at, last_sign_in_at = excluded.last_sign_in_at,
+                email_verified = CASE
+                    WHEN excluded.email_verified = 1 THEN 1
+                    WHEN users.email = excluded.email THEN users.email_verified
+                    ELSE 0 END
+         RETURNING id, subject, email, name, email_verified",
     )
     .bind(new_id())
     .bind(subject)
     .bind(email)
     .bind(name)
     .bind(now)
+    .bind(i64::from(idp_verified))
     .fetch_one(db.pool())
     .await?;
     Ok(row.into())
 }
 
-/// Registers a person known by their IdP subject before their first sign-in (seeding,
+/// Registers a person known by their IdP subject before their first sign-in, with the address
+/// Dezky gave them (so it is verified);
 /// invitations). Leaves an existing user untouched.
 pub async fn ensure_user(db: &Db, subject: &str, email: &str, name: &str) -> RepoResult<User> {
     sqlx::query(
-        "INSERT INTO users (id, subject, email, name, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)
-         ON CONFLICT (subject) DO NOTHING",
+        "INSERT INTO users (id, subject, email, name, created_at, updated_at, email_verified)
+         VALUES ($1, $2, $3, $4, $5, $5, 1)
+         ON CONFLICT (subject) DO UPDATE SET email_verified = 1
+            WHERE users.email = excluded.email",
     )
     .bind(new_id())
     .bind(subject)
@@ -104,17 +118,18 @@ pub async fn ensure_user(db: &Db, subject: &str, email: &str, name: &str) -> Rep
     .bind(now_ms())
     .execute(db.pool())
     .await?;
-    let row: UserRow =
-        sqlx::query_as("SELECT id, subject, email, name FROM users WHERE subject = $1")
-            .bind(subject)
-            .fetch_one(db.pool())
-            .await?;
+    let row: UserRow = sqlx::query_as(
+        "SELECT id, subject, email, name, email_verified FROM users WHERE subject = $1",
+    )
+    .bind(subject)
+    .fetch_one(db.pool())
+    .await?;
     Ok(row.into())
 }
 
 pub async fn user_by_id(db: &Db, id: &str) -> RepoResult<Option<User>> {
     let row: Option<UserRow> =
-        sqlx::query_as("SELECT id, subject, email, name FROM users WHERE id = $1")
+        sqlx::query_as("SELECT id, subject, email, name, email_verified FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(db.pool())
             .await?;

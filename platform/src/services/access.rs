@@ -130,6 +130,7 @@ impl AccessService {
         Ok(Me {
             user_id: who.user.id,
             email: who.user.email,
+            email_verified: who.user.email_verified,
             name: who.user.name,
             tenants,
             partner,

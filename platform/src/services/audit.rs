@@ -48,7 +48,11 @@ impl AuditRecorder {
             id: &id,
             tenant_id: entry.tenant_id,
             actor_user_id: ctx.user_id.as_deref(),
-            actor_email: actor.as_ref().map(|u| u.email.as_str()),
+            // Only a verified address attributes an event; the user id always does.
+            actor_email: actor
+                .as_ref()
+                .filter(|u| u.email_verified)
+                .map(|u| u.email.as_str()),
             actor_partner_staff,
             action: entry.action,
             target: entry.target,

@@ -173,6 +173,7 @@ impl AuthService {
             &identity.subject,
             &identity.email,
             &identity.name,
+            identity.email_verified,
         )
         .await?;
         let key = random_token(32);

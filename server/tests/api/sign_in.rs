@@ -348,3 +348,51 @@ async fn starting_a_sign_in_stores_nothing(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(login_stores_nothing, starting_a_sign_in_stores_nothing);
+
+/// An address the IdP does not vouch for (Authentik sends `email_verified: false` by default)
+/// and Dezky did not give is shown as unverified and never attributes an audit event; the
+/// addresses Dezky gave (seeded people, members it created) are verified.
+async fn unverified_addresses_do_not_attribute_audit_events(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let uuid = app
+        .authentik
+        .add_user("eve@elsewhere.example", "Eve", "eve-password-2026");
+    let eve = Browser::new();
+    let who = Person {
+        username: "eve@elsewhere.example",
+        password: "eve-password-2026",
+    };
+    app.sign_in(&eve, &who, "/").await;
+    let me: serde_json::Value = eve.get(&app.url("/api/me")).await.json().await.unwrap();
+    assert_eq!(me["email"], "eve@elsewhere.example");
+    assert_eq!(me["email_verified"], false, "{me}");
+    // Eve probes acme: the refusal is audited to her user id, not to the address she claims.
+    let r = eve.get(&app.url("/api/tenants/acme/members")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let user =
+        platform::repo::identity::user_by_id(&app.platform.db, me["user_id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(user.subject, uuid);
+    let denied: Vec<_> = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| {
+            e.actor_user_id.as_deref() == Some(user.id.as_str()) && e.outcome == Outcome::Denied
+        })
+        .collect();
+    assert!(!denied.is_empty());
+    assert!(denied.iter().all(|e| e.actor_email.is_none()), "{denied:?}");
+    // The seeded owner's address is Dezky's own: verified, and attributes events.
+    let owner = Browser::new();
+    app.sign_in(&owner, &OWNER, "/").await;
+    let me: serde_json::Value = owner.get(&app.url("/api/me")).await.json().await.unwrap();
+    assert_eq!(me["email_verified"], true, "{me}");
+    app.cleanup().await;
+}
+on_both_backends!(
+    email_verified,
+    unverified_addresses_do_not_attribute_audit_events
+);

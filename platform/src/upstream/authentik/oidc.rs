@@ -85,6 +85,9 @@ pub struct IssuedTokens {
 pub struct VerifiedIdentity {
     pub subject: String,
     pub email: String,
+    /// The IdP's `email_verified` claim (absent: false; Authentik sends false by default
+    /// since 2025.10).
+    pub email_verified: bool,
     pub name: String,
 }
 
@@ -250,6 +253,7 @@ impl OidcClient {
             .unwrap_or_else(|| email.clone());
         let identity = VerifiedIdentity {
             subject: claims.subject().as_str().to_string(),
+            email_verified: claims.email_verified().unwrap_or(false),
             email,
             name,
         };
