@@ -82,6 +82,10 @@ pub struct IdTokenTamper {
     pub expired: bool,
     #[serde(default)]
     pub wrong_nonce: bool,
+    /// The ID token's `exp` this many seconds after its `iat` (negative: already past), as a
+    /// slightly fast or slow clock would make it.
+    #[serde(default)]
+    pub exp_after_secs: Option<i64>,
 }
 
 /// A running Authentik stand-in.

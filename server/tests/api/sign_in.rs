@@ -181,6 +181,19 @@ async fn bad_callbacks_are_refused(backend: Backend) {
         );
     }
 
+    // A token that expired a few seconds ago (a slightly skewed clock) is still accepted;
+    // an hour ago is refused above.
+    let b = Browser::new();
+    app.sandbox_post(
+        "/_sandbox/authentik/next-id-token",
+        serde_json::json!({ "exp_after_secs": -30 }),
+    )
+    .await;
+    let cb = app.sign_in_until_callback(&b, &ADMIN, "/").await;
+    let r = b.get(&cb).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "within the leeway");
+    assert_eq!(app.me_status(&b).await, StatusCode::OK);
+
     let failures = app
         .audit()
         .await

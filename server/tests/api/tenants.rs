@@ -510,23 +510,36 @@ async fn the_stripe_customer_is_ensured_once_and_recreated_when_deleted(backend:
     let body: Value = r.json().await.unwrap();
     assert_eq!(step(&body, "stripe")["state"], "ok", "{body}");
     let tenant_id = body["tenant"]["id"].as_str().unwrap().to_string();
+    // Every page of localstripe's customers (it is shared by every test of the run).
     let customers = |stripe: String, tenant_id: String| async move {
-        let list: Value = reqwest::Client::new()
-            .get(format!("{stripe}/v1/customers?limit=100"))
-            .bearer_auth("sk_test_dezky")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        list["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["metadata"]["dezky_tenant_id"] == tenant_id.as_str())
-            .map(|c| c["id"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
+        let mut found = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = match &after {
+                Some(id) => format!("{stripe}/v1/customers?limit=100&starting_after={id}"),
+                None => format!("{stripe}/v1/customers?limit=100"),
+            };
+            let list: Value = reqwest::Client::new()
+                .get(page)
+                .bearer_auth("sk_test_dezky")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let data = list["data"].as_array().unwrap();
+            found.extend(
+                data.iter()
+                    .filter(|c| c["metadata"]["dezky_tenant_id"] == tenant_id.as_str())
+                    .map(|c| c["id"].as_str().unwrap().to_string()),
+            );
+            match (list["has_more"].as_bool(), data.last()) {
+                (Some(true), Some(last)) => after = last["id"].as_str().map(String::from),
+                _ => break,
+            }
+        }
+        found
     };
     let first = customers(stripe.clone(), tenant_id.clone()).await;
     assert_eq!(first.len(), 1);

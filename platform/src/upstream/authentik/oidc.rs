@@ -80,6 +80,9 @@ pub struct IssuedTokens {
     pub expires_in: Duration,
 }
 
+/// How far past its `exp` an ID token is still accepted (clock skew between IdP and console).
+pub const ID_TOKEN_LEEWAY_SECS: i64 = 60;
+
 /// The verified identity from an ID token.
 #[derive(Clone, Debug)]
 pub struct VerifiedIdentity {
@@ -235,11 +238,15 @@ impl OidcClient {
         let id_token = response
             .id_token()
             .ok_or_else(|| OidcError::InvalidIdToken("the token response has none".into()))?;
+        // A small leeway for the expiry (RFC 7519 §4.1.4): clocks of the IdP and the console
+        // differ a little, and a token issued with a one-second lifetime late in a second is
+        // otherwise "expired" by the time it arrives.
+        let verifier = d
+            .client
+            .id_token_verifier()
+            .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(ID_TOKEN_LEEWAY_SECS));
         let claims = id_token
-            .claims(
-                &d.client.id_token_verifier(),
-                &Nonce::new(pending.nonce.clone()),
-            )
+            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
             .map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
         let email = claims
             .email()

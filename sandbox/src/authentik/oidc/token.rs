@@ -242,6 +242,9 @@ fn issue(
         id_claims["iat"] = json!(iat - 7200);
         id_claims["exp"] = json!(iat - 3600);
     }
+    if let Some(secs) = tamper.exp_after_secs {
+        id_claims["exp"] = json!(iat + secs);
+    }
     let mut access_claims = claims;
     access_claims["azp"] = json!(client.client_id);
     access_claims["uid"] = json!(random(16));
