@@ -79,7 +79,7 @@ fn with_security_headers(router: Router<AppState>, https: bool) -> Router<AppSta
     }
 }
 
-/// The paths of the console's pages (Leptos's route list), as `/admin/:tenant/…`.
+/// The paths of the console's pages (Leptos's route list), as `/admin/{tenant}/…`.
 pub fn page_paths() -> Vec<String> {
     route_list().iter().map(|r| r.path().to_string()).collect()
 }
