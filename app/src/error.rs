@@ -24,10 +24,6 @@ impl AppError {
         Self(PublicError::unauthenticated())
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(ErrorClass::Forbidden, "forbidden", message)
-    }
-
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self(PublicError::invalid(field, message))
     }

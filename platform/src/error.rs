@@ -90,9 +90,10 @@ impl Classify for AccessError {
         match self {
             AccessError::Unauthenticated => ErrorClass::Unauthenticated,
             AccessError::UnknownTenant(_) => ErrorClass::NotFound,
-            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
-                ErrorClass::Forbidden
-            }
+            AccessError::NotMember(_)
+            | AccessError::NotAdmin(_)
+            | AccessError::NotPartnerStaff
+            | AccessError::NoAdminWorkspace => ErrorClass::Forbidden,
             AccessError::Internal(_) => ErrorClass::Internal,
         }
     }
@@ -100,9 +101,10 @@ impl Classify for AccessError {
         match self {
             AccessError::Unauthenticated => "unauthenticated",
             AccessError::UnknownTenant(_) => "not_found",
-            AccessError::NotMember(_) | AccessError::NotAdmin(_) | AccessError::NotPartnerStaff => {
-                "forbidden"
-            }
+            AccessError::NotMember(_)
+            | AccessError::NotAdmin(_)
+            | AccessError::NotPartnerStaff
+            | AccessError::NoAdminWorkspace => "forbidden",
             AccessError::Internal(_) => "internal",
         }
     }

@@ -59,11 +59,7 @@ fn safe_next(next: Option<String>) -> String {
 /// `__Host-` and Secure on https. Nothing is stored on the server before the IdP answers.
 fn sign_in_cookie(state: &AppState, value: String, max_age_secs: i64) -> String {
     use tower_sessions::cookie::{Cookie, SameSite};
-    let name = if state.https {
-        "__Host-dezky_signin"
-    } else {
-        "dezky_signin"
-    };
+    let name = sign_in_cookie_name(state);
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -74,13 +70,18 @@ fn sign_in_cookie(state: &AppState, value: String, max_age_secs: i64) -> String 
         .to_string()
 }
 
-/// The sealed sign-in from the request's cookies.
-fn sign_in_from(headers: &axum::http::HeaderMap, state: &AppState) -> Option<String> {
-    let name = if state.https {
+/// The sign-in cookie's name: `__Host-` prefixed on https.
+fn sign_in_cookie_name(state: &AppState) -> &'static str {
+    if state.https {
         "__Host-dezky_signin"
     } else {
         "dezky_signin"
-    };
+    }
+}
+
+/// The sealed sign-in from the request's cookies.
+fn sign_in_from(headers: &axum::http::HeaderMap, state: &AppState) -> Option<String> {
+    let name = sign_in_cookie_name(state);
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()

@@ -23,6 +23,8 @@ pub enum AccessError {
     NotAdmin(String),
     #[error("Only partner staff can open the partner view.")]
     NotPartnerStaff,
+    #[error("You are not an admin or owner of any workspace.")]
+    NoAdminWorkspace,
     #[error("The access check could not be completed.")]
     Internal(#[from] sqlx::Error),
 }
@@ -169,6 +171,20 @@ impl AccessService {
                 Err(AccessError::NotMember(slug.to_string()))
             }
         }
+    }
+
+    /// The tenant `/admin` opens: the first one the person administers. Someone who
+    /// administers none is refused, and the refusal is audited through the same check a
+    /// tenant's URL gets.
+    pub async fn admin_home(&self, ctx: &Ctx) -> Result<String, AccessError> {
+        let me = self.me(ctx).await?;
+        if let Some(first) = me.tenants.iter().find(|t| t.role.is_admin()) {
+            return Ok(first.slug.clone());
+        }
+        if let Some(t) = me.tenants.first() {
+            self.tenant_admin(ctx, &t.slug).await?;
+        }
+        Err(AccessError::NoAdminWorkspace)
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref(), partner_mode = ctx.partner_mode))]
