@@ -45,6 +45,11 @@ impl AppError {
         self.0.field.as_deref()
     }
 
+    /// The stable code (`invalid`, `would_lock_out`, …).
+    pub fn code(&self) -> &str {
+        &self.0.error
+    }
+
     pub fn is_unauthenticated(&self) -> bool {
         self.0.class == ErrorClass::Unauthenticated
     }

@@ -1,12 +1,14 @@
 //! The console's pages, components and server functions (Leptos 0.8, SSR + hydration).
 //!
-//! One folder per area (`frame`, `home`, `dashboard`, `partner`, `domains`, `members`): the
+//! One folder per area (`frame`, `home`, `dashboard`, `partner`, `domains`, `members`,
+//! `security`, `audit`): the
 //! pages in `mod.rs`, their server functions in `api.rs`. Server functions are thin: who is
 //! asking (`call`), may they, call one platform service, `?` maps its error (`error`).
 //! `platform` is only linked with the `ssr` feature, so none of it reaches the wasm bundle.
 
 #![recursion_limit = "256"]
 
+pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod call;
 pub mod components;
@@ -16,20 +18,22 @@ pub mod error;
 pub mod frame;
 pub mod home;
 pub mod members;
-
 pub mod partner;
+pub mod security;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use audit::AuditPage;
 use dashboard::{AdminDashboard, AdminHome};
 use domains::{DomainPage, DomainsPage};
 use frame::Layout;
 use home::{Home, NotFound, ProfilePage, SignedOutPage};
 use members::MembersPage;
 use partner::PartnerHome;
+use security::{MfaPage, SecurityPage};
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -75,6 +79,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/:tenant/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/domains") view=DomainsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/domains/:domain") view=DomainPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/security") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/mfa") view=MfaPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>
                 </Routes>

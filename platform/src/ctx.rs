@@ -25,6 +25,31 @@ pub struct CurrentUser {
     pub user_id: String,
     /// Links the browser session to its sealed tokens: a secret, never printed.
     pub auth_key: String,
+    /// When the session signed in (ms since the epoch).
+    pub signed_in_at: i64,
+    /// The session's previous request before this one (ms since the epoch).
+    pub last_seen_at: i64,
+}
+
+/// The console session behind a request, for the tenants' session timeouts.
+#[derive(Clone)]
+pub struct SessionClock {
+    /// Ends the session (a secret, never printed).
+    pub auth_key: String,
+    /// When it signed in (ms since the epoch).
+    pub signed_in_at: i64,
+    /// Its previous request (ms since the epoch).
+    pub last_seen_at: i64,
+}
+
+impl std::fmt::Debug for SessionClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionClock")
+            .field("auth_key", &"[redacted]")
+            .field("signed_in_at", &self.signed_in_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for CurrentUser {
@@ -44,6 +69,8 @@ pub struct Ctx {
     /// are partner staff right now.
     pub partner_mode: bool,
     pub meta: RequestMeta,
+    /// The console session (none for system work and API scripts without one).
+    pub session: Option<SessionClock>,
 }
 
 impl Ctx {
@@ -52,6 +79,11 @@ impl Ctx {
             user_id: user.map(|u| u.user_id.clone()),
             partner_mode,
             meta,
+            session: user.map(|u| SessionClock {
+                auth_key: u.auth_key.clone(),
+                signed_in_at: u.signed_in_at,
+                last_seen_at: u.last_seen_at,
+            }),
         }
     }
 
@@ -64,6 +96,7 @@ impl Ctx {
                 request_id: request_id.to_string(),
                 ..Default::default()
             },
+            session: None,
         }
     }
 }
@@ -77,8 +110,11 @@ mod tests {
         let u = CurrentUser {
             user_id: "u1".into(),
             auth_key: "the-secret-key".into(),
+            signed_in_at: 1,
+            last_seen_at: 2,
         };
-        let printed = format!("{u:?}");
+        let ctx = super::Ctx::new(Some(&u), false, Default::default());
+        let printed = format!("{u:?} {ctx:?}");
         assert!(
             printed.contains("u1") && !printed.contains("the-secret-key"),
             "{printed}"

@@ -67,7 +67,11 @@ impl Db {
                 .map_err(DbError::Connect)?;
         }
         MIGRATOR.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Self { pool, backend })
+        let db = Self { pool, backend };
+        crate::repo::audit::backfill_families(&db)
+            .await
+            .map_err(DbError::Connect)?;
+        Ok(db)
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -11,10 +11,12 @@ use std::error::Error;
 pub use wire::{ErrorClass, PublicError};
 
 use crate::services::access::AccessError;
+use crate::services::audit::AuditError;
 use crate::services::auth::AuthError;
 use crate::services::domains::DomainError;
 use crate::services::members::MemberError;
 use crate::services::provisioning::ProvisioningError;
+use crate::services::security::SecurityError;
 use crate::services::tenants::TenantError;
 
 /// Calls `$m!(…)` with every service error type, so each face (server functions, JSON API)
@@ -28,7 +30,9 @@ macro_rules! for_each_service_error {
             $crate::services::provisioning::ProvisioningError,
             $crate::services::domains::DomainError,
             $crate::services::members::MemberError,
-            $crate::services::tenants::TenantError
+            $crate::services::tenants::TenantError,
+            $crate::services::audit::AuditError,
+            $crate::services::security::SecurityError
         );
     };
 }
@@ -88,7 +92,10 @@ pub fn cause_chain(e: &dyn Error) -> String {
 impl Classify for AccessError {
     fn class(&self) -> ErrorClass {
         match self {
-            AccessError::Unauthenticated => ErrorClass::Unauthenticated,
+            AccessError::Unauthenticated | AccessError::SessionExpired(_) => {
+                ErrorClass::Unauthenticated
+            }
+            AccessError::NetworkRefused { .. } => ErrorClass::Forbidden,
             AccessError::UnknownTenant(_) => ErrorClass::NotFound,
             AccessError::NotMember(_)
             | AccessError::NotAdmin(_)
@@ -100,12 +107,59 @@ impl Classify for AccessError {
     fn code(&self) -> &'static str {
         match self {
             AccessError::Unauthenticated => "unauthenticated",
+            AccessError::SessionExpired(_) => "session_expired",
+            AccessError::NetworkRefused { .. } => "network_blocked",
             AccessError::UnknownTenant(_) => "not_found",
             AccessError::NotMember(_)
             | AccessError::NotAdmin(_)
             | AccessError::NotPartnerStaff
             | AccessError::NoAdminWorkspace => "forbidden",
             AccessError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl Classify for AuditError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            AuditError::Invalid { .. } => ErrorClass::Invalid,
+            AuditError::Store(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            AuditError::Invalid { .. } => "invalid",
+            AuditError::Store(_) => "internal",
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            AuditError::Invalid { field, .. } => Some(field),
+            AuditError::Store(_) => None,
+        }
+    }
+}
+
+impl Classify for SecurityError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SecurityError::Invalid { .. } => ErrorClass::Invalid,
+            SecurityError::WouldLockOut(_) => ErrorClass::Conflict,
+            SecurityError::Store(_) => ErrorClass::Internal,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            SecurityError::Invalid { .. } => "invalid",
+            SecurityError::WouldLockOut(_) => "would_lock_out",
+            SecurityError::Store(_) => "internal",
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            SecurityError::Invalid { field, .. } => Some(field),
+            SecurityError::WouldLockOut(_) => Some("ip_allowlist"),
+            SecurityError::Store(_) => None,
         }
     }
 }

@@ -48,7 +48,11 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
     let (sb, base) = authentik().await;
     let authentik = || admin(&base, ADMIN_TOKEN);
     let audit = AuditRecorder::new(db.clone());
-    let access = AccessService::new(db.clone(), audit.clone());
+    let access = AccessService::new(
+        db.clone(),
+        audit.clone(),
+        platform::services::security::SecurityGate::new(db.clone(), None),
+    );
     let provisioning = ProvisioningService::new(
         db.clone(),
         audit.clone(),
@@ -99,6 +103,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             request_id: "req-1".into(),
             ..Default::default()
         },
+        session: None,
     };
     let info = access.session_info(&ctx, true).await.unwrap();
     assert!(info.sandbox && info.partner_mode);

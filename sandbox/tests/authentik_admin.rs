@@ -713,3 +713,89 @@ async fn rotated_refresh_tokens_are_listed_as_revoked() {
     assert_eq!(revoked.iter().filter(|r| **r).count(), 1);
     assert_eq!(idp.sandbox.refresh_token_count(mia), 1);
 }
+
+/// `/authenticators/admin/all/?user=` (§6.1): a bare array of one user's devices, confirmed or
+/// not, without a user field; an unknown or malformed pk is a 400 naming `user`. The per-type
+/// lists (§6.2) are paginated, carry the user, and ignore `user`. A deleted user's devices go.
+#[tokio::test]
+async fn authenticator_devices_have_the_admin_api_shapes() {
+    let idp = idp().await;
+    let mia = idp.sandbox.user_pk(MIA.0).unwrap();
+    let adam = idp.sandbox.user_pk(ADAM.0).unwrap();
+    for (user, body) in [
+        (
+            MIA.0,
+            json!({ "kind": "totp", "name": "Phone", "used": true }),
+        ),
+        (
+            MIA.0,
+            json!({ "kind": "webauthn", "name": "YubiKey", "confirmed": false }),
+        ),
+        (ADAM.0, json!({ "kind": "totp", "name": "Adam's phone" })),
+    ] {
+        let r = idp
+            .http
+            .post(format!(
+                "{}/_sandbox/authentik/users/{user}/devices",
+                idp.base
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let (s, all) = idp
+        .get(&format!("/authenticators/admin/all/?user={mia}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let all = all.as_array().expect("a bare array, not a page");
+    assert_eq!(all.len(), 2);
+    let totp = &all[0];
+    assert_eq!(
+        totp["type"],
+        "authentik_stages_authenticator_totp.TOTPDevice"
+    );
+    assert_eq!(
+        totp["meta_model_name"],
+        "authentik_stages_authenticator_totp.totpdevice"
+    );
+    assert!(totp["pk"].is_string(), "pk is a string: {totp}");
+    assert_eq!(totp["confirmed"], true);
+    assert!(totp["last_used"].is_string());
+    assert!(totp.get("user").is_none(), "no user field");
+    assert_eq!(all[1]["confirmed"], false);
+    for (q, msg) in [
+        ("999999", "object does not exist"),
+        ("abc", "Incorrect type"),
+    ] {
+        let (s, e) = idp
+            .get(&format!("/authenticators/admin/all/?user={q}"))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(e["user"][0].as_str().unwrap().contains(msg), "{e}");
+    }
+    let (_, everyone) = idp.get("/authenticators/admin/all/").await;
+    assert_eq!(everyone.as_array().unwrap().len(), 3);
+    // The per-type list ignores `user` and names each device's user.
+    let (s, page) = idp
+        .get(&format!("/authenticators/admin/totp/?user={mia}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page["pagination"]["count"], 2, "{page}");
+    let users: Vec<i64> = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["user"]["pk"].as_i64().unwrap())
+        .collect();
+    assert!(users.contains(&mia) && users.contains(&adam));
+    assert!(page["results"][0].get("confirmed").is_none());
+    // Deleting a user deletes their devices.
+    assert_eq!(
+        idp.delete(&format!("/core/users/{adam}/")).await,
+        StatusCode::NO_CONTENT
+    );
+    let (_, everyone) = idp.get("/authenticators/admin/all/").await;
+    assert_eq!(everyone.as_array().unwrap().len(), 2);
+}

@@ -52,6 +52,8 @@ async fn main() {
         Some(&CurrentUser {
             user_id: owner.id.clone(),
             auth_key: String::new(),
+            signed_in_at: 0,
+            last_seen_at: 0,
         }),
         false,
         RequestMeta {

@@ -108,6 +108,15 @@ pub struct Settings {
     pub sandbox_stalwart_port: u16,
     pub dns_timeout: Duration,
     pub log_format: LogFormat,
+    /// Audit events older than this are purged by a background job (`AUDIT_RETENTION_DAYS`,
+    /// default 400).
+    pub audit_retention: Duration,
+    /// The MaxMind DB country file for the tenants' country rules (`GEOIP_DB`: GeoLite2
+    /// Country or DB-IP Lite Country); none: country rules are stored, not enforced.
+    pub geoip_db: Option<std::path::PathBuf>,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, comma-separated CIDRs;
+    /// default none: the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -457,6 +466,39 @@ impl Settings {
                 ))
             }
         };
+        let geoip_db = match s.opt("GEOIP_DB") {
+            None => None,
+            Some(p) => {
+                let path = std::path::PathBuf::from(&p);
+                if !path.is_file() {
+                    return Err(err(
+                        "GEOIP_DB",
+                        format!("must name a readable MaxMind DB file (got {p:?})"),
+                    ));
+                }
+                Some(path)
+            }
+        };
+        let trusted_proxies = s
+            .string("TRUSTED_PROXIES", "")
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        err(
+                            "TRUSTED_PROXIES",
+                            format!("must be a comma-separated list of CIDRs (got {p:?})"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let audit_retention_days: u64 = s.number("AUDIT_RETENTION_DAYS", 400)?;
+        if audit_retention_days == 0 {
+            return Err(err("AUDIT_RETENTION_DAYS", "must be at least 1"));
+        }
         let session_cookie_name = cookie_name(
             s.string("SESSION_COOKIE_NAME", "dezky_session"),
             public_url.as_ref(),
@@ -495,6 +537,9 @@ impl Settings {
             sandbox_stalwart_port: s.number("SANDBOX_STALWART_PORT", 0)?,
             dns_timeout: Duration::from_millis(s.number("DNS_TIMEOUT_MS", 2000)?),
             log_format,
+            audit_retention: Duration::from_secs(86_400 * audit_retention_days),
+            geoip_db,
+            trusted_proxies,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Request middleware, outermost first:
-//! 1. `request_context`: a request id (kept from `x-request-id` or new), the client's IP and
-//!    user agent, a tracing span carrying the id, and one log line per request with status and
+//! 1. `request_context`: a request id (kept from `x-request-id` or new), the client's IP
+//!    (from `X-Forwarded-For` only when the peer is one of `TRUSTED_PROXIES`) and user agent, a tracing span carrying the id, and one log line per request with status and
 //!    duration.
 //! 2. `deadline`: a request still running after `REQUEST_TIMEOUT_SECS` is answered 503 with
 //!    its request id (a JSON error under `/api`, a page elsewhere) and logged.
@@ -28,7 +28,11 @@ use crate::startup::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-pub async fn request_context(mut req: Request<Body>, next: Next) -> Response {
+pub async fn request_context(
+    State(trusted): State<std::sync::Arc<[ipnet::IpNet]>>,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
     let request_id = req
         .headers()
         .get(REQUEST_ID)
@@ -36,10 +40,17 @@ pub async fn request_context(mut req: Request<Body>, next: Next) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(String::from)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| c.0.ip());
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ip = client_ip(peer, &forwarded, &trusted).map(|ip| ip.to_string());
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -70,6 +81,37 @@ pub async fn request_context(mut req: Request<Body>, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then
+/// `X-Forwarded-For` is read from the right (each proxy appends the address it saw), skipping
+/// trusted proxies, and the first address that is not one is the client (the leftmost when
+/// all are). An entry that is not an address stops the walk at the last one believed.
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    forwarded: &[&str],
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(&client) {
+        return Some(client);
+    }
+    let hops = forwarded
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 /// Ends a request that runs longer than `limit`: a render or upstream call that hangs answers
@@ -246,7 +288,44 @@ fn no_store(mut response: Response) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::is_private_page;
+    use super::{client_ip, is_private_page};
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> =
+            vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // An untrusted peer: the header is ignored (anyone can send one).
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.5")), &["198.51.100.1"], &trusted),
+            Some(ip("203.0.113.5"))
+        );
+        // A trusted proxy: the rightmost untrusted hop is the client, not a spoofed leftmost one.
+        assert_eq!(
+            client_ip(
+                Some(ip("10.0.0.2")),
+                &["6.6.6.6, 198.51.100.7", "10.0.0.9"],
+                &trusted
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        // IPv6 proxy and client.
+        assert_eq!(
+            client_ip(Some(ip("::1")), &["2001:db8::7"], &trusted),
+            Some(ip("2001:db8::7"))
+        );
+        // Garbage stops the walk at the last believed hop.
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.2")), &["198.51.100.7, junk"], &trusted),
+            Some(ip("10.0.0.2"))
+        );
+        // A trusted proxy without the header is itself the client.
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.2")), &[], &trusted),
+            Some(ip("10.0.0.2"))
+        );
+        assert_eq!(client_ip(None, &["198.51.100.7"], &trusted), None);
+    }
 
     #[test]
     fn private_pages_are_the_console_not_the_sign_in_machinery() {

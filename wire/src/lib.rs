@@ -3,9 +3,11 @@
 //! sqlx, no reqwest, no Leptos), so the server and the wasm build compile the same types and
 //! nothing is copied. `platform` builds these views; `app` shows them; `server` sends them.
 
+pub mod audit;
 pub mod domains;
 pub mod error;
 pub mod members;
+pub mod security;
 pub mod steps;
 pub mod tenants;
 

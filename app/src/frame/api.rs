@@ -33,7 +33,13 @@ pub async fn exit_partner_mode() -> Result<(), AppError> {
 #[server(prefix = "/api/fn", endpoint = "admin_sidebar")]
 pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppError> {
     let call = call()?;
-    let admin = call.tenant_admin(&tenant).await?;
+    // As the Security page's own check: an owner outside the network rules still gets the
+    // sidebar on the page they can reach to undo a lock-out (the name and a count only).
+    let admin = call
+        .platform
+        .access
+        .security_admin(&call.ctx, &tenant)
+        .await?;
     Ok(AdminSidebarView {
         tenant_slug: admin.tenant().slug.clone(),
         tenant_name: admin.tenant().name.clone(),

@@ -16,13 +16,19 @@ pub enum AdminSection {
     Dashboard,
     Members,
     Domains,
+    Security,
+    Mfa,
+    Audit,
 }
 
 impl AdminSection {
-    pub const ALL: [AdminSection; 3] = [
+    pub const ALL: [AdminSection; 6] = [
         AdminSection::Dashboard,
         AdminSection::Members,
         AdminSection::Domains,
+        AdminSection::Security,
+        AdminSection::Mfa,
+        AdminSection::Audit,
     ];
 
     pub fn label(self) -> &'static str {
@@ -30,6 +36,9 @@ impl AdminSection {
             AdminSection::Dashboard => "Dashboard",
             AdminSection::Members => "Users & groups",
             AdminSection::Domains => "Domains",
+            AdminSection::Security => "Security",
+            AdminSection::Mfa => "2-Step Verification",
+            AdminSection::Audit => "Audit log",
         }
     }
 
@@ -39,6 +48,9 @@ impl AdminSection {
             AdminSection::Dashboard => format!("/admin/{tenant}"),
             AdminSection::Members => format!("/admin/{tenant}/members"),
             AdminSection::Domains => format!("/admin/{tenant}/domains"),
+            AdminSection::Security => format!("/admin/{tenant}/security"),
+            AdminSection::Mfa => format!("/admin/{tenant}/mfa"),
+            AdminSection::Audit => format!("/admin/{tenant}/audit"),
         }
     }
 
@@ -47,6 +59,9 @@ impl AdminSection {
             AdminSection::Dashboard => "nav-dashboard",
             AdminSection::Members => "nav-members",
             AdminSection::Domains => "nav-domains",
+            AdminSection::Security => "nav-security",
+            AdminSection::Mfa => "nav-mfa",
+            AdminSection::Audit => "nav-audit",
         }
     }
 }
@@ -118,7 +133,14 @@ mod tests {
         let hrefs: Vec<String> = AdminSection::ALL.iter().map(|s| s.href("acme")).collect();
         assert_eq!(
             hrefs,
-            ["/admin/acme", "/admin/acme/members", "/admin/acme/domains"]
+            [
+                "/admin/acme",
+                "/admin/acme/members",
+                "/admin/acme/domains",
+                "/admin/acme/security",
+                "/admin/acme/mfa",
+                "/admin/acme/audit"
+            ]
         );
     }
 }

@@ -212,6 +212,10 @@ pub fn MembersPage() -> impl IntoView {
     let tenant = move || params.read().get("tenant").unwrap_or_default();
     let version = RwSignal::new(0u32);
     let list = Resource::new(move || (tenant(), version.get()), |(t, _)| get_members(t));
+    let mfa = Resource::new(
+        move || (tenant(), version.get()),
+        |(t, _)| crate::security::get_mfa_overview(t),
+    );
     let tab = RwSignal::new("members");
     let search = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
@@ -388,10 +392,12 @@ pub fn MembersPage() -> impl IntoView {
                     })}
                     <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                         {move || Suspend::new(async move {
-                            match list.await {
+                            let (list, mfa) = (list.await, mfa.await);
+                            match list {
                                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
                                 Ok(v) => {
                                     let t = tenant();
+                                    let mfa = std::sync::Arc::new(mfa);
                                     let header = match v.primary_domain.clone() {
                                         None => view! {
                                             <p id="no-primary-domain" class="mb-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
@@ -425,6 +431,7 @@ pub fn MembersPage() -> impl IntoView {
                                                     let hay = format!("{} {}", m.name, m.address).to_lowercase();
                                                     let shown = move || { let q = search.get().trim().to_lowercase(); q.is_empty() || hay.contains(&q) };
                                                     let problems: Vec<StepStatus> = m.steps.iter().filter(|s| s.state == StepState::Error).cloned().collect();
+                                                    let mfa_cell = mfa_cell(&mfa, &m.id);
                                                     let since = m.suspended_at.map(|at| format!("since {} by {}", format_time(at), m.suspended_by.clone().unwrap_or_else(|| "unknown".into())));
                                                     view! {
                                                         <tr class="border-t border-slate-100 align-top" data-address=m.address.clone() data-status=m.status.as_str() class:hidden=move || !shown()>
@@ -438,7 +445,7 @@ pub fn MembersPage() -> impl IntoView {
                                                                     <div class="member-step-error mt-1 text-xs text-red-700" data-upstream=s.upstream.clone()><StateChip state=s.state.as_str()/>" "{s.message.clone()}</div>
                                                                 }).collect_view()}
                                                             </td>
-                                                            <td class="p-2 text-xs text-slate-500" title="MFA status arrives with the security pages">"Coming"</td>
+                                                            <td class="p-2 text-xs member-mfa">{mfa_cell}</td>
                                                             <td class="p-2 text-xs member-usage">{m.mailbox_used_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
                                                             <td class="p-2">
                                                                 <div class="flex flex-wrap gap-1">
@@ -458,6 +465,39 @@ pub fn MembersPage() -> impl IntoView {
                 </div>
             </div>
         </div>
+    }
+}
+
+/// The MFA column of one member: enrolled (with the methods), not enrolled, or unknown with
+/// the reason — never "not enrolled" when it is not known.
+fn mfa_cell(
+    overview: &Result<wire::security::MfaOverview, AppError>,
+    member_id: &str,
+) -> impl IntoView {
+    use wire::security::MfaState;
+    let state = match overview {
+        Err(e) => MfaState::Unknown {
+            reason: e.message(),
+        },
+        Ok(o) => o
+            .members
+            .iter()
+            .find(|m| m.member_id == member_id)
+            .map(|m| m.mfa.clone())
+            .unwrap_or(MfaState::Unknown {
+                reason: "Not in the MFA overview.".into(),
+            }),
+    };
+    match state {
+        MfaState::Enrolled { authenticators } => {
+            let kinds: Vec<String> = authenticators.iter().map(|a| a.kind.clone()).collect();
+            view! { <span data-mfa="enrolled" class="rounded-full bg-emerald-100 px-2 py-0.5 text-emerald-800" title=kinds.join(", ")>"Enrolled"</span> }.into_any()
+        }
+        MfaState::NotEnrolled => view! { <span data-mfa="not_enrolled" class="rounded-full bg-amber-100 px-2 py-0.5 text-amber-800">"Not enrolled"</span> }.into_any(),
+        MfaState::Unknown { reason } => view! {
+            <span data-mfa="unknown" class="text-slate-600">"Unknown"</span>
+            <div class="mfa-reason text-slate-500">{reason}</div>
+        }.into_any(),
     }
 }
 

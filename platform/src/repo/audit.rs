@@ -28,8 +28,9 @@ pub struct NewAuditRow<'a> {
 pub async fn insert(db: &Db, e: &NewAuditRow<'_>) -> RepoResult<()> {
     sqlx::query(
         "INSERT INTO audit_events (id, tenant_id, actor_user_id, actor_email, actor_partner_staff,
-             action, target, outcome, ip, user_agent, request_id, details, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             action, target, outcome, ip, user_agent, request_id, details, created_at, search,
+             action_family)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(e.id)
     .bind(e.tenant_id)
@@ -44,8 +45,47 @@ pub async fn insert(db: &Db, e: &NewAuditRow<'_>) -> RepoResult<()> {
     .bind(e.request_id)
     .bind(e.details)
     .bind(e.created_at)
+    .bind(search_text(e))
+    .bind(action_family(e.action))
     .execute(db.pool())
     .await?;
+    Ok(())
+}
+
+/// The lower-cased text the free-text search matches: actor, action, target, details, IP.
+fn search_text(e: &NewAuditRow<'_>) -> String {
+    format!(
+        "{} {} {} {} {}",
+        e.actor_email.unwrap_or(""),
+        e.action,
+        e.target,
+        e.details,
+        e.ip.unwrap_or("")
+    )
+    .to_lowercase()
+}
+
+/// The first segment of an action: `member` of `member.create`.
+pub fn action_family(action: &str) -> &str {
+    action.split('.').next().unwrap_or(action)
+}
+
+/// Fills `action_family` of events recorded before the column existed (one update per
+/// distinct action; nothing to do on later starts).
+pub async fn backfill_families(db: &Db) -> RepoResult<()> {
+    let rows = sqlx::query("SELECT DISTINCT action FROM audit_events WHERE action_family = ''")
+        .fetch_all(db.pool())
+        .await?;
+    for r in rows {
+        let action: String = r.try_get("action")?;
+        sqlx::query(
+            "UPDATE audit_events SET action_family = $1 WHERE action = $2 AND action_family = ''",
+        )
+        .bind(action_family(&action))
+        .bind(&action)
+        .execute(db.pool())
+        .await?;
+    }
     Ok(())
 }
 
@@ -74,7 +114,7 @@ pub async fn claim_denial(
 }
 
 /// An event as read: the wire's `AuditEvent`, its outcome parsed and its details decoded.
-struct AuditRow(AuditEvent);
+pub struct AuditRow(AuditEvent);
 
 impl FromRow<'_, AnyRow> for AuditRow {
     fn from_row(row: &AnyRow) -> RepoResult<Self> {
@@ -103,15 +143,234 @@ const COLUMNS: &str = "id, tenant_id, actor_user_id, actor_email, actor_partner_
 
 /// A tenant's events, newest first.
 pub async fn for_tenant(db: &Db, tenant_id: &str, limit: i64) -> RepoResult<Vec<AuditEvent>> {
-    let rows: Vec<AuditRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM audit_events WHERE tenant_id = $1
-          ORDER BY created_at DESC, id DESC LIMIT $2"
-    ))
-    .bind(tenant_id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    search(db, tenant_id, &AuditFilter::default(), None, limit).await
+}
+
+/// Which actions an event must have: one exact action, or every action starting with a
+/// prefix that ends in `.` (`member.` matches `member.create`, `member.suspend`, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionMatch {
+    Exact(String),
+    /// Ends with `.`.
+    Prefix(String),
+}
+
+/// A typed search of one tenant's events (the service parses it from the query).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Lower-cased free text, matched anywhere in actor, action, target, details and IP.
+    pub text: Option<String>,
+    /// Any of these (none: every action).
+    pub actions: Vec<ActionMatch>,
+    /// Any of these (none: every outcome).
+    pub outcomes: Vec<Outcome>,
+    /// The actor's (verified, lower-case) email.
+    pub actor: Option<String>,
+    /// `Some(true)`: partner staff actions only; `Some(false)`: none of them.
+    pub partner: Option<bool>,
+    /// Inclusive lower bound, ms since the epoch.
+    pub since: Option<i64>,
+    /// Exclusive upper bound, ms since the epoch.
+    pub before: Option<i64>,
+}
+
+/// A position in the newest-first order: the event `(created_at, id)` a page ended or began
+/// with, and which way to go from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub created_at: i64,
+    pub id: String,
+    /// True: events older than the position (the next page); false: newer (the previous).
+    pub older: bool,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// `WHERE …` for `filter` in `tenant_id`, with its values in bind order.
+fn conditions(tenant_id: &str, filter: &AuditFilter) -> (String, Vec<Bind>) {
+    let mut sql = String::from("tenant_id = $1");
+    let mut binds = vec![Bind::Text(tenant_id.to_string())];
+    let next = |binds: &mut Vec<Bind>, b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    if let Some(text) = &filter.text {
+        let pattern = format!("%{}%", escape_like(text));
+        let p = next(&mut binds, Bind::Text(pattern));
+        sql.push_str(&format!(" AND search LIKE {p} ESCAPE '\\'"));
+    }
+    if !filter.actions.is_empty() {
+        let parts: Vec<String> = filter
+            .actions
+            .iter()
+            .map(|a| match a {
+                ActionMatch::Exact(a) => {
+                    let p = next(&mut binds, Bind::Text(a.clone()));
+                    format!("action = {p}")
+                }
+                ActionMatch::Prefix(prefix) => {
+                    // The family by equality (indexed, no collation involved), then the
+                    // rest of a longer prefix exactly.
+                    let family = action_family(prefix);
+                    let f = next(&mut binds, Bind::Text(family.to_string()));
+                    if prefix.len() == family.len() + 1 {
+                        format!("action_family = {f}")
+                    } else {
+                        let p = next(&mut binds, Bind::Text(prefix.clone()));
+                        // A count we computed, written as a literal: PostgreSQL's substr
+                        // takes an integer, not the bigint a bound i64 would be.
+                        let n = prefix.chars().count();
+                        format!("(action_family = {f} AND substr(action, 1, {n}) = {p})")
+                    }
+                }
+            })
+            .collect();
+        sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+    }
+    if !filter.outcomes.is_empty() {
+        let parts: Vec<String> = filter
+            .outcomes
+            .iter()
+            .map(|o| next(&mut binds, Bind::Text(o.as_str().to_string())))
+            .collect();
+        sql.push_str(&format!(" AND outcome IN ({})", parts.join(", ")));
+    }
+    if let Some(actor) = &filter.actor {
+        let p = next(&mut binds, Bind::Text(actor.clone()));
+        sql.push_str(&format!(" AND actor_email = {p}"));
+    }
+    if let Some(partner) = filter.partner {
+        let p = next(&mut binds, Bind::Int(i64::from(partner)));
+        sql.push_str(&format!(" AND actor_partner_staff = {p}"));
+    }
+    if let Some(since) = filter.since {
+        let p = next(&mut binds, Bind::Int(since));
+        sql.push_str(&format!(" AND created_at >= {p}"));
+    }
+    if let Some(before) = filter.before {
+        let p = next(&mut binds, Bind::Int(before));
+        sql.push_str(&format!(" AND created_at < {p}"));
+    }
+    (sql, binds)
+}
+
+/// `text` with LIKE's wildcards (and the escape character) taken literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::QueryAs<'q, sqlx::Any, AuditRow, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, AuditRow, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+/// Up to `limit` events of `tenant_id` matching `filter`, newest first, starting after `from`
+/// (keyset paging: events inserted meanwhile never shift a page).
+pub async fn search(
+    db: &Db,
+    tenant_id: &str,
+    filter: &AuditFilter,
+    from: Option<&Position>,
+    limit: i64,
+) -> RepoResult<Vec<AuditEvent>> {
+    let (mut sql, mut binds) = conditions(tenant_id, filter);
+    let mut order = "DESC";
+    if let Some(pos) = from {
+        binds.push(Bind::Int(pos.created_at));
+        let at = binds.len();
+        binds.push(Bind::Text(pos.id.clone()));
+        let id = binds.len();
+        let cmp = if pos.older { "<" } else { ">" };
+        sql.push_str(&format!(
+            " AND (created_at {cmp} ${at} OR (created_at = ${at} AND id {cmp} ${id}))"
+        ));
+        if !pos.older {
+            order = "ASC";
+        }
+    }
+    binds.push(Bind::Int(limit));
+    let query = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE {sql}
+          ORDER BY created_at {order}, id {order} LIMIT ${}",
+        binds.len()
+    );
+    let rows: Vec<AuditRow> = bind_all(sqlx::query_as(&query), binds)
+        .fetch_all(db.pool())
+        .await?;
+    let mut events: Vec<AuditEvent> = rows.into_iter().map(|r| r.0).collect();
+    if order == "ASC" {
+        events.reverse();
+    }
+    Ok(events)
+}
+
+/// The number of events matching `filter` per UTC day: `(day number since the epoch, count)`,
+/// days without events left out.
+pub async fn daily_counts(
+    db: &Db,
+    tenant_id: &str,
+    filter: &AuditFilter,
+) -> RepoResult<Vec<(i64, i64)>> {
+    let (sql, binds) = conditions(tenant_id, filter);
+    let query = format!(
+        "SELECT created_at / 86400000 AS day, COUNT(*) AS n FROM audit_events WHERE {sql}
+          GROUP BY created_at / 86400000 ORDER BY day"
+    );
+    let mut q = sqlx::query(&query);
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>("day")?, r.try_get::<i64, _>("n")?)))
+        .collect()
+}
+
+/// The distinct actions in a tenant's log.
+pub async fn actions(db: &Db, tenant_id: &str) -> RepoResult<Vec<String>> {
+    let rows = sqlx::query("SELECT DISTINCT action FROM audit_events WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("action"))
+        .collect()
+}
+
+/// Deletes up to `batch` events recorded before `before` (ms since the epoch), oldest
+/// first; the number deleted. Small batches keep each transaction (and SQLite's write lock)
+/// short.
+pub async fn purge_before(db: &Db, before: i64, batch: i64) -> RepoResult<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM audit_events WHERE id IN
+           (SELECT id FROM audit_events WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(db.pool())
+    .await?
+    .rows_affected())
 }
 
 /// Every event, newest first (operations and tests).

@@ -11,6 +11,7 @@ pub mod leases;
 pub mod mail_domains;
 pub mod members;
 pub mod provisioning;
+pub mod security;
 pub mod sessions;
 pub mod tokens;
 

@@ -17,6 +17,8 @@ pub struct TokenRow {
     pub version: i64,
     /// When the session signed in (ms since the epoch): its absolute lifetime counts from here.
     pub created_at: i64,
+    /// The last request noted (ms since the epoch; 0: none since sign-in).
+    pub last_seen_at: i64,
 }
 
 pub struct SealedTokens<'a> {
@@ -47,7 +49,8 @@ pub async fn insert(db: &Db, id: &str, user_id: &str, t: &SealedTokens<'_>) -> R
 
 pub async fn get(db: &Db, id: &str) -> RepoResult<Option<TokenRow>> {
     sqlx::query_as(
-        "SELECT id, user_id, access_token, refresh_token, id_token, expires_at, version, created_at
+        "SELECT id, user_id, access_token, refresh_token, id_token, expires_at, version, created_at,
+                last_seen_at
            FROM auth_tokens WHERE id = $1",
     )
     .bind(id)
@@ -80,6 +83,16 @@ pub async fn replace_if_version(
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Notes a request of the session at `at` (ms since the epoch).
+pub async fn touch(db: &Db, id: &str, at: i64) -> RepoResult<()> {
+    sqlx::query("UPDATE auth_tokens SET last_seen_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }
 
 pub async fn delete(db: &Db, id: &str) -> RepoResult<()> {

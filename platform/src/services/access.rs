@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::domain::{Me, Outcome, Partner, Role, Tenant, User};
 use crate::repo::identity as repo;
 use crate::services::audit::{AuditEntry, AuditRecorder};
+use crate::services::security::{GateRefusal, SecurityGate};
 use crate::{Ctx, Db};
 pub use wire::tenants::SessionInfo;
 
@@ -25,6 +26,12 @@ pub enum AccessError {
     NotPartnerStaff,
     #[error("You are not an admin or owner of any workspace.")]
     NoAdminWorkspace,
+    /// The tenant's session timeouts ended the console session.
+    #[error("Your session has ended: {0}. Please sign in again.")]
+    SessionExpired(String),
+    /// The tenant's network rules refuse the request.
+    #[error("Access to \"{tenant}\" is refused from where you are: {reason}. An owner of the workspace can change this on its Security page.")]
+    NetworkRefused { tenant: String, reason: String },
     #[error("The access check could not be completed.")]
     Internal(#[from] sqlx::Error),
 }
@@ -107,11 +114,20 @@ impl PartnerStaff {
 pub struct AccessService {
     db: Db,
     audit: AuditRecorder,
+    gate: SecurityGate,
+}
+
+/// Which of the tenant's pages a check opens (the Security page is reachable by owners
+/// whatever the network rules, so a lock-out can always be undone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Console,
+    SecurityPolicy,
 }
 
 impl AccessService {
-    pub fn new(db: Db, audit: AuditRecorder) -> Self {
-        Self { db, audit }
+    pub fn new(db: Db, audit: AuditRecorder, gate: SecurityGate) -> Self {
+        Self { db, audit, gate }
     }
 
     #[tracing::instrument(skip_all, fields(actor = ctx.user_id.as_deref()))]
@@ -160,11 +176,14 @@ impl AccessService {
         let who = self.signed_in(ctx).await?;
         let tenant = self.tenant(ctx, slug, "tenant.open").await?;
         match repo::role_in_tenant(&self.db, &tenant.id, &who.user.id).await? {
-            Some(role) => Ok(TenantMember {
-                user: who.user,
-                tenant,
-                role,
-            }),
+            Some(role) => {
+                self.enforce_policy(ctx, &tenant, false).await?;
+                Ok(TenantMember {
+                    user: who.user,
+                    tenant,
+                    role,
+                })
+            }
             None => {
                 self.deny(ctx, Some(&tenant), "tenant.open", "not a member")
                     .await;
@@ -187,8 +206,35 @@ impl AccessService {
         Err(AccessError::NoAdminWorkspace)
     }
 
+    /// The caller administers the tenant (see [`TenantAdmin`]) and the tenant's security
+    /// policy lets this request through (session timeouts, network rules).
     #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref(), partner_mode = ctx.partner_mode))]
     pub async fn tenant_admin(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
+        self.admin_for(ctx, slug, Purpose::Console).await
+    }
+
+    /// As [`Self::tenant_admin`], for the Security page and its API: the tenant's owners pass
+    /// whatever the network rules say, so they can always undo a lock-out.
+    #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref(), partner_mode = ctx.partner_mode))]
+    pub async fn security_admin(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
+        self.admin_for(ctx, slug, Purpose::SecurityPolicy).await
+    }
+
+    async fn admin_for(
+        &self,
+        ctx: &Ctx,
+        slug: &str,
+        purpose: Purpose,
+    ) -> Result<TenantAdmin, AccessError> {
+        let admin = self.admin_role(ctx, slug).await?;
+        let exempt = purpose == Purpose::SecurityPolicy
+            && !admin.via_partner
+            && admin.role == Some(Role::Owner);
+        self.enforce_policy(ctx, &admin.tenant, exempt).await?;
+        Ok(admin)
+    }
+
+    async fn admin_role(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
         let who = self.signed_in(ctx).await?;
         let tenant = self.tenant(ctx, slug, "admin.open").await?;
         let role = repo::role_in_tenant(&self.db, &tenant.id, &who.user.id).await?;
@@ -292,6 +338,76 @@ impl AccessService {
         )
         .await;
         Err(AccessError::NotMember(slug.to_string()))
+    }
+
+    /// Applies the tenant's security policy to the request: a session past the tenant's idle
+    /// timeout or lifetime is ended (audited `security.session_expired`); a request the
+    /// network rules refuse is denied (audited `security.ip_blocked`, denied), or in warn-only
+    /// mode let through and audited `security.ip_blocked` with `enforced: false` (at most once
+    /// a minute per person and tenant).
+    async fn enforce_policy(
+        &self,
+        ctx: &Ctx,
+        tenant: &Tenant,
+        network_exempt: bool,
+    ) -> Result<(), AccessError> {
+        let verdict = self.gate.check(ctx, &tenant.id, network_exempt).await?;
+        if let Some(warning) = verdict.warning {
+            let actor = format!("warn:{}", ctx.user_id.as_deref().unwrap_or("anonymous"));
+            let first = crate::repo::audit::claim_denial(
+                &self.db,
+                &actor,
+                &tenant.id,
+                crate::now_ms(),
+                60_000,
+            )
+            .await;
+            if !matches!(first, Ok(false)) {
+                self.audit
+                    .record_in(
+                        ctx,
+                        &tenant.id,
+                        "security.ip_blocked",
+                        &tenant.slug,
+                        Outcome::Success,
+                        json!({ "enforced": false, "reason": warning.to_string() }),
+                    )
+                    .await;
+            }
+        }
+        match verdict.refusal {
+            None => Ok(()),
+            Some(r @ (GateRefusal::Idle(_) | GateRefusal::TooOld(_))) => {
+                if let Some(clock) = &ctx.session {
+                    crate::repo::tokens::delete(&self.db, &clock.auth_key).await?;
+                }
+                self.audit
+                    .record_in(
+                        ctx,
+                        &tenant.id,
+                        "security.session_expired",
+                        &tenant.slug,
+                        Outcome::Denied,
+                        json!({ "reason": r.to_string() }),
+                    )
+                    .await;
+                Err(AccessError::SessionExpired(r.to_string()))
+            }
+            Some(r @ GateRefusal::Network(_)) => {
+                self.record_denial(
+                    ctx,
+                    Some(&tenant.id),
+                    &tenant.slug,
+                    "security.ip_blocked",
+                    &r.to_string(),
+                )
+                .await;
+                Err(AccessError::NetworkRefused {
+                    tenant: tenant.slug.clone(),
+                    reason: r.to_string(),
+                })
+            }
+        }
     }
 
     async fn tenant(&self, ctx: &Ctx, slug: &str, action: &str) -> Result<Tenant, AccessError> {

@@ -204,6 +204,8 @@ impl AuthService {
             CurrentUser {
                 user_id: user.id,
                 auth_key: key,
+                signed_in_at: now_ms(),
+                last_seen_at: now_ms(),
             },
         ))
     }
@@ -220,11 +222,20 @@ impl AuthService {
             repo::delete(&self.db, auth_key).await?;
             return Ok(None);
         }
+        // The previous request's time goes to the tenants' idle timeouts; it is written at most
+        // every 15 s (a write per request would cost more than the precision is worth).
+        if now_ms() - row.last_seen_at >= 15_000 {
+            repo::touch(&self.db, auth_key, now_ms()).await?;
+        }
         if row.expires_at > now_ms() + self.margin.as_millis() as i64 {
             return Ok(Some(current(&row)));
         }
+        let seen = row.last_seen_at;
         match self.refresh(auth_key, row.version).await {
-            Ok(row) => Ok(Some(current(&row))),
+            Ok(fresh) => Ok(Some(current(&TokenRow {
+                last_seen_at: seen,
+                ..fresh
+            }))),
             Err(AuthError::SessionEnded) => Ok(None),
             Err(e) => Err(e),
         }
@@ -398,6 +409,12 @@ fn current(row: &TokenRow) -> CurrentUser {
     CurrentUser {
         user_id: row.user_id.clone(),
         auth_key: row.id.clone(),
+        signed_in_at: row.created_at,
+        last_seen_at: if row.last_seen_at > 0 {
+            row.last_seen_at
+        } else {
+            row.created_at
+        },
     }
 }
 

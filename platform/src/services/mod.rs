@@ -7,6 +7,7 @@ pub mod domains;
 pub mod health;
 pub mod members;
 pub mod provisioning;
+pub mod security;
 pub mod steps;
 pub mod tenants;
 
@@ -45,6 +46,9 @@ pub struct PlatformConfig {
     /// A console session ends this long after its sign-in, whatever its activity; token
     /// refreshes do not extend it (OWASP ASVS 4.0 V3.3.2).
     pub session_lifetime: Duration,
+    /// The country database for the tenants' country rules (`GEOIP_DB`); none: country rules
+    /// are stored and labelled not enforced.
+    pub geoip: Option<security::network::GeoIp>,
 }
 
 /// Every service, built once at start and shared (behind an `Arc`) by pages and API.
@@ -57,6 +61,8 @@ pub struct Platform {
     pub provisioning: provisioning::ProvisioningService,
     pub domains: domains::DomainService,
     pub members: members::MemberService,
+    pub audit_log: audit::AuditService,
+    pub security: security::SecurityService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -68,7 +74,14 @@ impl Platform {
         let sign_in_sealer = SecretBox::new(&cfg.session_secret, SealPurpose::SignInState);
         let oidc = Arc::new(OidcClient::new(cfg.oidc));
         let audit = audit::AuditRecorder::new(db.clone());
-        let access = access::AccessService::new(db.clone(), audit.clone());
+        let security = security::SecurityService::new(
+            db.clone(),
+            audit.clone(),
+            cfg.geoip.clone(),
+            AuthentikAdmin::new(cfg.authentik_admin.clone()),
+        );
+        let access = access::AccessService::new(db.clone(), audit.clone(), security.gate());
+        let audit_log = audit::AuditService::new(db.clone(), audit.clone());
         let auth = auth::AuthService::new(
             db.clone(),
             token_sealer,
@@ -116,6 +129,8 @@ impl Platform {
             provisioning,
             domains,
             members,
+            audit_log,
+            security,
             oidc,
             sealer,
         })

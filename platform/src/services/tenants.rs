@@ -3,7 +3,6 @@
 // The views are the wire's; these paths stay importable from here.
 pub use wire::tenants::{DashboardView, PartnerTenantView, PartnerView};
 
-use crate::domain::AuditEvent;
 use crate::repo::{audit, identity};
 use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::provisioning::{ProvisioningService, StepState};
@@ -66,14 +65,5 @@ impl TenantService {
             partner_name: staff.partner().name.clone(),
             tenants,
         })
-    }
-
-    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id, limit = limit))]
-    pub async fn audit(
-        &self,
-        admin: &TenantAdmin,
-        limit: i64,
-    ) -> Result<Vec<AuditEvent>, TenantError> {
-        Ok(audit::for_tenant(&self.db, &admin.tenant().id, limit.clamp(1, 500)).await?)
     }
 }

@@ -1,7 +1,8 @@
 //! Test controls of the Authentik stand-in under `/_sandbox/authentik/` (never part of the
 //! real API): token lifetime and session-filter settings, a tampered next ID token, grant
 //! statistics, and shortcuts for what an admin does in the real UI — revoke a user's tokens
-//! and (de)activate a user, with the effects of `shared/reference/authentik.md` §4.4.
+//! and (de)activate a user, with the effects of `shared/reference/authentik.md` §4.4, and
+//! enroll an authenticator device (what the user does in the real enrollment flow).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,6 +26,10 @@ pub(super) fn routes(sandbox: AuthentikSandbox) -> Router {
         .route(
             "/_sandbox/authentik/users/{username}/active",
             post(set_user_active),
+        )
+        .route(
+            "/_sandbox/authentik/users/{username}/devices",
+            post(enroll_device),
         )
         .with_state(sandbox)
 }
@@ -108,4 +113,53 @@ async fn set_user_active(
         st.purge_user_sessions_and_tokens(pk);
     }
     StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct NewDevice {
+    kind: super::state::DeviceKind,
+    name: String,
+    /// An unfinished enrollment is an unconfirmed device.
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    used: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /_sandbox/authentik/users/{username}/devices` `{"kind": "totp"|"static"|"webauthn",
+/// "name", "confirmed"?, "used"?}`: 201 `{"pk"}`; 404 for an unknown user.
+async fn enroll_device(
+    State(s): State<AuthentikSandbox>,
+    Path(username): Path<String>,
+    Json(d): Json<NewDevice>,
+) -> (StatusCode, Json<Value>) {
+    let mut st = s.lock();
+    let Some(user_pk) = st
+        .users
+        .iter()
+        .find(|u| u.username == username)
+        .map(|u| u.pk)
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "detail": "Not found." })),
+        );
+    };
+    st.next_num_pk += 1;
+    let pk = st.next_num_pk;
+    let now = clock::now();
+    st.devices.push(super::state::Device {
+        pk,
+        user_pk,
+        kind: d.kind,
+        name: d.name,
+        confirmed: d.confirmed,
+        created: now,
+        last_used: d.used.then_some(now),
+    });
+    (StatusCode::CREATED, Json(json!({ "pk": pk })))
 }

@@ -150,6 +150,7 @@ impl AuthentikSandbox {
                 next_refresh_id: 1,
                 install_id: uuid::Uuid::new_v4().to_string(),
                 ignore_session_user_filter: false,
+                devices: Vec::new(),
             })),
             key: Arc::new(key),
             faults: Faults::default(),

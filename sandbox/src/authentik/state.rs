@@ -87,11 +87,61 @@ pub(crate) struct State_ {
     pub(crate) install_id: String,
     /// Simulates a dropped `user__username` filter on the authenticated-sessions list.
     pub(crate) ignore_session_user_filter: bool,
+    /// Authenticator devices (second factors) of users.
+    pub(crate) devices: Vec<Device>,
+}
+
+/// The device models Dezky's overview distinguishes (upstream `authentik/stages/authenticator_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DeviceKind {
+    Totp,
+    Static,
+    Webauthn,
+}
+
+impl DeviceKind {
+    /// (app label, model class, verbose name)
+    pub(crate) fn model(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            DeviceKind::Totp => (
+                "authentik_stages_authenticator_totp",
+                "TOTPDevice",
+                "TOTP Device",
+            ),
+            DeviceKind::Static => (
+                "authentik_stages_authenticator_static",
+                "StaticDevice",
+                "Static Device",
+            ),
+            DeviceKind::Webauthn => (
+                "authentik_stages_authenticator_webauthn",
+                "WebAuthnDevice",
+                "WebAuthn Device",
+            ),
+        }
+    }
+}
+
+/// One authenticator device of a user.
+#[derive(Clone, Debug)]
+pub(crate) struct Device {
+    pub(crate) pk: i64,
+    pub(crate) user_pk: i64,
+    pub(crate) kind: DeviceKind,
+    pub(crate) name: String,
+    pub(crate) confirmed: bool,
+    pub(crate) created: time::OffsetDateTime,
+    pub(crate) last_used: Option<time::OffsetDateTime>,
 }
 
 impl State_ {
     /// What deactivating or deleting a user does to their sessions and OAuth tokens (§4.4).
     pub(crate) fn purge_user_sessions_and_tokens(&mut self, pk: i64) {
+        if !self.users.iter().any(|u| u.pk == pk) {
+            // Deleted: the user's devices go with them (foreign keys cascade upstream).
+            self.devices.retain(|d| d.user_pk != pk);
+        }
         self.browser_sessions.retain(|_, s| s.user_pk != pk);
         self.access_tokens.retain(|_, t| t.user_pk != pk);
         self.refresh_tokens.retain(|_, r| r.user_pk != pk);

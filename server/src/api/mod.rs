@@ -7,8 +7,10 @@
 //! Partner staff calling the API act as partner staff (partner mode), which the access service
 //! checks and the audit records.
 
+mod audit;
 mod domains;
 mod members;
+mod security;
 mod tenants;
 
 use std::collections::HashMap;
@@ -38,7 +40,9 @@ fn table() -> Routes {
         router: Router::new(),
         paths: Vec::new(),
     };
-    domains::routes(members::routes(tenants::routes(routes)))
+    security::routes(audit::routes(domains::routes(members::routes(
+        tenants::routes(routes),
+    ))))
 }
 
 /// The router under construction and the paths it serves, recorded as they are added.
@@ -101,18 +105,39 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ctx = context(parts)?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(ApiError::from)?;
-        let slug = params.get("slug").map(String::as_str).unwrap_or_default();
-        let admin = state.platform.access.tenant_admin(&ctx, slug).await?;
-        Ok(Self {
-            ctx,
-            admin,
-            platform: state.platform.clone(),
-        })
+        admin_of(parts, state, false).await
     }
+}
+
+/// As [`Admin`], for the security policy: the tenant's owners pass whatever its network
+/// rules say (they can always undo a lock-out).
+pub struct SecurityAdmin(pub Admin);
+
+impl FromRequestParts<AppState> for SecurityAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        admin_of(parts, state, true).await.map(Self)
+    }
+}
+
+async fn admin_of(parts: &mut Parts, state: &AppState, security: bool) -> Result<Admin, ApiError> {
+    let ctx = context(parts)?;
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(ApiError::from)?;
+    let slug = params.get("slug").map(String::as_str).unwrap_or_default();
+    let access = &state.platform.access;
+    let admin = if security {
+        access.security_admin(&ctx, slug).await?
+    } else {
+        access.tenant_admin(&ctx, slug).await?
+    };
+    Ok(Admin {
+        ctx,
+        admin,
+        platform: state.platform.clone(),
+    })
 }
 
 /// The signed-in caller's context (any route): anonymous callers get it too, and the service

@@ -1,19 +1,18 @@
-//! `/api/me`, `/api/tenants` (create), reconcile and the audit log.
+//! `/api/me`, `/api/tenants` (create) and reconcile.
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use platform::domain::{AuditEvent, Me};
+use platform::domain::Me;
 use platform::services::provisioning::TenantProvisioning;
 use serde::Deserialize;
 
-use super::{Admin, Api, Caller, Json, Query};
+use super::{Admin, Api, Caller, Json};
 use crate::error::ApiError;
 
 pub(super) fn routes(r: super::Routes) -> super::Routes {
     r.route("/api/me", get(me))
         .route("/api/tenants", post(create_tenant))
         .route("/api/tenants/{slug}/reconcile", post(reconcile))
-        .route("/api/tenants/{slug}/audit", get(audit))
 }
 
 /// `GET /api/me`: profile, tenants with the role in each, partner staff or not.
@@ -47,20 +46,5 @@ async fn create_tenant(
 async fn reconcile(a: Admin) -> Api<TenantProvisioning> {
     Ok(Json(
         a.platform.provisioning.reconcile(&a.ctx, &a.admin).await?,
-    ))
-}
-
-#[derive(Deserialize)]
-struct AuditQuery {
-    limit: Option<i64>,
-}
-
-/// `GET /api/tenants/:slug/audit?limit=`: newest first (default 50, at most 500).
-async fn audit(a: Admin, Query(q): Query<AuditQuery>) -> Api<Vec<AuditEvent>> {
-    Ok(Json(
-        a.platform
-            .tenants
-            .audit(&a.admin, q.limit.unwrap_or(50))
-            .await?,
     ))
 }

@@ -120,6 +120,13 @@ impl Application {
                 session_secret: settings.session_secret.clone(),
                 refresh_margin: settings.token_refresh_margin,
                 session_lifetime: settings.session_lifetime,
+                geoip: match &settings.geoip_db {
+                    None => None,
+                    Some(path) => Some(
+                        platform::services::security::network::GeoIp::open(path)
+                            .with_context(|| format!("GEOIP_DB: reading {}", path.display()))?,
+                    ),
+                },
             },
         );
         if settings.sandbox {
@@ -150,7 +157,11 @@ impl Application {
             https: public_url.scheme() == "https",
         };
         let router = router::router(state, &settings, &public_url);
-        jobs::spawn_jobs(platform.clone(), settings.domain_recheck_interval);
+        jobs::spawn_jobs(
+            platform.clone(),
+            settings.domain_recheck_interval,
+            settings.audit_retention,
+        );
         Ok(Self {
             listener,
             router,

@@ -127,6 +127,9 @@ pub(super) fn router(state: AppState, settings: &Settings, public_url: &url::Url
         ))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes));
     with_security_headers(router, public_url.scheme() == "https")
-        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::<[ipnet::IpNet]>::from(settings.trusted_proxies.clone()),
+            middleware::request_context,
+        ))
         .with_state(state)
 }

@@ -142,6 +142,22 @@ impl Browser {
         }
     }
 
+    /// A browser behind a proxy that reports it as `ip` (`X-Forwarded-For`), believed by an
+    /// app whose `TRUSTED_PROXIES` include loopback.
+    pub fn from_address(ip: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        Self {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(std::time::Duration::from_secs(15))
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub async fn get(&self, url: &str) -> Response {
         self.client
             .get(url)

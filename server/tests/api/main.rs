@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod audit;
 mod doctor;
 mod domains;
 mod errors;
@@ -11,6 +12,7 @@ mod hardening;
 mod health;
 mod matrix;
 mod members;
+mod security;
 mod sign_in;
 mod tenants;
 mod tokens;

@@ -125,7 +125,12 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/sign_out_member"
             | "/api/fn/member_removal_plan"
             | "/api/fn/remove_member"
-            | "/api/fn/cancel_member",
+            | "/api/fn/cancel_member"
+            | "/api/fn/audit_events"
+            | "/api/fn/audit_summary"
+            | "/api/fn/security_policy"
+            | "/api/fn/update_security_policy"
+            | "/api/fn/mfa_overview",
         ) => AcmeAdmins,
         ("page", _, "/" | "/profile") => SignedIn,
         ("page", _, "/signed-out") => Public,
@@ -152,6 +157,14 @@ const FN_ARGS: &[(&str, &str)] = &[
     ("last_name", "Probe"),
     ("local_part", "matrix-probe"),
     ("slug", "matrix-probe"),
+    ("search", "q=matrix"),
+    ("mfa_mode", "optional"),
+    ("idle_timeout_minutes", ""),
+    ("absolute_lifetime_minutes", ""),
+    ("allowed_countries", ""),
+    ("ip_allowlist", ""),
+    ("network_enforcement", "enforce"),
+    ("confirm_lockout", "false"),
 ];
 
 /// Fills a path's parameters for tenant acme.

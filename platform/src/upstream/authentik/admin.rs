@@ -283,6 +283,21 @@ impl AuthentikAdmin {
         self.delete(&format!("/oauth2/refresh_tokens/{id}/")).await
     }
 
+    /// The authenticator devices of one user, confirmed or not:
+    /// `GET /api/v3/authenticators/admin/all/?user=<pk>`, a bare JSON array of `Device`
+    /// (`../shared/reference/authentik.md` §6.1; spec `Device`). Items carry no user, so the
+    /// `user` parameter is always sent. An unknown pk answers 400.
+    pub async fn authenticators_of(&self, pk: i64) -> Result<Vec<Device>, UpstreamError> {
+        let pk_s = pk.to_string();
+        let response = send(
+            UPSTREAM,
+            self.get("/authenticators/admin/all/")
+                .query(&[("user", pk_s.as_str())]),
+        )
+        .await?;
+        read_json(UPSTREAM, response).await
+    }
+
     /// DELETE, where "not found" means the work is already done.
     async fn delete(&self, path: &str) -> Result<(), UpstreamError> {
         let response = send(
@@ -296,6 +311,38 @@ impl AuthentikAdmin {
             return Ok(());
         }
         success(UPSTREAM, response).await.map(|_| ())
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Device {
+    /// A string: some device kinds use UUIDs.
+    pub pk: String,
+    pub name: String,
+    /// The model, e.g. `authentik_stages_authenticator_totp.TOTPDevice`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub confirmed: bool,
+    /// RFC 3339.
+    pub last_used: Option<String>,
+}
+
+impl Device {
+    /// The factor's short name (`totp`, `webauthn`, `static`, `duo`, `sms`, `email`), or
+    /// `None` for a device that is not a second factor (the enterprise `EndpointDevice`).
+    pub fn factor(&self) -> Option<String> {
+        let model = self.kind.rsplit('.').next().unwrap_or(&self.kind);
+        let short = match model {
+            "TOTPDevice" => "totp",
+            "WebAuthnDevice" => "webauthn",
+            "StaticDevice" => "static",
+            "DuoDevice" => "duo",
+            "SMSDevice" => "sms",
+            "EmailDevice" => "email",
+            "EndpointDevice" => return None,
+            other => return Some(other.to_string()),
+        };
+        Some(short.to_string())
     }
 }
 

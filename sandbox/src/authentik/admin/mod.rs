@@ -14,9 +14,12 @@
 //!   `user__username`, `session__last_ip`, `session__last_user_agent`, `search`; **`user` is
 //!   not a filter**), get, delete (ends the browser session and its access tokens; refresh
 //!   tokens survive).
+//! - [`devices`] (`/authenticators/admin/all/` and `/authenticators/admin/{kind}/`): a
+//!   user's second factors as an admin sees them.
 //! - [`refresh_tokens`] (`/oauth2/refresh_tokens/`): list (filters `user`, `provider`), get,
 //!   delete.
 
+mod devices;
 mod drf;
 mod groups;
 mod refresh_tokens;
@@ -68,6 +71,11 @@ pub(super) fn routes(sandbox: AuthentikSandbox) -> Router {
         .route(
             "/api/v3/core/authenticated_sessions/{uuid}/",
             get(sessions::get_session).delete(sessions::delete_session),
+        )
+        .route("/api/v3/authenticators/admin/all/", get(devices::list_all))
+        .route(
+            "/api/v3/authenticators/admin/{kind}/",
+            get(devices::list_kind),
         )
         .route(
             "/api/v3/oauth2/refresh_tokens/",

@@ -21,7 +21,7 @@ pub(super) const USER_TYPES: &[&str] = &[
 ];
 
 /// `User.uid`: SHA-256 of `<pk>-<install id>`, hex (the default OIDC `sub` upstream).
-fn user_uid(st: &State_, pk: i64) -> String {
+pub(crate) fn user_uid(st: &State_, pk: i64) -> String {
     hex(&Sha256::digest(
         format!("{pk}-{}", st.install_id).as_bytes(),
     ))

@@ -2,6 +2,9 @@
 //! by every denied access. Details are JSON chosen by the caller and must never hold secrets;
 //! a failure to write is logged with the request id, never hidden.
 
+pub mod search;
+
+pub use search::{AuditError, AuditExport, AuditService};
 use serde_json::Value;
 
 use crate::domain::{AuditEvent, Outcome};
