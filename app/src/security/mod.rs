@@ -218,14 +218,16 @@ pub fn MfaPage() -> impl IntoView {
                             Err(e) => view! { <ErrorView error=e/> }.into_any(),
                             Ok(o) => {
                                 let t = tenant();
-                                let current = show();
+                                // The filter follows the address without reloading the data.
                                 let filter = |key: &'static str, label: &'static str| {
                                     let href = if key.is_empty() { format!("/admin/{t}/mfa") } else { format!("/admin/{t}/mfa?show={key}") };
-                                    let on = current == key;
-                                    let class = if on { "rounded-full bg-indigo-600 px-3 py-0.5 text-white" } else { "rounded-full border border-slate-300 bg-white px-3 py-0.5" };
-                                    view! { <a class=format!("mfa-filter text-xs {class}") aria-pressed=on.to_string() data-show=key href=href>{label}</a> }
+                                    let on = move || show() == key;
+                                    view! {
+                                        <a class=move || format!("mfa-filter text-xs rounded-full px-3 py-0.5 {}", if on() { "bg-indigo-600 text-white" } else { "border border-slate-300 bg-white" })
+                                            aria-pressed=move || on().to_string() data-show=key href=href>{label}</a>
+                                    }
                                 };
-                                let rows = o.members.iter().filter(|m| shown(&current, m)).cloned().collect::<Vec<_>>();
+                                let rows = o.members.clone();
                                 view! {
                                     {o.verdict.clone().map(|v| view! { <p id="mfa-verdict" role="status" class="mb-3 rounded-md bg-amber-50 p-3 text-sm text-amber-900">{v}</p> })}
                                     <p id="mfa-totals" class="mb-2 text-sm text-slate-600">
@@ -256,8 +258,10 @@ pub fn MfaPage() -> impl IntoView {
                                                     MfaState::NotEnrolled => view! { <span class="text-amber-800">"Not enrolled"</span> }.into_any(),
                                                     MfaState::Unknown { reason } => view! { <span class="text-slate-600">"Unknown: "{reason}</span> }.into_any(),
                                                 };
+                                                let this = m.clone();
+                                                let hidden = move || !shown(&show(), &this);
                                                 view! {
-                                                    <tr class="border-t border-slate-100" data-address=m.address.clone() data-mfa=state data-required-missing=m.required_missing.to_string()>
+                                                    <tr class="border-t border-slate-100" class:hidden=hidden data-address=m.address.clone() data-mfa=state data-required-missing=m.required_missing.to_string()>
                                                         <td class="p-2 font-medium">{m.name.clone()}
                                                             {m.required_missing.then(|| view! { <span class="ml-1 rounded bg-red-100 px-1.5 text-xs text-red-800">"required"</span> })}
                                                         </td>

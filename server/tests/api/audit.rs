@@ -130,35 +130,43 @@ async fn filters_and_cursor_paging_hold_while_events_are_written(backend: Backen
     assert_eq!(s, StatusCode::OK, "{p1}");
     assert_eq!(ids(&p1), seeded[0..5], "{p1}");
     assert!(p1["prev_cursor"].is_null());
-    // Events written meanwhile (newer) do not shift the next page.
-    for _ in 0..3 {
-        seed(
-            &app,
-            &acme,
-            "member.create",
-            "seedmark-new",
-            Outcome::Success,
-            "olivia@acme.example",
-            false,
-            "{}",
-            (platform::now_ms(), 0),
-        )
-        .await;
-    }
+    // Events written while the pages are read (newer ones, from another task) shift nothing.
+    let writer = {
+        let db = app.platform.db.clone();
+        let acme = acme.clone();
+        tokio::spawn(async move {
+            for _ in 0..40 {
+                let id = platform::new_id();
+                platform::repo::audit::insert(
+                    &db,
+                    &NewAuditRow {
+                        id: &id,
+                        tenant_id: Some(&acme),
+                        actor_user_id: None,
+                        actor_email: Some("olivia@acme.example"),
+                        actor_partner_staff: false,
+                        action: "member.create",
+                        target: "seedmark-new",
+                        outcome: Outcome::Success,
+                        ip: None,
+                        user_agent: None,
+                        request_id: None,
+                        details: "{}",
+                        created_at: platform::now_ms(),
+                    },
+                )
+                .await
+                .unwrap();
+            }
+        })
+    };
     let next = p1["next_cursor"].as_str().unwrap();
     let (_, p2) = get(&app, &admin, &format!("q=seedmark&limit=5&cursor={next}")).await;
     assert_eq!(ids(&p2), seeded[5..10]);
-    let (_, p3) = get(
-        &app,
-        &admin,
-        &format!(
-            "q=seedmark&limit=5&cursor={}",
-            p2["next_cursor"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let (_, p3) = get(&app, &admin, &format!("q=seedmark&limit=5&cursor={}", p2["next_cursor"].as_str().unwrap())).await;
     assert_eq!(ids(&p3), seeded[10..12]);
     assert!(p3["next_cursor"].is_null(), "the last page has no next");
+    writer.await.unwrap();
     // Back to newer: page 2 again, then page 1 as it was.
     let (_, back) = get(
         &app,
@@ -193,7 +201,7 @@ async fn filters_and_cursor_paging_hold_while_events_are_written(backend: Backen
         .unwrap()
         .iter()
         .all(|e| e["action"].as_str().unwrap().starts_with("member.")));
-    assert_eq!(count(&v), 8 + 3, "{v}");
+    assert_eq!(count(&v), 8 + 40, "{v}");
     let (_, v) = get(&app, &admin, "q=seedmark&action=domain.verify").await;
     assert_eq!(count(&v), 4);
     let (_, v) = get(
@@ -229,7 +237,7 @@ async fn filters_and_cursor_paging_hold_while_events_are_written(backend: Backen
         .get(&app.url("/api/tenants/acme/audit/summary?q=seedmark&range=7d"))
         .await;
     let summary: Value = r.json().await.unwrap();
-    assert_eq!(summary["total"], 15, "{summary}");
+    assert_eq!(summary["total"], 12 + 40, "{summary}");
     assert_eq!(
         summary["days"].as_array().unwrap().len(),
         8,
