@@ -6,6 +6,8 @@
 -- details, IP), written once at insert so both backends match it with one LIKE.
 ALTER TABLE audit_events ADD COLUMN search TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN action_family TEXT NOT NULL DEFAULT '';
+-- The actor filter matches addresses case-insensitively: they are kept lower-case.
+UPDATE audit_events SET actor_email = LOWER(actor_email) WHERE actor_email IS NOT NULL;
 UPDATE audit_events SET search = LOWER(COALESCE(actor_email, '') || ' ' || action || ' ' || target
     || ' ' || details || ' ' || COALESCE(ip, ''));
 DROP INDEX audit_events_tenant_time;
@@ -30,6 +32,6 @@ CREATE TABLE security_policies (
     updated_by TEXT
 );
 
--- The last request of each console session (ms since the epoch; 0: none since sign-in), for
--- the tenants' idle timeouts.
+-- The last request of each console session to a tenant's console (ms since the epoch; 0: none
+-- since sign-in), for the tenants' idle timeouts.
 ALTER TABLE auth_tokens ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;

@@ -27,7 +27,8 @@ pub struct CurrentUser {
     pub auth_key: String,
     /// When the session signed in (ms since the epoch).
     pub signed_in_at: i64,
-    /// The session's previous request before this one (ms since the epoch).
+    /// The session's last request to a tenant's console before this one (ms since the
+    /// epoch; its sign-in when none).
     pub last_seen_at: i64,
 }
 
@@ -38,7 +39,7 @@ pub struct SessionClock {
     pub auth_key: String,
     /// When it signed in (ms since the epoch).
     pub signed_in_at: i64,
-    /// Its previous request (ms since the epoch).
+    /// Its last request to a tenant's console (ms since the epoch).
     pub last_seen_at: i64,
 }
 

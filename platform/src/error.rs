@@ -144,7 +144,7 @@ impl Classify for SecurityError {
     fn class(&self) -> ErrorClass {
         match self {
             SecurityError::Invalid { .. } => ErrorClass::Invalid,
-            SecurityError::WouldLockOut(_) => ErrorClass::Conflict,
+            SecurityError::WouldLockOut(_) | SecurityError::Conflict => ErrorClass::Conflict,
             SecurityError::Store(_) => ErrorClass::Internal,
         }
     }
@@ -152,6 +152,7 @@ impl Classify for SecurityError {
         match self {
             SecurityError::Invalid { .. } => "invalid",
             SecurityError::WouldLockOut(_) => "would_lock_out",
+            SecurityError::Conflict => "conflict",
             SecurityError::Store(_) => "internal",
         }
     }
@@ -159,7 +160,7 @@ impl Classify for SecurityError {
         match self {
             SecurityError::Invalid { field, .. } => Some(field),
             SecurityError::WouldLockOut(_) => Some("ip_allowlist"),
-            SecurityError::Store(_) => None,
+            SecurityError::Conflict | SecurityError::Store(_) => None,
         }
     }
 }

@@ -496,8 +496,11 @@ impl Settings {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let audit_retention_days: u64 = s.number("AUDIT_RETENTION_DAYS", 400)?;
-        if audit_retention_days == 0 {
-            return Err(err("AUDIT_RETENTION_DAYS", "must be at least 1"));
+        if !(1..=36_500).contains(&audit_retention_days) {
+            return Err(err(
+                "AUDIT_RETENTION_DAYS",
+                format!("must be between 1 and 36500 days (got {audit_retention_days})"),
+            ));
         }
         let session_cookie_name = cookie_name(
             s.string("SESSION_COOKIE_NAME", "dezky_session"),

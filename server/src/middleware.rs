@@ -86,14 +86,16 @@ pub async fn request_context(
 /// The client's address: the TCP peer, unless the peer is a trusted proxy; then
 /// `X-Forwarded-For` is read from the right (each proxy appends the address it saw), skipping
 /// trusted proxies, and the first address that is not one is the client (the leftmost when
-/// all are). An entry that is not an address stops the walk at the last one believed.
+/// all are). A hop that is not an address makes the client unknown (`None`: network rules
+/// then refuse, fail closed).
 pub fn client_ip(
     peer: Option<std::net::IpAddr>,
     forwarded: &[&str],
     trusted: &[ipnet::IpNet],
 ) -> Option<std::net::IpAddr> {
+    // IPv4 peers of a dual-stack listener arrive as ::ffff:a.b.c.d.
     let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
-    let mut client = peer?;
+    let mut client = peer?.to_canonical();
     if !is_trusted(&client) {
         return Some(client);
     }
@@ -101,11 +103,15 @@ pub fn client_ip(
         .iter()
         .flat_map(|h| h.split(','))
         .map(str::trim)
+        .filter(|h| !h.is_empty())
         .collect::<Vec<_>>();
     for hop in hops.iter().rev() {
-        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
-            break;
-        };
+        // A proxy may write the port too: `198.51.100.7:4711`, `[2001:db8::1]:443`.
+        let ip = hop
+            .parse::<std::net::IpAddr>()
+            .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+            .ok()?
+            .to_canonical();
         client = ip;
         if !is_trusted(&ip) {
             break;
@@ -314,10 +320,27 @@ mod tests {
             client_ip(Some(ip("::1")), &["2001:db8::7"], &trusted),
             Some(ip("2001:db8::7"))
         );
-        // Garbage stops the walk at the last believed hop.
+        // Garbage makes the client unknown (not the proxy).
         assert_eq!(
             client_ip(Some(ip("10.0.0.2")), &["198.51.100.7, junk"], &trusted),
-            Some(ip("10.0.0.2"))
+            None
+        );
+        // Ports, and IPv4 peers of a dual-stack listener.
+        assert_eq!(
+            client_ip(
+                Some(ip("::ffff:10.0.0.2")),
+                &["198.51.100.7:4711"],
+                &trusted
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.2")), &["[2001:db8::9]:443"], &trusted),
+            Some(ip("2001:db8::9"))
+        );
+        assert_eq!(
+            client_ip(Some(ip("::ffff:203.0.113.5")), &[], &trusted),
+            Some(ip("203.0.113.5"))
         );
         // A trusted proxy without the header is itself the client.
         assert_eq!(

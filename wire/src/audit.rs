@@ -14,8 +14,9 @@ use crate::tenants::AuditEvent;
 /// or several, repeated or comma-separated; a value ending in `.` is a prefix such as
 /// `member.`), `outcome` (`success`, `failure`, `denied`; one or several), `actor` (email),
 /// `partner` (`true`: partner staff actions only; `false`: none of them), `since` and
-/// `before` (RFC 3339), `range` (`24h`, `7d`, `30d`: since that long before now, when `since`
-/// is not given; a shared link keeps meaning "the last 7 days"), `limit` (1–500, default 50)
+/// `before` (RFC 3339 or a date, UTC midnight), `range` (`24h`, `7d`, `30d`: since that long
+/// before now, in place of `since`; a shared link keeps meaning "the last 7 days"; `custom`:
+/// `since` and `before` as given), `limit` (1–500, default 50)
 /// and `cursor` (opaque, from a page).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditQuery {

@@ -198,7 +198,7 @@ fn Chart(days: Vec<AuditDay>, total: i64) -> impl IntoView {
             </svg>
             <figcaption class="mt-1 flex justify-between text-xs text-slate-500">
                 <span>{first.clone()}</span>
-                <span id="audit-total">{format!("{total} events")}</span>
+                <span id="audit-total">{format!("{total} events from {first} to {last}")}</span>
                 <span>{last.clone()}</span>
             </figcaption>
         </figure>

@@ -33,13 +33,24 @@ pub async fn exit_partner_mode() -> Result<(), AppError> {
 #[server(prefix = "/api/fn", endpoint = "admin_sidebar")]
 pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppError> {
     let call = call()?;
-    // As the Security page's own check: an owner outside the network rules still gets the
-    // sidebar on the page they can reach to undo a lock-out (the name and a count only).
-    let admin = call
-        .platform
-        .access
-        .security_admin(&call.ctx, &tenant)
-        .await?;
+    let admin = match call.tenant_admin(&tenant).await {
+        Ok(admin) => admin,
+        Err(e) if e.code() == "network_blocked" => {
+            // An owner outside the network rules still gets the sidebar (the workspace's name
+            // only) on the Security page, the one they can reach to undo a lock-out.
+            let owner = call
+                .platform
+                .access
+                .security_admin(&call.ctx, &tenant)
+                .await?;
+            return Ok(AdminSidebarView {
+                tenant_slug: owner.tenant().slug.clone(),
+                tenant_name: owner.tenant().name.clone(),
+                domains_attention: 0,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     Ok(AdminSidebarView {
         tenant_slug: admin.tenant().slug.clone(),
         tenant_name: admin.tenant().name.clone(),

@@ -35,7 +35,7 @@ pub async fn insert(db: &Db, e: &NewAuditRow<'_>) -> RepoResult<()> {
     .bind(e.id)
     .bind(e.tenant_id)
     .bind(e.actor_user_id)
-    .bind(e.actor_email)
+    .bind(e.actor_email.map(str::to_lowercase))
     .bind(i64::from(e.actor_partner_staff))
     .bind(e.action)
     .bind(e.target)

@@ -17,20 +17,42 @@ pub struct PolicyRow {
     pub updated_by: Option<String>,
 }
 
-fn lines(row: &AnyRow, column: &str) -> RepoResult<Vec<String>> {
-    Ok(row
+/// The items of a stored list, each parsed on its own: one that no longer parses (a rule
+/// changed since it was saved) is logged and left out. A list that had items and keeps none
+/// is refused as undecodable, so access to the tenant fails closed instead of the list
+/// silently allowing everyone.
+fn items<T, E>(
+    row: &AnyRow,
+    column: &str,
+    parse: impl Fn(&[String]) -> Result<Vec<T>, E>,
+) -> RepoResult<Vec<T>> {
+    let stored: Vec<String> = row
         .try_get::<String, _>(column)?
         .lines()
+        .filter(|l| !l.trim().is_empty())
         .map(String::from)
-        .collect())
+        .collect();
+    let mut kept = Vec::new();
+    for line in &stored {
+        match parse(std::slice::from_ref(line)) {
+            Ok(mut v) => kept.append(&mut v),
+            Err(_) => {
+                tracing::error!(column, value = %line, "a stored security policy item no longer parses; left out")
+            }
+        }
+    }
+    if !stored.is_empty() && kept.is_empty() {
+        return Err(sqlx::Error::Decode(
+            format!("security_policies.{column}: no stored item parses").into(),
+        ));
+    }
+    Ok(kept)
 }
 
 impl FromRow<'_, AnyRow> for PolicyRow {
     fn from_row(row: &AnyRow) -> RepoResult<Self> {
-        // Stored values were validated when saved; one that no longer parses is dropped
-        // from the list rather than failing every access to the tenant.
-        let countries = parse_countries(&lines(row, "allowed_countries")?).unwrap_or_default();
-        let networks = parse_networks(&lines(row, "ip_allowlist")?).unwrap_or_default();
+        let countries = items(row, "allowed_countries", parse_countries)?;
+        let networks = items(row, "ip_allowlist", parse_networks)?;
         Ok(Self {
             policy: Policy {
                 mfa_mode: state(row, "mfa_mode", |s| MfaMode::parse(s).unwrap_or_default())?,
@@ -49,6 +71,7 @@ impl FromRow<'_, AnyRow> for PolicyRow {
     }
 }
 
+/// The tenant's stored policy, if it has one.
 pub async fn get(db: &Db, tenant_id: &str) -> RepoResult<Option<PolicyRow>> {
     sqlx::query_as(
         "SELECT mfa_mode, idle_timeout_minutes, absolute_lifetime_minutes, allowed_countries,
@@ -60,37 +83,45 @@ pub async fn get(db: &Db, tenant_id: &str) -> RepoResult<Option<PolicyRow>> {
     .await
 }
 
+/// Saves `p` if nobody saved since the caller read the policy: `seen` is the `updated_at` it
+/// read (`None`: there was no row). Whether this write won (`false`: someone else's change
+/// came first; read again). `at` must be later than `seen`.
 pub async fn put(
     db: &Db,
     tenant_id: &str,
     p: &Policy,
     at: i64,
     by: Option<&str>,
-) -> RepoResult<()> {
+    seen: Option<i64>,
+) -> RepoResult<bool> {
     let countries: Vec<String> = p.allowed_countries.iter().map(|c| c.to_string()).collect();
     let networks: Vec<String> = p.ip_allowlist.iter().map(|n| n.to_string()).collect();
-    sqlx::query(
-        "INSERT INTO security_policies (tenant_id, mfa_mode, idle_timeout_minutes,
-             absolute_lifetime_minutes, allowed_countries, ip_allowlist, network_enforcement,
-             updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (tenant_id) DO UPDATE SET mfa_mode = excluded.mfa_mode,
-             idle_timeout_minutes = excluded.idle_timeout_minutes,
-             absolute_lifetime_minutes = excluded.absolute_lifetime_minutes,
-             allowed_countries = excluded.allowed_countries, ip_allowlist = excluded.ip_allowlist,
-             network_enforcement = excluded.network_enforcement, updated_at = excluded.updated_at,
-             updated_by = excluded.updated_by",
-    )
-    .bind(tenant_id)
-    .bind(p.mfa_mode.as_str())
-    .bind(p.idle_timeout_minutes)
-    .bind(p.absolute_lifetime_minutes)
-    .bind(countries.join("\n"))
-    .bind(networks.join("\n"))
-    .bind(p.network_enforcement.as_str())
-    .bind(at)
-    .bind(by)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    let sql = match seen {
+        None => {
+            "INSERT INTO security_policies (mfa_mode, idle_timeout_minutes, absolute_lifetime_minutes,
+                 allowed_countries, ip_allowlist, network_enforcement, updated_at, updated_by, tenant_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (tenant_id) DO NOTHING"
+        }
+        Some(_) => {
+            "UPDATE security_policies SET mfa_mode = $1, idle_timeout_minutes = $2,
+                 absolute_lifetime_minutes = $3, allowed_countries = $4, ip_allowlist = $5,
+                 network_enforcement = $6, updated_at = $7, updated_by = $8
+              WHERE tenant_id = $9 AND updated_at = $10"
+        }
+    };
+    let mut q = sqlx::query(sql)
+        .bind(p.mfa_mode.as_str())
+        .bind(p.idle_timeout_minutes)
+        .bind(p.absolute_lifetime_minutes)
+        .bind(countries.join("\n"))
+        .bind(networks.join("\n"))
+        .bind(p.network_enforcement.as_str())
+        .bind(at)
+        .bind(by)
+        .bind(tenant_id);
+    if let Some(seen) = seen {
+        q = q.bind(seen);
+    }
+    Ok(q.execute(db.pool()).await?.rows_affected() == 1)
 }

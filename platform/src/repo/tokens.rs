@@ -17,7 +17,8 @@ pub struct TokenRow {
     pub version: i64,
     /// When the session signed in (ms since the epoch): its absolute lifetime counts from here.
     pub created_at: i64,
-    /// The last request noted (ms since the epoch; 0: none since sign-in).
+    /// The last request to a tenant's console noted (ms since the epoch; 0: none since
+    /// sign-in).
     pub last_seen_at: i64,
 }
 

@@ -94,6 +94,21 @@ impl TenantAdmin {
     }
 }
 
+/// Proof that the caller may read and change the tenant's security policy: an admin let
+/// through by the policy, or an owner whatever its network rules say. It does not open the
+/// rest of the console (no conversion to [`TenantAdmin`]).
+#[derive(Clone, Debug)]
+pub struct PolicyAdmin(TenantAdmin);
+
+impl PolicyAdmin {
+    pub fn user(&self) -> &User {
+        &self.0.user
+    }
+    pub fn tenant(&self) -> &Tenant {
+        &self.0.tenant
+    }
+}
+
 /// Proof that the caller works for a partner organisation.
 #[derive(Clone, Debug)]
 pub struct PartnerStaff {
@@ -214,10 +229,14 @@ impl AccessService {
     }
 
     /// As [`Self::tenant_admin`], for the Security page and its API: the tenant's owners pass
-    /// whatever the network rules say, so they can always undo a lock-out.
+    /// whatever the network rules say, so they can always undo a lock-out. The proof is a
+    /// [`PolicyAdmin`], which only the security policy's methods (and the sidebar's name)
+    /// take: the exemption reaches nothing else.
     #[tracing::instrument(skip_all, fields(tenant = %slug, actor = ctx.user_id.as_deref(), partner_mode = ctx.partner_mode))]
-    pub async fn security_admin(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
-        self.admin_for(ctx, slug, Purpose::SecurityPolicy).await
+    pub async fn security_admin(&self, ctx: &Ctx, slug: &str) -> Result<PolicyAdmin, AccessError> {
+        Ok(PolicyAdmin(
+            self.admin_for(ctx, slug, Purpose::SecurityPolicy).await?,
+        ))
     }
 
     async fn admin_for(
@@ -376,7 +395,10 @@ impl AccessService {
             }
         }
         match verdict.refusal {
-            None => Ok(()),
+            None => {
+                self.note_activity(ctx).await;
+                Ok(())
+            }
             Some(r @ (GateRefusal::Idle(_) | GateRefusal::TooOld(_))) => {
                 if let Some(clock) = &ctx.session {
                     crate::repo::tokens::delete(&self.db, &clock.auth_key).await?;
@@ -407,6 +429,20 @@ impl AccessService {
                     reason: r.to_string(),
                 })
             }
+        }
+    }
+
+    /// Notes a request let through to a tenant's console as the session's last activity, the
+    /// clock of the tenants' idle timeouts (requests elsewhere — the start page, assets —
+    /// do not count). Written at most every 15 s; a failure is logged, never fatal.
+    async fn note_activity(&self, ctx: &Ctx) {
+        let Some(clock) = &ctx.session else { return };
+        let now = crate::now_ms();
+        if now - clock.last_seen_at < 15_000 {
+            return;
+        }
+        if let Err(e) = crate::repo::tokens::touch(&self.db, &clock.auth_key, now).await {
+            tracing::warn!(error = %e, "could not note the session's activity");
         }
     }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::Router;
-use platform::services::access::TenantAdmin;
+use platform::services::access::{PolicyAdmin, TenantAdmin};
 use platform::{Ctx, Platform};
 
 use crate::error::{ApiError, ErrorClass};
@@ -105,41 +105,47 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        admin_of(parts, state, false).await
+        let (ctx, slug) = tenant_request(parts, state).await?;
+        let admin = state.platform.access.tenant_admin(&ctx, &slug).await?;
+        Ok(Self {
+            ctx,
+            admin,
+            platform: state.platform.clone(),
+        })
     }
 }
 
 /// As [`Admin`], for the security policy: the tenant's owners pass whatever its network
-/// rules say (they can always undo a lock-out).
-pub struct SecurityAdmin(pub Admin);
+/// rules say (they can always undo a lock-out); the proof opens the policy only.
+pub struct SecurityAdmin {
+    pub ctx: Ctx,
+    pub admin: PolicyAdmin,
+    pub platform: Arc<Platform>,
+}
 
 impl FromRequestParts<AppState> for SecurityAdmin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        admin_of(parts, state, true).await.map(Self)
+        let (ctx, slug) = tenant_request(parts, state).await?;
+        let admin = state.platform.access.security_admin(&ctx, &slug).await?;
+        Ok(Self {
+            ctx,
+            admin,
+            platform: state.platform.clone(),
+        })
     }
 }
 
-async fn admin_of(parts: &mut Parts, state: &AppState, security: bool) -> Result<Admin, ApiError> {
+/// The request's context and the `{slug}` of its path.
+async fn tenant_request(parts: &mut Parts, state: &AppState) -> Result<(Ctx, String), ApiError> {
     let ctx = context(parts)?;
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
         .await
         .map_err(ApiError::from)?;
-    let slug = params.get("slug").map(String::as_str).unwrap_or_default();
-    let access = &state.platform.access;
-    let admin = if security {
-        access.security_admin(&ctx, slug).await?
-    } else {
-        access.tenant_admin(&ctx, slug).await?
-    };
-    Ok(Admin {
-        ctx,
-        admin,
-        platform: state.platform.clone(),
-    })
+    let slug = params.get("slug").cloned().unwrap_or_default();
+    Ok((ctx, slug))
 }
-
 /// The signed-in caller's context (any route): anonymous callers get it too, and the service
 /// decides.
 pub struct Caller {

@@ -16,7 +16,7 @@ pub(super) fn routes(r: super::Routes) -> super::Routes {
 
 /// `GET …/security-policy`: the policy, who enforces each setting, the caller's address and
 /// country as the console sees them.
-async fn policy(SecurityAdmin(a): SecurityAdmin) -> Api<SecurityPolicyView> {
+async fn policy(a: SecurityAdmin) -> Api<SecurityPolicyView> {
     Ok(Json(a.platform.security.view(&a.ctx, &a.admin).await?))
 }
 
@@ -24,7 +24,7 @@ async fn policy(SecurityAdmin(a): SecurityAdmin) -> Api<SecurityPolicyView> {
 /// the field; 409 `would_lock_out` when the rules would refuse this very request and
 /// `confirm_lockout` is not true.
 async fn update(
-    SecurityAdmin(a): SecurityAdmin,
+    a: SecurityAdmin,
     body: Result<Json<SecurityPolicyPatch>, ApiError>,
 ) -> Api<SecurityPolicyView> {
     let Json(patch) = body?;

@@ -409,13 +409,14 @@ async fn the_csv_export_quotes_neutralises_streams_and_is_audited(backend: Backe
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2_100);
     // Newest first: row i is seed i.
-    assert_eq!(&rows[0][1], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+    // (actors are kept lower-case)
+    assert_eq!(&rows[0][1], "'=hyperlink(\"http://evil.example\",\"x\")");
     assert_eq!(&rows[0][4], "'+1+1csvmark0");
     assert_eq!(
         &rows[0][9],
         "{\"note\":\"a, \\\"quoted\\\"\\nsecond line\"}"
     );
-    assert_eq!(&rows[1][1], "'@SUM(A1)");
+    assert_eq!(&rows[1][1], "'@sum(a1)");
     assert_eq!(&rows[1][4], "'-2csvmark1");
     assert_eq!(&rows[2][1], "'\tcmd");
     assert_eq!(&rows[2][4], "'\rcrcsvmark2");

@@ -140,6 +140,27 @@ async fn the_policy_is_validated_audited_and_labelled(backend: Backend) {
         updates.iter().any(|e| e.outcome == Outcome::Failure),
         "refused changes are audited too"
     );
+    // A save based on a stale read loses (compare-and-swap on updated_at).
+    let acme = platform::repo::identity::tenant_by_slug(&app.platform.db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = platform::repo::security::get(&app.platform.db, &acme.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = stored.updated_at - 1;
+    let won = platform::repo::security::put(
+        &app.platform.db,
+        &acme.id,
+        &stored.policy,
+        stored.updated_at + 1,
+        None,
+        Some(stale),
+    )
+    .await
+    .unwrap();
+    assert!(!won, "a write based on an older read must not win");
     // A member may neither read nor change it.
     let mia = Browser::new();
     app.sign_in(&mia, &MEMBER, "/").await;
@@ -395,8 +416,11 @@ async fn session_timeouts_end_sessions_on_both_faces(backend: Backend) {
         status_of(&app, &admin, "/api/tenants/acme/members").await.0,
         StatusCode::OK
     );
-    // Idle for 11 minutes: the session ends (API), for good.
+    // Idle for 11 minutes: the session ends (API), for good. Requests outside the tenant's
+    // console (the start page, /api/me) are not activity that keeps it alive.
     age_sessions(&app, ADMIN.username, 30, 11).await;
+    assert_eq!(app.me_status(&admin).await, StatusCode::OK);
+    assert_eq!(status_of(&app, &admin, "/").await.0, StatusCode::OK);
     let (s, body) = status_of(&app, &admin, "/api/tenants/acme/members").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
     assert!(

@@ -133,7 +133,8 @@ impl AuditSearch {
                     ))
                 }
             };
-            if since.is_none() && span > 0 {
+            // A preset wins over `since`: the form keeps sending the custom dates it shows.
+            if span > 0 {
                 since = Some(now_ms() - span);
             }
         }
@@ -461,9 +462,9 @@ impl AuditService {
         })
     }
 
-    /// Deletes events older than `retention` in batches, under the `audit-retention` job
-    /// lease (one instance at a time); the number deleted, or `None` when another instance
-    /// holds the lease.
+    /// Deletes events older than `retention` in batches of 5,000, under the
+    /// `audit-retention` job lease (10 minutes; one instance at a time) and for at most five
+    /// minutes per run; the number deleted, or `None` when another instance holds the lease.
     pub async fn purge_expired(
         &self,
         retention: Duration,
@@ -473,7 +474,10 @@ impl AuditService {
         if !leases::try_take(&self.db, lease, holder, 10 * 60_000).await? {
             return Ok(None);
         }
-        let before = now_ms() - retention.as_millis() as i64;
+        let before =
+            now_ms().saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        // Well inside the lease: what is left waits for the next run.
+        let budget = std::time::Instant::now() + Duration::from_secs(5 * 60);
         let mut total = 0;
         let result = loop {
             match repo::purge_before(&self.db, before, 5_000).await {
@@ -481,8 +485,13 @@ impl AuditService {
                 Ok(n) => total += n,
                 Err(e) => break Err(e.into()),
             }
+            if std::time::Instant::now() > budget {
+                break Ok(Some(total));
+            }
         };
-        leases::release(&self.db, lease, holder).await?;
+        if let Err(e) = leases::release(&self.db, lease, holder).await {
+            tracing::warn!(error = %e, "could not give back the audit-retention lease; it expires on its own");
+        }
         result
     }
 }

@@ -24,7 +24,7 @@ use self::policy::Policy;
 use crate::domain::Outcome;
 use crate::repo::members as members_repo;
 use crate::repo::security as repo;
-use crate::services::access::TenantAdmin;
+use crate::services::access::{PolicyAdmin, TenantAdmin};
 use crate::services::audit::AuditRecorder;
 use crate::services::provisioning::AUTHENTIK;
 use crate::upstream::authentik::admin::AuthentikAdmin;
@@ -40,6 +40,9 @@ pub enum SecurityError {
     /// The new rules would refuse the request that saves them; saved only when confirmed.
     #[error("These rules would lock you out: {0}. Save again with the confirmation if that is what you want; owners can always reach this page to undo it.")]
     WouldLockOut(String),
+    /// Someone else saved the policy between this change's read and its write.
+    #[error("Someone else changed the security policy at the same time. Reload the page to see their change, then make yours again.")]
+    Conflict,
     #[error("The security policy could not be read or saved: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -177,7 +180,7 @@ impl SecurityService {
     pub async fn view(
         &self,
         ctx: &Ctx,
-        admin: &TenantAdmin,
+        admin: &PolicyAdmin,
     ) -> Result<SecurityPolicyView, SecurityError> {
         let row = repo::get(&self.db, &admin.tenant().id).await?;
         let (policy, updated_at, updated_by) = match row {
@@ -249,14 +252,13 @@ impl SecurityService {
     pub async fn update(
         &self,
         ctx: &Ctx,
-        admin: &TenantAdmin,
+        admin: &PolicyAdmin,
         patch: &SecurityPolicyPatch,
     ) -> Result<SecurityPolicyView, SecurityError> {
         let tenant = admin.tenant();
-        let before = repo::get(&self.db, &tenant.id)
-            .await?
-            .map(|r| r.policy)
-            .unwrap_or_default();
+        let stored = repo::get(&self.db, &tenant.id).await?;
+        let seen = stored.as_ref().map(|r| r.updated_at);
+        let before = stored.map(|r| r.policy).unwrap_or_default();
         let after = match before.patched(patch) {
             Ok(p) => p,
             Err(e) => {
@@ -286,7 +288,19 @@ impl SecurityService {
         } else {
             admin.user().id.clone()
         };
-        repo::put(&self.db, &tenant.id, &after, now_ms(), Some(&by)).await?;
+        let at = now_ms().max(seen.unwrap_or(0) + 1);
+        if !repo::put(&self.db, &tenant.id, &after, at, Some(&by), seen).await? {
+            self.audit_update(
+                ctx,
+                admin,
+                &before,
+                Some(&after),
+                Outcome::Failure,
+                "changed concurrently",
+            )
+            .await;
+            return Err(SecurityError::Conflict);
+        }
         self.audit_update(ctx, admin, &before, Some(&after), Outcome::Success, "")
             .await;
         self.view(ctx, admin).await
@@ -295,7 +309,7 @@ impl SecurityService {
     async fn audit_update(
         &self,
         ctx: &Ctx,
-        admin: &TenantAdmin,
+        admin: &PolicyAdmin,
         before: &Policy,
         after: Option<&Policy>,
         outcome: Outcome,
@@ -420,6 +434,27 @@ impl SecurityService {
             verdict,
             enforced_at_sign_in: false,
         })
+    }
+
+    /// Refuses a change whose form did not even parse (a field named), audited like any
+    /// refused change.
+    pub async fn refuse(
+        &self,
+        ctx: &Ctx,
+        admin: &PolicyAdmin,
+        field: &'static str,
+        message: String,
+    ) -> SecurityError {
+        let e = SecurityError::Invalid { field, message };
+        let before = repo::get(&self.db, &admin.tenant().id)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.policy)
+            .unwrap_or_default();
+        self.audit_update(ctx, admin, &before, None, Outcome::Failure, &e.to_string())
+            .await;
+        e
     }
 
     /// The confirmed second factors of the SSO identity `pk` (the member's stored Authentik

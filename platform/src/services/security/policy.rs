@@ -25,7 +25,11 @@ NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC
 SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI \
 VN VU WF WS YE YT ZA ZM ZW";
 
-/// An assigned ISO 3166-1 alpha-2 country code, upper case (`DE`, `FR`).
+/// A user-assigned code that GeoIP databases (MaxMind, DB-IP) use for Kosovo.
+const USER_ASSIGNED: &[&str] = &["XK"];
+
+/// An assigned ISO 3166-1 alpha-2 country code, upper case (`DE`, `FR`), or `XK` (Kosovo, as
+/// GeoIP databases report it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CountryCode([u8; 2]);
 
@@ -37,9 +41,7 @@ impl CountryCode {
         if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
-        ISO_3166_ALPHA2
-            .split(' ')
-            .any(|c| c == up)
+        (ISO_3166_ALPHA2.split(' ').any(|c| c == up) || USER_ASSIGNED.contains(&up.as_str()))
             .then_some(Self([b[0], b[1]]))
     }
 
@@ -243,6 +245,7 @@ mod tests {
     #[test]
     fn country_codes_are_assigned_iso_codes() {
         assert_eq!(CountryCode::parse("de").unwrap().as_str(), "DE");
+        assert_eq!(CountryCode::parse("XK").unwrap().as_str(), "XK");
         for bad in ["XX", "D", "DEU", "1A", "", "UK"] {
             assert!(CountryCode::parse(bad).is_none(), "{bad}");
         }
