@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use platform::services::access::{PartnerStaff, TenantAdmin};
+use platform::services::access::{PartnerStaff, PolicyAdmin, TenantAdmin};
 use platform::{Ctx, CurrentUser, Platform};
 
 use crate::error::{AppError, ErrorClass};
@@ -28,6 +28,11 @@ impl Call {
     /// The check every admin-only server function starts with (denials are audited).
     pub async fn tenant_admin(&self, slug: &str) -> Result<TenantAdmin, AppError> {
         Ok(self.platform.access.tenant_admin(&self.ctx, slug).await?)
+    }
+
+    /// The check of the Security page's server functions (owners pass the network rules).
+    pub async fn policy_admin(&self, slug: &str) -> Result<PolicyAdmin, AppError> {
+        Ok(self.platform.access.security_admin(&self.ctx, slug).await?)
     }
 
     pub async fn partner_staff(&self) -> Result<PartnerStaff, AppError> {

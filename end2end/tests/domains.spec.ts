@@ -1,15 +1,9 @@
 import { test, expect, Page, APIRequestContext } from "@playwright/test";
+import { signInAtIdp } from "./journey";
 
 const DNS = `http://127.0.0.1:${process.env.E2E_DNS_CONTROL_PORT ?? "3902"}`;
 const STALWART = `http://127.0.0.1:${process.env.E2E_STALWART_PORT ?? "3903"}`;
 const ADMIN = { username: "adam@acme.example", password: "demo-admin-2026" };
-
-async function signInAtIdp(page: Page) {
-  await expect(page.locator("#username")).toBeVisible();
-  await page.locator("#username").fill(ADMIN.username);
-  await page.locator("#password").fill(ADMIN.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
 
 type Rec = { kind: string; name: string; value: string; required: boolean };
 
@@ -29,7 +23,7 @@ async function publish(request: APIRequestContext, records: Rec[], override: Rec
 test("a domain goes from added to verified, a wrong record shows what was found, and it can be removed", async ({ page, request }) => {
   const domain = `e2e-${Date.now().toString(36)}.example`;
   await page.goto("/admin/acme/domains");
-  await signInAtIdp(page);
+  await signInAtIdp(page, ADMIN);
   await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
   await page.locator("#domain-name").fill(domain.toUpperCase());
   await page.locator("#add-domain-submit").click();

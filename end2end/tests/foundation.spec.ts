@@ -1,20 +1,8 @@
 import { test, expect, Page, APIRequestContext } from "@playwright/test";
-
-const SANDBOX = `http://127.0.0.1:${process.env.E2E_SANDBOX_PORT ?? "3901"}`;
+import { signInAtIdp, hydrated, SANDBOX } from "./journey";
 
 const ADMIN = { username: "adam@acme.example", password: "demo-admin-2026", name: "Adam Admin" };
 const MEMBER = { username: "mia@acme.example", password: "demo-member-2026" };
-
-async function signInAtIdp(page: Page, who: { username: string; password: string }) {
-  await expect(page.locator("#username")).toBeVisible();
-  await page.locator("#username").fill(who.username);
-  await page.locator("#password").fill(who.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
-}
 
 async function sandboxStats(request: APIRequestContext) {
   const r = await request.get(`${SANDBOX}/_sandbox/authentik/stats`);

@@ -1,18 +1,8 @@
 import { test, expect, Page, APIRequestContext } from "@playwright/test";
+import { signInAtIdp, hydrated } from "./journey";
 
 const DNS = `http://127.0.0.1:${process.env.E2E_DNS_CONTROL_PORT ?? "3902"}`;
 const OWNER = { username: "olivia@acme.example", password: "demo-owner-2026" };
-
-async function signInAtIdp(page: Page, who: { username: string; password: string }) {
-  await expect(page.locator("#username")).toBeVisible();
-  await page.locator("#username").fill(who.username);
-  await page.locator("#password").fill(who.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
-}
 
 type Rec = { kind: string; name: string; value: string; required: boolean; state: string };
 

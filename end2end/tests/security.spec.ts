@@ -1,20 +1,9 @@
 import { test, expect, Page } from "@playwright/test";
+import { signInAtIdp, hydrated, SANDBOX } from "./journey";
 import * as fs from "fs";
 
-const SANDBOX = `http://127.0.0.1:${process.env.E2E_SANDBOX_PORT ?? "3901"}`;
 const OWNER = { username: "olivia@acme.example", password: "demo-owner-2026" };
 const ADMIN = { username: "adam@acme.example", password: "demo-admin-2026" };
-
-async function signInAtIdp(page: Page, who: { username: string; password: string }) {
-  await expect(page.locator("#username")).toBeVisible();
-  await page.locator("#username").fill(who.username);
-  await page.locator("#password").fill(who.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
-}
 
 test("an admin filters the audit log by the URL, opens an event and downloads the CSV", async ({ page }) => {
   // Something to find: a policy change, audited with before and after.

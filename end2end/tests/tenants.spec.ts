@@ -1,16 +1,9 @@
 import { test, expect, Page } from "@playwright/test";
+import { signInAtIdp, SANDBOX } from "./journey";
 
-const SANDBOX = `http://127.0.0.1:${process.env.E2E_SANDBOX_PORT ?? "3901"}`;
 const PARTNER = { username: "pat@northwind.example", password: "demo-partner-2026" };
 const OWNER = { username: "olivia@acme.example", password: "demo-owner-2026" };
 const OTHER = { username: "gina@globex.example", password: "demo-globex-2026" };
-
-async function signInAtIdp(page: Page, who: { username: string; password: string }) {
-  await expect(page.locator("#username")).toBeVisible();
-  await page.locator("#username").fill(who.username);
-  await page.locator("#password").fill(who.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-}
 
 test.beforeEach(async ({ request }) => {
   await request.delete(`${SANDBOX}/_sandbox/faults`);

@@ -38,11 +38,7 @@ pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppEr
         Err(e) if e.code() == "network_blocked" => {
             // An owner outside the network rules still gets the sidebar (the workspace's name
             // only) on the Security page, the one they can reach to undo a lock-out.
-            let owner = call
-                .platform
-                .access
-                .security_admin(&call.ctx, &tenant)
-                .await?;
+            let owner = call.policy_admin(&tenant).await?;
             return Ok(AdminSidebarView {
                 tenant_slug: owner.tenant().slug.clone(),
                 tenant_name: owner.tenant().name.clone(),

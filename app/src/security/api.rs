@@ -17,11 +17,7 @@ use crate::error::AppError;
 #[server(prefix = "/api/fn", endpoint = "security_policy")]
 pub async fn get_security_policy(tenant: String) -> Result<SecurityPolicyView, AppError> {
     let call = call()?;
-    let admin = call
-        .platform
-        .access
-        .security_admin(&call.ctx, &tenant)
-        .await?;
+    let admin = call.policy_admin(&tenant).await?;
     Ok(call.platform.security.view(&call.ctx, &admin).await?)
 }
 
@@ -38,11 +34,7 @@ pub async fn update_security_policy(
     confirm_lockout: bool,
 ) -> Result<SecurityPolicyView, AppError> {
     let call = call()?;
-    let admin = call
-        .platform
-        .access
-        .security_admin(&call.ctx, &tenant)
-        .await?;
+    let admin = call.policy_admin(&tenant).await?;
     let patch = SecurityPolicyPatch::from_form(
         &mfa_mode,
         &idle_timeout_minutes,
