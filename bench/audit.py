@@ -364,7 +364,7 @@ def main():
     print(f"== {db.name} ==")
     print(
         f"seeded {seeded:,} events in {seed_s:.0f} s ({seeded / seed_s:,.0f}/s); table "
-        f"{in_table:,} events, acme {acme_has:,} ({had} were there before), "
+        f"{in_table:,} events, acme {acme_has:,} ({had} already there), "
         f"{a.tenants - 1} other tenant ids; "
         + ("ANALYZE not run" if a.no_analyze else f"ANALYZE run ({analyze_s:.1f} s)")
     )

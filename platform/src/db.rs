@@ -34,6 +34,8 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The audit log's free-text index exists (`repo::audit::ensure_text_index`).
+    audit_text_index: bool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -67,10 +69,15 @@ impl Db {
                 .map_err(DbError::Connect)?;
         }
         MIGRATOR.run(&pool).await.map_err(DbError::Migrate)?;
-        let db = Self { pool, backend };
+        let mut db = Self {
+            pool,
+            backend,
+            audit_text_index: false,
+        };
         crate::repo::audit::backfill_families(&db)
             .await
             .map_err(DbError::Connect)?;
+        db.audit_text_index = crate::repo::audit::ensure_text_index(&db).await;
         Ok(db)
     }
 
@@ -80,6 +87,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether the audit log's free-text index is there (see `repo::audit`).
+    pub fn audit_text_index(&self) -> bool {
+        self.audit_text_index
     }
 
     /// A cheap round trip, for readiness checks.

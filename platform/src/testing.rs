@@ -114,7 +114,9 @@ pub async fn dump_text(db: &Db) -> String {
         Backend::Sqlite => {
             "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
               WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
-                AND m.name <> '_sqlx_migrations'"
+                AND m.name <> '_sqlx_migrations'
+                -- The FTS5 index of audit_events.search (binary; that text is read there).
+                AND m.name NOT LIKE 'audit\\_search%' ESCAPE '\\'"
         }
         Backend::Postgres => {
             "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns

@@ -89,6 +89,57 @@ pub async fn backfill_families(db: &Db) -> RepoResult<()> {
     Ok(())
 }
 
+/// Creates the free-text index of `audit_events.search` where the backend has one, after the
+/// migrations (their SQL is shared by both backends, this is not); whether it exists. A
+/// failure is logged and the search still works, scanning the tenant's events instead.
+/// - PostgreSQL: a `pg_trgm` GIN index, which the planner uses for `search LIKE '%…%'`
+///   (`pg_trgm` is a trusted extension: the database owner may create it).
+/// - SQLite: an FTS5 table with the trigram tokenizer (SQLite ≥ 3.34) over the same text,
+///   kept in step by triggers; searches of three characters or more ask it first.
+pub async fn ensure_text_index(db: &Db) -> bool {
+    let statements: &[&str] = match db.backend() {
+        crate::db::Backend::Postgres => &[
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            "CREATE INDEX IF NOT EXISTS audit_events_search_trgm ON audit_events USING gin (search gin_trgm_ops)",
+        ],
+        crate::db::Backend::Sqlite => &[
+            "CREATE VIRTUAL TABLE IF NOT EXISTS audit_search USING fts5(search, content='audit_events', content_rowid='rowid', tokenize='trigram')",
+            "CREATE TRIGGER IF NOT EXISTS audit_search_insert AFTER INSERT ON audit_events BEGIN
+                 INSERT INTO audit_search (rowid, search) VALUES (new.rowid, new.search);
+             END",
+            "CREATE TRIGGER IF NOT EXISTS audit_search_delete AFTER DELETE ON audit_events BEGIN
+                 INSERT INTO audit_search (audit_search, rowid, search) VALUES ('delete', old.rowid, old.search);
+             END",
+        ],
+    };
+    let sqlite_new = db.backend() == crate::db::Backend::Sqlite
+        && sqlx::query("SELECT 1 FROM sqlite_master WHERE name = 'audit_search'")
+            .fetch_optional(db.pool())
+            .await
+            .map(|r| r.is_none())
+            .unwrap_or(false);
+    for sql in statements {
+        if let Err(e) = sqlx::query(sql).execute(db.pool()).await {
+            tracing::warn!(error = %e, "the audit log's free-text index could not be created; searches scan instead");
+            return false;
+        }
+    }
+    if sqlite_new {
+        // Events recorded before the index existed.
+        if let Err(e) = sqlx::query("INSERT INTO audit_search (audit_search) VALUES ('rebuild')")
+            .execute(db.pool())
+            .await
+        {
+            tracing::warn!(error = %e, "the audit log's free-text index could not be built; searches scan instead");
+            let _ = sqlx::query("DROP TABLE audit_search")
+                .execute(db.pool())
+                .await;
+            return false;
+        }
+    }
+    true
+}
+
 /// Claims the right to audit a denial of `actor` in `tenant` now (ms since the epoch): true
 /// when none was audited in the `window_ms` before, false otherwise. One atomic upsert, so
 /// concurrent requests (and instances) get one `true` between them.
@@ -189,8 +240,9 @@ enum Bind {
     Int(i64),
 }
 
-/// `WHERE …` for `filter` in `tenant_id`, with its values in bind order.
-fn conditions(tenant_id: &str, filter: &AuditFilter) -> (String, Vec<Bind>) {
+/// `WHERE …` for `filter` in `tenant_id`, with its values in bind order; `fts`: SQLite's
+/// trigram table is there to narrow a text search.
+fn conditions(tenant_id: &str, filter: &AuditFilter, fts: bool) -> (String, Vec<Bind>) {
     let mut sql = String::from("tenant_id = $1");
     let mut binds = vec![Bind::Text(tenant_id.to_string())];
     let next = |binds: &mut Vec<Bind>, b: Bind| {
@@ -198,6 +250,15 @@ fn conditions(tenant_id: &str, filter: &AuditFilter) -> (String, Vec<Bind>) {
         format!("${}", binds.len())
     };
     if let Some(text) = &filter.text {
+        // On SQLite the trigram index narrows the rows first (it needs three characters);
+        // the LIKE keeps the exact meaning, wildcards taken literally.
+        if fts && text.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            let p = next(&mut binds, Bind::Text(phrase));
+            sql.push_str(&format!(
+                " AND rowid IN (SELECT rowid FROM audit_search WHERE audit_search MATCH {p})"
+            ));
+        }
         let pattern = format!("%{}%", escape_like(text));
         let p = next(&mut binds, Bind::Text(pattern));
         sql.push_str(&format!(" AND search LIKE {p} ESCAPE '\\'"));
@@ -257,6 +318,10 @@ fn conditions(tenant_id: &str, filter: &AuditFilter) -> (String, Vec<Bind>) {
     (sql, binds)
 }
 
+fn sqlite_fts(db: &Db) -> bool {
+    db.backend() == crate::db::Backend::Sqlite && db.audit_text_index()
+}
+
 /// `text` with LIKE's wildcards (and the escape character) taken literally.
 fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -291,7 +356,7 @@ pub async fn search(
     from: Option<&Position>,
     limit: i64,
 ) -> RepoResult<Vec<AuditEvent>> {
-    let (mut sql, mut binds) = conditions(tenant_id, filter);
+    let (mut sql, mut binds) = conditions(tenant_id, filter, sqlite_fts(db));
     let mut order = "DESC";
     if let Some(pos) = from {
         binds.push(Bind::Int(pos.created_at));
@@ -299,9 +364,9 @@ pub async fn search(
         binds.push(Bind::Text(pos.id.clone()));
         let id = binds.len();
         let cmp = if pos.older { "<" } else { ">" };
-        sql.push_str(&format!(
-            " AND (created_at {cmp} ${at} OR (created_at = ${at} AND id {cmp} ${id}))"
-        ));
+        // A row-value comparison: both backends seek the (tenant, time, id) index with it,
+        // where the equivalent OR form makes PostgreSQL read every newer event and drop it.
+        sql.push_str(&format!(" AND (created_at, id) {cmp} (${at}, ${id})"));
         if !pos.older {
             order = "ASC";
         }
@@ -329,7 +394,7 @@ pub async fn daily_counts(
     tenant_id: &str,
     filter: &AuditFilter,
 ) -> RepoResult<Vec<(i64, i64)>> {
-    let (sql, binds) = conditions(tenant_id, filter);
+    let (sql, binds) = conditions(tenant_id, filter, sqlite_fts(db));
     let query = format!(
         "SELECT created_at / 86400000 AS day, COUNT(*) AS n FROM audit_events WHERE {sql}
           GROUP BY created_at / 86400000 ORDER BY day"

@@ -81,6 +81,10 @@ fn ids(page: &Value) -> Vec<String> {
 
 async fn filters_and_cursor_paging_hold_while_events_are_written(backend: Backend) {
     let app = spawn_app(backend).await;
+    assert!(
+        app.platform.db.audit_text_index(),
+        "the free-text index (pg_trgm / FTS5 trigram) exists"
+    );
     let admin = Browser::new();
     app.sign_in(&admin, &ADMIN, "/").await;
     let acme = acme_id(&app).await;
@@ -237,6 +241,10 @@ async fn filters_and_cursor_paging_hold_while_events_are_written(backend: Backen
         3 + 40,
         "3 seeded in the 35 minutes before and the 40 new"
     );
+    let (_, v) = get(&app, &admin, "q=seedmark%25").await;
+    assert_eq!(count(&v), 0, "% is literal: {v}");
+    let (_, v) = get(&app, &admin, "q=k-4&action=domain.verify").await;
+    assert_eq!(count(&v), 1, "short searches work too (seedmark-4): {v}");
     let (_, v) = get(&app, &admin, "q=SEEDMARK-GLOBEX").await;
     assert_eq!(count(&v), 0, "another tenant's events never show");
 
