@@ -151,6 +151,42 @@ impl AuthentikSandbox {
                 install_id: uuid::Uuid::new_v4().to_string(),
                 ignore_session_user_filter: false,
                 devices: Vec::new(),
+                flows: builtin_flows(),
+                keypairs: vec![
+                    state::KeyPair {
+                        pk: uuid::Uuid::new_v4().to_string(),
+                        name: "authentik Self-signed Certificate".into(),
+                        managed: None,
+                    },
+                    state::KeyPair {
+                        pk: uuid::Uuid::new_v4().to_string(),
+                        name: "authentik Internal JWT Certificate".into(),
+                        managed: Some("goauthentik.io/crypto/jwt-managed".into()),
+                    },
+                ],
+                scope_mappings: [
+                    "openid",
+                    "email",
+                    "profile",
+                    "offline_access",
+                    "entitlements",
+                ]
+                .into_iter()
+                .map(|scope| state::ScopeMapping {
+                    pk: uuid::Uuid::new_v4().to_string(),
+                    managed: format!("goauthentik.io/providers/oauth2/scope-{scope}"),
+                    scope_name: scope.into(),
+                })
+                .chain(std::iter::once(state::ScopeMapping {
+                    pk: uuid::Uuid::new_v4().to_string(),
+                    managed: "goauthentik.io/providers/oauth2/scope-authentik_api".into(),
+                    scope_name: "goauthentik.io/api".into(),
+                }))
+                .collect(),
+                providers: Vec::new(),
+                applications: Vec::new(),
+                bindings: Vec::new(),
+                static_clients: 1,
             })),
             key: Arc::new(key),
             faults: Faults::default(),
@@ -296,6 +332,46 @@ fn now() -> i64 {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The flows of a fresh Authentik (`blueprints/default/`): sign-in, the two provider
+/// authorization flows, and the two invalidation flows.
+fn builtin_flows() -> Vec<state::Flow> {
+    [
+        (
+            "default-authentication-flow",
+            "Welcome to authentik!",
+            "authentication",
+        ),
+        (
+            "default-provider-authorization-implicit-consent",
+            "Authorize Application",
+            "authorization",
+        ),
+        (
+            "default-provider-authorization-explicit-consent",
+            "Authorize Application",
+            "authorization",
+        ),
+        (
+            "default-provider-invalidation-flow",
+            "Logged out of application",
+            "invalidation",
+        ),
+        (
+            "default-invalidation-flow",
+            "Default Invalidation Flow",
+            "invalidation",
+        ),
+    ]
+    .into_iter()
+    .map(|(slug, name, designation)| state::Flow {
+        pk: uuid::Uuid::new_v4().to_string(),
+        slug: slug.into(),
+        name: name.into(),
+        designation: designation.into(),
+    })
+    .collect()
 }
 
 /// `bytes` random bytes, base64url without padding (codes, tokens, session keys).

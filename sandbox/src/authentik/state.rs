@@ -39,6 +39,8 @@ pub(super) struct CodeGrant {
 
 pub(crate) struct AccessToken {
     pub(crate) user_pk: i64,
+    /// The OAuth client it was issued to.
+    pub(crate) client_id: String,
     pub(super) expires: i64,
     /// The browser session (cookie key) the token was issued in.
     pub(crate) session: Option<String>,
@@ -89,6 +91,92 @@ pub(crate) struct State_ {
     pub(crate) ignore_session_user_filter: bool,
     /// Authenticator devices (second factors) of users.
     pub(crate) devices: Vec<Device>,
+    /// The built-in flows, key pairs and scope mappings a provider refers to (§7.1).
+    pub(crate) flows: Vec<Flow>,
+    pub(crate) keypairs: Vec<KeyPair>,
+    pub(crate) scope_mappings: Vec<ScopeMapping>,
+    /// OAuth2 providers, applications and policy bindings made through the admin API (§7).
+    pub(crate) providers: Vec<Provider>,
+    pub(crate) applications: Vec<Application>,
+    pub(crate) bindings: Vec<Binding>,
+    /// How many of `clients` were registered at start (the rest mirror applications).
+    pub(crate) static_clients: usize,
+}
+
+/// A flow (`/flows/instances/`).
+#[derive(Clone, Debug)]
+pub(crate) struct Flow {
+    pub(crate) pk: String,
+    pub(crate) slug: String,
+    pub(crate) name: String,
+    pub(crate) designation: String,
+}
+
+/// A certificate key pair (`/crypto/certificatekeypairs/`).
+#[derive(Clone, Debug)]
+pub(crate) struct KeyPair {
+    pub(crate) pk: String,
+    pub(crate) name: String,
+    pub(crate) managed: Option<String>,
+}
+
+/// A managed scope mapping (`/propertymappings/provider/scope/`).
+#[derive(Clone, Debug)]
+pub(crate) struct ScopeMapping {
+    pub(crate) pk: String,
+    pub(crate) managed: String,
+    pub(crate) scope_name: String,
+}
+
+/// A redirect URI of a provider: `strict` (exact) or `regex` (full match).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RedirectUri {
+    pub(crate) matching_mode: String,
+    pub(crate) url: String,
+}
+
+/// An OAuth2/OpenID provider.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Provider {
+    pub(crate) pk: i64,
+    pub(crate) name: String,
+    pub(crate) client_type: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) redirect_uris: Vec<RedirectUri>,
+    pub(crate) authorization_flow: String,
+    pub(crate) invalidation_flow: String,
+    pub(crate) signing_key: Option<String>,
+    pub(crate) property_mappings: Vec<String>,
+    pub(crate) sub_mode: String,
+    pub(crate) access_token_validity: String,
+    pub(crate) refresh_token_validity: String,
+}
+
+/// An application; its `pk` is the target of policy bindings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Application {
+    pub(crate) pk: String,
+    pub(crate) name: String,
+    pub(crate) slug: String,
+    pub(crate) provider: Option<i64>,
+    pub(crate) meta_launch_url: String,
+    pub(crate) open_in_new_tab: bool,
+    pub(crate) policy_engine_mode: String,
+    pub(crate) group: String,
+}
+
+/// A policy binding of a group or a user to an application.
+#[derive(Clone, Debug)]
+pub(crate) struct Binding {
+    pub(crate) pk: String,
+    pub(crate) target: String,
+    pub(crate) group: Option<String>,
+    pub(crate) user: Option<i64>,
+    pub(crate) order: i64,
+    pub(crate) enabled: bool,
+    pub(crate) negate: bool,
+    pub(crate) timeout: i64,
 }
 
 /// The device models Dezky's overview distinguishes (upstream `authentik/stages/authenticator_*`).
@@ -136,6 +224,87 @@ pub(crate) struct Device {
 }
 
 impl State_ {
+    /// Mirrors every application that has a provider into the OIDC client registry (served
+    /// under the application's slug), after the clients registered at start.
+    pub(crate) fn sync_app_clients(&mut self) {
+        self.clients.truncate(self.static_clients);
+        let mirrored: Vec<super::OAuthClientRegistration> = self
+            .applications
+            .iter()
+            .filter_map(|a| {
+                let p = self.providers.iter().find(|p| Some(p.pk) == a.provider)?;
+                Some(super::OAuthClientRegistration {
+                    slug: a.slug.clone(),
+                    client_id: p.client_id.clone(),
+                    client_secret: p.client_secret.clone(),
+                    redirect_uris: p
+                        .redirect_uris
+                        .iter()
+                        .filter(|r| r.matching_mode == "strict")
+                        .map(|r| r.url.clone())
+                        .collect(),
+                    post_logout_redirect_uris: Vec::new(),
+                })
+            })
+            .collect();
+        self.clients.extend(mirrored);
+    }
+
+    /// Whether `uri` is registered for the client: exactly, or by a provider's regex
+    /// redirect URI (full match).
+    pub(crate) fn redirect_uri_allowed(
+        &self,
+        client: &super::OAuthClientRegistration,
+        uri: &str,
+    ) -> bool {
+        if client.redirect_uris.iter().any(|u| u == uri) {
+            return true;
+        }
+        self.providers
+            .iter()
+            .filter(|p| p.client_id == client.client_id)
+            .flat_map(|p| p.redirect_uris.iter())
+            .filter(|r| r.matching_mode == "regex")
+            .any(|r| {
+                regex::Regex::new(&format!("^(?:{})$", r.url))
+                    .map(|re| re.is_match(uri))
+                    .unwrap_or(false)
+            })
+    }
+
+    /// Whether user `pk` may use the application served as `slug`: the enabled bindings
+    /// decide (`any`: one passing binding suffices; `all`: every one must pass); an
+    /// application without bindings is open to everyone (`core_default_app_access`).
+    pub(crate) fn may_use(&self, slug: &str, pk: i64) -> bool {
+        let Some(app) = self.applications.iter().find(|a| a.slug == slug) else {
+            return true; // the console's own client: not an application here
+        };
+        let bindings: Vec<&Binding> = self
+            .bindings
+            .iter()
+            .filter(|b| b.target == app.pk && b.enabled)
+            .collect();
+        if bindings.is_empty() {
+            return true;
+        }
+        let passes = |b: &&Binding| {
+            let hit = match (&b.group, b.user) {
+                (Some(g), _) => self
+                    .groups
+                    .iter()
+                    .any(|x| &x.pk == g && x.users.contains(&pk)),
+                (None, Some(u)) => u == pk,
+                (None, None) => false,
+            };
+            hit != b.negate
+        };
+        if app.policy_engine_mode == "all" {
+            bindings.iter().all(passes)
+        } else {
+            bindings.iter().any(passes)
+        }
+    }
+
     /// What deactivating or deleting a user does to their sessions and OAuth tokens (§4.4).
     pub(crate) fn purge_user_sessions_and_tokens(&mut self, pk: i64) {
         if !self.users.iter().any(|u| u.pk == pk) {

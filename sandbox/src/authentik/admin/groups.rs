@@ -99,6 +99,8 @@ impl AuthentikSandbox {
         let mut st = self.lock();
         let before = st.groups.len();
         st.groups.retain(|g| g.pk != pk);
+        // Its policy bindings go with it (an application may then be open to everyone, §7.5).
+        st.bindings.retain(|b| b.group.as_deref() != Some(pk));
         st.groups.len() != before
     }
 }

@@ -14,11 +14,15 @@
 //!   `user__username`, `session__last_ip`, `session__last_user_agent`, `search`; **`user` is
 //!   not a filter**), get, delete (ends the browser session and its access tokens; refresh
 //!   tokens survive).
+//! - [`apps`] (§7): flows, certificate key pairs and scope mappings to discover, OAuth2
+//!   providers, applications and policy bindings; applications with a provider are served
+//!   by the OIDC endpoints and their bindings enforced at authorize.
 //! - [`devices`] (`/authenticators/admin/all/` and `/authenticators/admin/{kind}/`): a
 //!   user's second factors as an admin sees them.
 //! - [`refresh_tokens`] (`/oauth2/refresh_tokens/`): list (filters `user`, `provider`), get,
 //!   delete.
 
+mod apps;
 mod devices;
 mod drf;
 mod groups;
@@ -71,6 +75,47 @@ pub(super) fn routes(sandbox: AuthentikSandbox) -> Router {
         .route(
             "/api/v3/core/authenticated_sessions/{uuid}/",
             get(sessions::get_session).delete(sessions::delete_session),
+        )
+        .route("/api/v3/flows/instances/", get(apps::list_flows))
+        .route(
+            "/api/v3/crypto/certificatekeypairs/",
+            get(apps::list_keypairs),
+        )
+        .route(
+            "/api/v3/propertymappings/provider/scope/",
+            get(apps::list_scope_mappings),
+        )
+        .route(
+            "/api/v3/providers/oauth2/",
+            get(apps::list_providers).post(apps::create_provider),
+        )
+        .route(
+            "/api/v3/providers/oauth2/{pk}/",
+            get(apps::get_provider)
+                .patch(apps::patch_provider)
+                .delete(apps::delete_provider),
+        )
+        .route(
+            "/api/v3/providers/oauth2/{pk}/setup_urls/",
+            get(apps::setup_urls),
+        )
+        .route(
+            "/api/v3/core/applications/",
+            get(apps::list_applications).post(apps::create_application),
+        )
+        .route(
+            "/api/v3/core/applications/{slug}/",
+            get(apps::get_application)
+                .patch(apps::patch_application)
+                .delete(apps::delete_application),
+        )
+        .route(
+            "/api/v3/policies/bindings/",
+            get(apps::list_bindings).post(apps::create_binding),
+        )
+        .route(
+            "/api/v3/policies/bindings/{pk}/",
+            get(apps::get_binding).delete(apps::delete_binding),
         )
         .route("/api/v3/authenticators/admin/all/", get(devices::list_all))
         .route(

@@ -51,7 +51,7 @@ pub(super) async fn authorize(
     // A registered URI that does not parse as a URL cannot be redirected to either.
     let Some(redirect_url) = url::Url::parse(&redirect_uri)
         .ok()
-        .filter(|_| client.redirect_uris.contains(&redirect_uri))
+        .filter(|_| st.redirect_uri_allowed(&client, &redirect_uri))
     else {
         return error_page(StatusCode::BAD_REQUEST, "Redirect URI Error", "The request fails due to a missing, invalid, or mismatching redirection URI (redirect_uri).");
     };
@@ -97,6 +97,18 @@ pub(super) async fn authorize(
         return Redirect::to(&format!("{FLOW_PATH}?next={}", urlencoding::encode(&next)))
             .into_response();
     };
+    // The application's policy bindings: someone they do not let through gets Authentik's
+    // "Access denied" page (`AccessDeniedResponse`, status 200), and no code.
+    if !st.may_use(&client.slug, user_pk) {
+        return (
+            StatusCode::OK,
+            axum::response::Html(
+                "<!DOCTYPE html><html><head><title>Access denied</title></head><body><h1>Access denied</h1>\
+                 <p>Permission denied</p></body></html>",
+            ),
+        )
+            .into_response();
+    }
     let code = random(24);
     let challenge = p.code_challenge.clone().map(|c| {
         (

@@ -260,6 +260,7 @@ fn issue(
         access.clone(),
         AccessToken {
             user_pk: user.pk,
+            client_id: client.client_id.clone(),
             expires: iat + ttl,
             session: session.clone(),
         },
