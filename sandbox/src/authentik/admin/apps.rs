@@ -37,6 +37,23 @@ const RESERVED_SLUGS: [&str; 6] = [
     "revoke",
 ];
 
+/// A paginated list answer (§2.1): the caller authorised, then `items` from the state and
+/// the query.
+fn page(
+    s: &AuthentikSandbox,
+    headers: &HeaderMap,
+    raw: Option<String>,
+    items: impl FnOnce(&State_, &QueryPairs) -> Vec<Value>,
+) -> Response {
+    if let Some(r) = authorize(s, headers) {
+        return r;
+    }
+    let q = QueryPairs::parse(raw);
+    let st = s.lock();
+    let items = items(&st, &q);
+    Json(paginate(items, &q.as_map())).into_response()
+}
+
 fn flow_json(f: &crate::authentik::state::Flow) -> Value {
     json!({
         "pk": f.pk, "policybindingmodel_ptr_id": f.pk, "name": f.name, "slug": f.slug,
@@ -53,20 +70,15 @@ pub(super) async fn list_flows(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let q = QueryPairs::parse(raw);
-    let st = s.lock();
-    let items = st
-        .flows
-        .iter()
-        .filter(|f| q.get("designation").is_none_or(|d| f.designation == d))
-        .filter(|f| q.get("slug").is_none_or(|d| f.slug == d))
-        .filter(|f| q.get("name").is_none_or(|d| f.name == d))
-        .map(flow_json)
-        .collect();
-    Json(paginate(items, &q.as_map())).into_response()
+    page(&s, &headers, raw, |st, q| {
+        st.flows
+            .iter()
+            .filter(|f| q.get("designation").is_none_or(|d| f.designation == d))
+            .filter(|f| q.get("slug").is_none_or(|d| f.slug == d))
+            .filter(|f| q.get("name").is_none_or(|d| f.name == d))
+            .map(flow_json)
+            .collect()
+    })
 }
 
 /// `GET /crypto/certificatekeypairs/` (filters `has_key`, `name`, `managed`).
@@ -75,12 +87,8 @@ pub(super) async fn list_keypairs(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let q = QueryPairs::parse(raw);
-    let st = s.lock();
-    let items = st
+    page(&s, &headers, raw, |st, q| {
+        st
         .keypairs
         .iter()
         // Every stand-in key pair has its private key.
@@ -97,8 +105,8 @@ pub(super) async fn list_keypairs(
                 "managed": k.managed,
             })
         })
-        .collect();
-    Json(paginate(items, &q.as_map())).into_response()
+        .collect()
+    })
 }
 
 /// `GET /propertymappings/provider/scope/` (`managed` repeatable, `scope_name`, `name`).
@@ -107,13 +115,9 @@ pub(super) async fn list_scope_mappings(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let q = QueryPairs::parse(raw);
-    let managed = q.all("managed");
-    let st = s.lock();
-    let items = st
+    page(&s, &headers, raw, |st, q| {
+        let managed = q.all("managed");
+        st
         .scope_mappings
         .iter()
         .filter(|m| managed.is_empty() || managed.contains(&m.managed.as_str()))
@@ -127,8 +131,8 @@ pub(super) async fn list_scope_mappings(
                 "scope_name": m.scope_name, "description": "",
             })
         })
-        .collect();
-    Json(paginate(items, &q.as_map())).into_response()
+        .collect()
+    })
 }
 
 fn provider_json(st: &State_, p: &Provider) -> Value {
@@ -319,19 +323,14 @@ pub(super) async fn list_providers(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let q = QueryPairs::parse(raw);
-    let st = s.lock();
-    let items = st
-        .providers
-        .iter()
-        .filter(|p| q.get("name").is_none_or(|n| p.name == n))
-        .filter(|p| q.get("client_id").is_none_or(|c| p.client_id == c))
-        .map(|p| provider_json(&st, p))
-        .collect();
-    Json(paginate(items, &q.as_map())).into_response()
+    page(&s, &headers, raw, |st, q| {
+        st.providers
+            .iter()
+            .filter(|p| q.get("name").is_none_or(|n| p.name == n))
+            .filter(|p| q.get("client_id").is_none_or(|c| p.client_id == c))
+            .map(|p| provider_json(st, p))
+            .collect()
+    })
 }
 
 /// `POST /providers/oauth2/`: 201 with the generated client id and secret.
@@ -600,19 +599,14 @@ pub(super) async fn list_applications(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let q = QueryPairs::parse(raw);
-    let st = s.lock();
-    let items = st
-        .applications
-        .iter()
-        .filter(|a| q.get("slug").is_none_or(|v| a.slug == v))
-        .filter(|a| q.get("name").is_none_or(|v| a.name == v))
-        .map(|a| application_json(&st, a))
-        .collect();
-    Json(paginate(items, &q.as_map())).into_response()
+    page(&s, &headers, raw, |st, q| {
+        st.applications
+            .iter()
+            .filter(|a| q.get("slug").is_none_or(|v| a.slug == v))
+            .filter(|a| q.get("name").is_none_or(|v| a.name == v))
+            .map(|a| application_json(st, a))
+            .collect()
+    })
 }
 
 pub(super) async fn create_application(
@@ -724,19 +718,14 @@ pub(super) async fn list_bindings(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let q = QueryPairs::parse(raw);
-    let st = s.lock();
-    let items = st
-        .bindings
-        .iter()
-        .filter(|b| q.get("target").is_none_or(|t| b.target == t))
-        .filter(|b| q.get("enabled").is_none_or(|e| (e == "true") == b.enabled))
-        .map(|b| binding_json(&st, b))
-        .collect();
-    Json(paginate(items, &q.as_map())).into_response()
+    page(&s, &headers, raw, |st, q| {
+        st.bindings
+            .iter()
+            .filter(|b| q.get("target").is_none_or(|t| b.target == t))
+            .filter(|b| q.get("enabled").is_none_or(|e| (e == "true") == b.enabled))
+            .map(|b| binding_json(st, b))
+            .collect()
+    })
 }
 
 /// `POST /policies/bindings/`: `target` and `order` required, exactly one of `policy`,
