@@ -110,6 +110,14 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A new OAuth client secret: 128 letters and digits (about 762 bits), the shape Authentik
+/// generates (`generate_client_secret`, authentik/providers/oauth2/models.py). Held in a
+/// `SecretString`: shown once to the admin, never stored or printed.
+pub fn client_secret() -> SecretString {
+    use rand::distributions::{Alphanumeric, DistString};
+    SecretString::from(Alphanumeric.sample_string(&mut rand::thread_rng(), 128))
+}
+
 /// A one-time password for a new member or a reset: 4 groups of 5 characters from an
 /// alphabet without look-alikes (about 114 bits), each group mixing cases and digits, so it
 /// passes Stalwart's strength check (zxcvbn score 3 or more, 8 to 128 characters). Held in a

@@ -32,7 +32,8 @@ macro_rules! for_each_service_error {
             $crate::services::members::MemberError,
             $crate::services::tenants::TenantError,
             $crate::services::audit::AuditError,
-            $crate::services::security::SecurityError
+            $crate::services::security::SecurityError,
+            $crate::services::sso_apps::SsoAppError
         );
     };
 }

@@ -55,6 +55,10 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
             for probe in &resolved.probes {
                 checks.push(health::upstream(probe, std::time::Duration::from_secs(5)).await);
             }
+            let api = platform::upstream::authentik::admin::AuthentikAdmin::new(
+                resolved.authentik_admin.clone(),
+            );
+            checks.push(platform::services::sso_apps::setup_check(&api, &settings.sso).await);
         }
         Err(e) => checks.push(Check {
             name: "sandbox".into(),

@@ -8,6 +8,7 @@ pub mod domains;
 pub mod error;
 pub mod members;
 pub mod security;
+pub mod sso_apps;
 pub mod steps;
 pub mod tenants;
 

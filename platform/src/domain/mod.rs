@@ -3,10 +3,15 @@
 mod mail_domain;
 mod member;
 mod slug;
+mod sso_app;
 
 pub use mail_domain::{DomainNameError, MailDomain};
 pub use member::{parse_role, LocalPart, MemberInputError, NewMember};
 pub use slug::{SlugError, TenantSlug};
+pub use sso_app::{
+    app_slug, parse_launch_url, parse_name as parse_app_name, parse_redirect_uris,
+    SsoAppInputError, MAX_REDIRECT_URIS,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -13,6 +13,7 @@ pub mod members;
 pub mod provisioning;
 pub mod security;
 pub mod sessions;
+pub mod sso_apps;
 pub mod tokens;
 
 use sqlx::any::AnyRow;

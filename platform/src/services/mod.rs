@@ -8,6 +8,7 @@ pub mod health;
 pub mod members;
 pub mod provisioning;
 pub mod security;
+pub mod sso_apps;
 pub mod steps;
 pub mod tenants;
 
@@ -49,6 +50,8 @@ pub struct PlatformConfig {
     /// The country database for the tenants' country rules (`GEOIP_DB`); none: country rules
     /// are stored and labelled not enforced.
     pub geoip: Option<security::network::GeoIp>,
+    /// The Authentik objects a tenant SSO app's provider is made with.
+    pub sso: sso_apps::SsoSettings,
 }
 
 /// Every service, built once at start and shared (behind an `Arc`) by pages and API.
@@ -63,6 +66,7 @@ pub struct Platform {
     pub members: members::MemberService,
     pub audit_log: audit::AuditService,
     pub security: security::SecurityService,
+    pub sso_apps: sso_apps::SsoAppService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -110,6 +114,12 @@ impl Platform {
                 ocis: cfg.ocis.clone().map(OcisClient::new),
             },
         );
+        let sso_apps = sso_apps::SsoAppService::new(
+            db.clone(),
+            audit.clone(),
+            AuthentikAdmin::new(cfg.authentik_admin.clone()),
+            cfg.sso,
+        );
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         let domains = domains::DomainService::new(
             db.clone(),
@@ -131,6 +141,7 @@ impl Platform {
             members,
             audit_log,
             security,
+            sso_apps,
             oidc,
             sealer,
         })

@@ -271,6 +271,17 @@ impl AuthentikSandbox {
             .map(|u| u.pk)
     }
 
+    /// What the SSO-app admin API holds (tests): provider names, application slugs and
+    /// how many policy bindings, so a test can see that nothing was left behind.
+    pub fn sso_objects(&self) -> (Vec<String>, Vec<String>, usize) {
+        let st = self.lock();
+        (
+            st.providers.iter().map(|p| p.name.clone()).collect(),
+            st.applications.iter().map(|a| a.slug.clone()).collect(),
+            st.bindings.len(),
+        )
+    }
+
     /// How many live (unexpired) browser sessions a user has (tests).
     pub fn session_count(&self, pk: i64) -> usize {
         let now = clock::now();

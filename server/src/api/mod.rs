@@ -11,6 +11,7 @@ mod audit;
 mod domains;
 mod members;
 mod security;
+mod sso_apps;
 mod tenants;
 
 use std::collections::HashMap;
@@ -40,8 +41,8 @@ fn table() -> Routes {
         router: Router::new(),
         paths: Vec::new(),
     };
-    security::routes(audit::routes(domains::routes(members::routes(
-        tenants::routes(routes),
+    sso_apps::routes(security::routes(audit::routes(domains::routes(
+        members::routes(tenants::routes(routes)),
     ))))
 }
 

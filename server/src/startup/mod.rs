@@ -120,6 +120,7 @@ impl Application {
                 session_secret: settings.session_secret.clone(),
                 refresh_margin: settings.token_refresh_margin,
                 session_lifetime: settings.session_lifetime,
+                sso: settings.sso.clone(),
                 geoip: match &settings.geoip_db {
                     None => None,
                     Some(path) => Some(

@@ -37,6 +37,30 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         "the sandbox's Stalwart stand-in answers"
     );
     assert_eq!(by("stripe").status, CheckStatus::Disabled);
+    assert_eq!(
+        by("authentik sso apps").status,
+        CheckStatus::Ok,
+        "flows, signing key and scope mappings are there: {:?}",
+        by("authentik sso apps")
+    );
+    let vars_bad_flow: &'static [(&str, &str)] = Box::leak(Box::new([
+        ("DATABASE_URL", url),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("DEZKY_SANDBOX", "true"),
+        ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("AUTHENTIK_AUTHORIZATION_FLOW", "no-such-flow"),
+    ]));
+    let sso = doctor::checks(&settings(vars_bad_flow))
+        .await
+        .into_iter()
+        .find(|c| c.name == "authentik sso apps")
+        .unwrap();
+    assert_eq!(sso.status, CheckStatus::Failed);
+    assert!(
+        sso.detail.contains("no-such-flow") && sso.detail.contains("AUTHENTIK_AUTHORIZATION_FLOW"),
+        "the missing piece is named: {}",
+        sso.detail
+    );
 
     let broken = doctor::checks(&settings(&[
         ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
@@ -54,7 +78,7 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         ("STALWART_URL", "http://127.0.0.1:1/"),
     ]))
     .await;
-    for name in ["database", "authentik", "stalwart"] {
+    for name in ["database", "authentik", "stalwart", "authentik sso apps"] {
         let c = broken.iter().find(|c| c.name == name).unwrap();
         assert_eq!(c.status, CheckStatus::Failed, "{name}");
         assert!(

@@ -14,5 +14,6 @@ mod matrix;
 mod members;
 mod security;
 mod sign_in;
+mod sso_apps;
 mod tenants;
 mod tokens;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::upstream::{http_client, json as read_json, send, success, UpstreamError};
 
-const UPSTREAM: &str = "Authentik";
+pub(super) const UPSTREAM: &str = "Authentik";
 
 #[derive(Clone, Debug)]
 pub struct AuthentikAdminConfig {
@@ -44,8 +44,8 @@ struct Page<T> {
 }
 
 pub struct AuthentikAdmin {
-    cfg: AuthentikAdminConfig,
-    http: reqwest::Client,
+    pub(super) cfg: AuthentikAdminConfig,
+    pub(super) http: reqwest::Client,
 }
 
 impl AuthentikAdmin {
@@ -54,18 +54,18 @@ impl AuthentikAdmin {
         Self { cfg, http }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/api/v3{path}", self.cfg.base_url.trim_end_matches('/'))
     }
 
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+    pub(super) fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http
             .get(self.url(path))
             .bearer_auth(self.cfg.token.expose_secret())
     }
 
     /// Every item of a paginated list (all pages), with the given filters.
-    async fn list_all<T: DeserializeOwned>(
+    pub(super) async fn list_all<T: DeserializeOwned>(
         &self,
         path: &str,
         filters: &[(&str, &str)],
@@ -299,7 +299,7 @@ impl AuthentikAdmin {
     }
 
     /// DELETE, where "not found" means the work is already done.
-    async fn delete(&self, path: &str) -> Result<(), UpstreamError> {
+    pub(super) async fn delete(&self, path: &str) -> Result<(), UpstreamError> {
         let response = send(
             UPSTREAM,
             self.http

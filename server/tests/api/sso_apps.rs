@@ -1,0 +1,486 @@
+//! Tenant SSO apps through the JSON API, against the Authentik stand-in: a real
+//! authorization-code flow with the shown credentials, the tenant fence, rotation, deletion,
+//! rollback under fault injection, isolation between two tenants, and the secret leak scan.
+
+use platform::db::Backend;
+use platform::on_both_backends;
+use reqwest::{header, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const WIKI_CB: &str = "https://wiki.acme.example/oauth/callback";
+
+async fn ready(backend: Backend) -> (TestApp, Browser) {
+    let app = spawn_app(backend).await;
+    app.stalwart().set_dkim_delay(std::time::Duration::ZERO);
+    let owner = Browser::new();
+    app.sign_in(&owner, &OWNER, "/").await;
+    app.primary_domain(&owner, "team.example").await;
+    (app, owner)
+}
+
+async fn send(r: reqwest::RequestBuilder) -> (StatusCode, Value, Option<String>) {
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    let cache = r
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = r.json().await.unwrap_or(Value::Null);
+    if let Some(s) = body["client_secret"].as_str() {
+        remember_secret(s);
+    }
+    (status, body, cache)
+}
+
+async fn create(app: &TestApp, b: &Browser, tenant: &str, body: Value) -> (StatusCode, Value) {
+    let (s, v, _) = send(
+        b.client
+            .post(app.url(&format!("/api/tenants/{tenant}/sso-apps")))
+            .json(&body),
+    )
+    .await;
+    (s, v)
+}
+
+fn wiki() -> Value {
+    json!({
+        "name": "Wiki",
+        "redirect_uris": [WIKI_CB],
+        "launch_url": "https://wiki.acme.example/",
+    })
+}
+
+/// A client of the stand-in's OIDC endpoints, as a registered app would use them.
+struct Client<'a> {
+    base: &'a str,
+    http: reqwest::Client,
+}
+
+impl<'a> Client<'a> {
+    fn new(base: &'a str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { base, http }
+    }
+
+    /// Signs `username` in at the stand-in's flow and asks for a code for `client_id`: the
+    /// code, or the authorize answer's status and text when there is none.
+    async fn code(
+        &self,
+        username: &str,
+        password: &str,
+        client_id: &str,
+    ) -> Result<String, (StatusCode, String)> {
+        let r = self
+            .http
+            .post(format!(
+                "{}/if/flow/default-authentication-flow/",
+                self.base
+            ))
+            .form(&[
+                ("uid_field", username),
+                ("password", password),
+                ("next", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_redirection(),
+            "{username} signed in at the IdP"
+        );
+        let cookie = r.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = self
+            .http
+            .get(format!("{}/application/o/authorize/", self.base))
+            .query(&[
+                ("client_id", client_id),
+                ("redirect_uri", WIKI_CB),
+                ("response_type", "code"),
+                ("scope", "openid email profile"),
+                ("state", "s1"),
+            ])
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        let location = r
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| url::Url::parse(l.to_str().ok()?).ok());
+        match location {
+            Some(u) => u
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .ok_or((StatusCode::FOUND, u.to_string())),
+            None => {
+                let s = r.status();
+                Err((s, r.text().await.unwrap()))
+            }
+        }
+    }
+
+    async fn token(&self, code: &str, client_id: &str, secret: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/application/o/token/", self.base))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", WIKI_CB),
+                ("client_id", client_id),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn userinfo(&self, access_token: &str) -> Value {
+        self.http
+            .get(format!("{}/application/o/userinfo/", self.base))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Register, sign a member in with the shown credentials, refuse another tenant's person,
+/// rotate (the old secret fails), keep two tenants' "Wiki" apart, delete (discovery goes),
+/// and find no client secret in the database, logs or audit.
+async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    let (s, member) = app.create_member(&owner, "jane", "member").await;
+    assert_eq!(s, StatusCode::CREATED, "{member}");
+    let jane_password = member["one_time_password"].as_str().unwrap().to_string();
+
+    let (s, created, cache) = send(
+        owner
+            .client
+            .post(app.url("/api/tenants/acme/sso-apps"))
+            .json(&wiki()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    assert!(
+        cache.unwrap_or_default().contains("no-store"),
+        "a secret is never cached"
+    );
+    let client_id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 128, "Authentik's generated secret");
+    let detail = &created["detail"];
+    let id = detail["app"]["id"].as_str().unwrap().to_string();
+    assert_eq!(detail["app"]["slug"], "acme_wiki");
+    assert_eq!(detail["app"]["state"], "active");
+    assert_eq!(detail["app"]["fence"]["state"], "tenant_only", "{detail}");
+    let issuer = detail["endpoints"]["issuer"].as_str().unwrap();
+    assert_eq!(
+        issuer,
+        format!("{}/application/o/acme_wiki/", app.sandbox_url)
+    );
+    let discovery = detail["endpoints"]["discovery"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doc: Value = reqwest::get(&discovery)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], issuer);
+
+    // A member of acme signs in to the app; gina (globex) is refused at authorize.
+    let idp = Client::new(&app.sandbox_url);
+    let jane = "jane@team.example";
+    let code = idp
+        .code(jane, &jane_password, &client_id)
+        .await
+        .expect("jane is a member of acme");
+    let (s, tokens) = idp.token(&code, &client_id, &secret).await;
+    assert_eq!(s, StatusCode::OK, "{tokens}");
+    let info = idp.userinfo(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["email"], jane);
+    let (s, page) = idp
+        .code(GLOBEX_ADMIN.username, GLOBEX_ADMIN.password, &client_id)
+        .await
+        .expect_err("gina is not a member of acme");
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Access denied"), "{page}");
+
+    // Rotation: a new secret, shown once; the old one fails at the token endpoint.
+    let (s, rotated, cache) = send(
+        owner
+            .client
+            .post(app.url(&format!("/api/tenants/acme/sso-apps/{id}/rotate-secret"))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{rotated}");
+    assert!(cache.unwrap_or_default().contains("no-store"));
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, secret);
+    let code = idp.code(jane, &jane_password, &client_id).await.unwrap();
+    let (s, _) = idp.token(&code, &client_id, &secret).await;
+    assert!(s.is_client_error(), "the old secret is refused: {s}");
+    let code = idp.code(jane, &jane_password, &client_id).await.unwrap();
+    let (s, _) = idp.token(&code, &client_id, &new_secret).await;
+    assert_eq!(s, StatusCode::OK, "the new secret works");
+
+    // The list shows no secret; an update changes Authentik too.
+    let (s, list, _) = send(owner.client.get(app.url("/api/tenants/acme/sso-apps"))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(&new_secret));
+    assert_eq!(list[0]["created_by"], OWNER.username);
+    let (s, patched, _) = send(
+        owner
+            .client
+            .patch(app.url(&format!("/api/tenants/acme/sso-apps/{id}")))
+            .json(&json!({ "name": "Team Wiki", "redirect_uris": [WIKI_CB, "http://localhost:8080/cb"] })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{patched}");
+    assert_eq!(patched["app"]["name"], "Team Wiki");
+    assert_eq!(patched["app"]["slug"], "acme_wiki", "the address stays");
+    let (s, e, _) = send(
+        owner
+            .client
+            .patch(app.url(&format!("/api/tenants/acme/sso-apps/{id}")))
+            .json(&json!({ "redirect_uris": ["http://wiki.acme.example/cb"] })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["field"], "redirect_uris", "{e}");
+
+    // Globex has its own "Wiki"; gina cannot see, rotate or delete acme's.
+    let gina = Browser::new();
+    app.sign_in(&gina, &GLOBEX_ADMIN, "/").await;
+    let r = app
+        .post_json(&gina, "/api/tenants/globex/reconcile", json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, theirs) = create(
+        &app,
+        &gina,
+        "globex",
+        json!({ "name": "Wiki", "redirect_uris": ["https://wiki.globex.example/cb"] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{theirs}");
+    assert_eq!(theirs["detail"]["app"]["slug"], "globex_wiki");
+    for (method, path) in [
+        ("GET", format!("/api/tenants/globex/sso-apps/{id}")),
+        ("DELETE", format!("/api/tenants/globex/sso-apps/{id}")),
+        (
+            "POST",
+            format!("/api/tenants/globex/sso-apps/{id}/rotate-secret"),
+        ),
+    ] {
+        let r = gina
+            .client
+            .request(method.parse().unwrap(), app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let (_, globex_list, _) = send(gina.client.get(app.url("/api/tenants/globex/sso-apps"))).await;
+    assert_eq!(globex_list.as_array().unwrap().len(), 1);
+    assert_ne!(globex_list[0]["id"], id.as_str());
+
+    // Delete: binding, application and provider go; discovery disappears.
+    let r = owner
+        .client
+        .delete(app.url(&format!("/api/tenants/acme/sso-apps/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        reqwest::get(&discovery).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let (providers, apps, _) = app.authentik.sso_objects();
+    assert_eq!(providers, vec!["dezky-globex_wiki".to_string()]);
+    assert_eq!(apps, vec!["globex_wiki".to_string()]);
+
+    let actions: Vec<(String, String)> = app
+        .audit()
+        .await
+        .iter()
+        .filter(|e| e.action.starts_with("sso_app."))
+        .map(|e| (e.action.clone(), format!("{:?}", e.outcome)))
+        .collect();
+    for want in [
+        "sso_app.create",
+        "sso_app.rotate_secret",
+        "sso_app.update",
+        "sso_app.delete",
+    ] {
+        assert!(
+            actions.iter().any(|(a, o)| a == want && o == "Success"),
+            "{want}: {actions:?}"
+        );
+    }
+    // The scan: no secret shown in this binary so far is in the database, logs or audit.
+    let dump = platform::testing::dump_text(&app.platform.db).await;
+    assert!(dump.contains("acme_wiki") || dump.contains("globex_wiki"));
+    let logs = captured_logs();
+    let audit: String = app.audit().await.iter().map(|e| format!("{e:?}")).collect();
+    for s in remembered_secrets() {
+        assert!(!dump.contains(&s), "a secret is in the database");
+        assert!(!logs.contains(&s), "a secret is in the logs");
+        assert!(!audit.contains(&s), "a secret is in the audit");
+    }
+    app.cleanup().await;
+}
+on_both_backends!(
+    sso_app_flow,
+    a_registered_app_signs_in_the_tenants_members_only
+);
+
+/// Each Authentik step failing leaves nothing behind; a rollback that fails too leaves a
+/// visible failed record, and Delete finishes the cleanup.
+async fn a_failed_step_rolls_back_or_leaves_a_retryable_record(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    let base = app.sandbox_url.clone();
+    for prefix in [
+        "/api/v3/providers/oauth2/",
+        "/api/v3/core/applications/",
+        "/api/v3/policies/bindings/",
+    ] {
+        app.fault(
+            &base,
+            json!({ "path_prefix": prefix, "status": 500, "method": "POST" }),
+        )
+        .await;
+        let (s, e) = create(&app, &owner, "acme", wiki()).await;
+        assert_eq!(s, StatusCode::BAD_GATEWAY, "{prefix}: {e}");
+        assert_eq!(e["error"], "upstream");
+        assert!(
+            e["message"].as_str().unwrap().contains("Nothing was left"),
+            "{e}"
+        );
+        assert_eq!(app.authentik.sso_objects(), (vec![], vec![], 0), "{prefix}");
+        let (_, list, _) = send(owner.client.get(app.url("/api/tenants/acme/sso-apps"))).await;
+        assert_eq!(list, json!([]), "{prefix}: no record is left either");
+    }
+
+    // The binding fails and so does deleting the application: a failed record says so.
+    app.fault(
+        &base,
+        json!({ "path_prefix": "/api/v3/policies/bindings/", "status": 500, "method": "POST" }),
+    )
+    .await;
+    app.fault(
+        &base,
+        json!({ "path_prefix": "/api/v3/core/applications/", "status": 503, "method": "DELETE" }),
+    )
+    .await;
+    let (s, e) = create(&app, &owner, "acme", wiki()).await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("Delete retries"),
+        "{e}"
+    );
+    let (_, list, _) = send(owner.client.get(app.url("/api/tenants/acme/sso-apps"))).await;
+    assert_eq!(list[0]["state"], "failed", "{list}");
+    assert!(
+        list[0]["message"].as_str().unwrap().contains("application"),
+        "{list}"
+    );
+    let (providers, apps, bindings) = app.authentik.sso_objects();
+    assert_eq!(
+        (providers.len(), apps.len(), bindings),
+        (1, 1, 0),
+        "what is left"
+    );
+    let id = list[0]["id"].as_str().unwrap();
+    let r = owner
+        .client
+        .delete(app.url(&format!("/api/tenants/acme/sso-apps/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "Delete retries the cleanup"
+    );
+    assert_eq!(app.authentik.sso_objects(), (vec![], vec![], 0));
+    let (_, list, _) = send(owner.client.get(app.url("/api/tenants/acme/sso-apps"))).await;
+    assert_eq!(list, json!([]));
+    let failures = app
+        .audit()
+        .await
+        .iter()
+        .filter(|e| e.action == "sso_app.create" && format!("{:?}", e.outcome) == "Failure")
+        .count();
+    assert_eq!(failures, 4, "every failed creation is audited");
+    app.cleanup().await;
+}
+on_both_backends!(
+    sso_app_rollback,
+    a_failed_step_rolls_back_or_leaves_a_retryable_record
+);
+
+/// Bad input is a 400 naming the field, before anything is made upstream.
+async fn bad_input_is_refused_with_the_field(backend: Backend) {
+    let (app, owner) = ready(backend).await;
+    for (body, field) in [
+        (json!({ "name": "", "redirect_uris": [WIKI_CB] }), "name"),
+        (json!({ "name": "X", "redirect_uris": [] }), "redirect_uris"),
+        (
+            json!({ "name": "X", "redirect_uris": ["https://x.example/cb#frag"] }),
+            "redirect_uris",
+        ),
+        (
+            json!({ "name": "X", "redirect_uris": ["https://*.x.example/cb"] }),
+            "redirect_uris",
+        ),
+        (
+            json!({ "name": "X", "redirect_uris": [WIKI_CB], "launch_url": "ftp://x" }),
+            "launch_url",
+        ),
+        (
+            json!({ "name": "X", "redirect_uris": ["(" ], "matching_mode": "regex" }),
+            "redirect_uris",
+        ),
+    ] {
+        let (s, e) = create(&app, &owner, "acme", body.clone()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {e}");
+        assert_eq!(e["field"], field, "{body}: {e}");
+        assert!(e["request_id"].is_string());
+    }
+    let (s, _) = create(&app, &owner, "acme", wiki()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, e) = create(
+        &app,
+        &owner,
+        "acme",
+        json!({ "name": "wiki!", "redirect_uris": [WIKI_CB] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "the same address: {e}");
+    assert_eq!(app.authentik.sso_objects().0.len(), 1);
+    app.cleanup().await;
+}
+on_both_backends!(sso_app_input, bad_input_is_refused_with_the_field);
