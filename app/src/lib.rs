@@ -20,6 +20,7 @@ pub mod home;
 pub mod members;
 pub mod partner;
 pub mod security;
+pub mod sso_apps;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -34,6 +35,7 @@ use home::{Home, NotFound, ProfilePage, SignedOutPage};
 use members::MembersPage;
 use partner::PartnerHome;
 use security::{MfaPage, SecurityPage};
+use sso_apps::SsoAppsPage;
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -79,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/:tenant/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/domains") view=DomainsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/domains/:domain") view=DomainPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/apps") view=SsoAppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/mfa") view=MfaPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/audit") view=AuditPage ssr=SsrMode::Async/>

@@ -16,16 +16,18 @@ pub enum AdminSection {
     Dashboard,
     Members,
     Domains,
+    Apps,
     Security,
     Mfa,
     Audit,
 }
 
 impl AdminSection {
-    pub const ALL: [AdminSection; 6] = [
+    pub const ALL: [AdminSection; 7] = [
         AdminSection::Dashboard,
         AdminSection::Members,
         AdminSection::Domains,
+        AdminSection::Apps,
         AdminSection::Security,
         AdminSection::Mfa,
         AdminSection::Audit,
@@ -36,6 +38,7 @@ impl AdminSection {
             AdminSection::Dashboard => "Dashboard",
             AdminSection::Members => "Users & groups",
             AdminSection::Domains => "Domains",
+            AdminSection::Apps => "SSO apps",
             AdminSection::Security => "Security",
             AdminSection::Mfa => "2-Step Verification",
             AdminSection::Audit => "Audit log",
@@ -48,6 +51,7 @@ impl AdminSection {
             AdminSection::Dashboard => format!("/admin/{tenant}"),
             AdminSection::Members => format!("/admin/{tenant}/members"),
             AdminSection::Domains => format!("/admin/{tenant}/domains"),
+            AdminSection::Apps => format!("/admin/{tenant}/apps"),
             AdminSection::Security => format!("/admin/{tenant}/security"),
             AdminSection::Mfa => format!("/admin/{tenant}/mfa"),
             AdminSection::Audit => format!("/admin/{tenant}/audit"),
@@ -59,6 +63,7 @@ impl AdminSection {
             AdminSection::Dashboard => "nav-dashboard",
             AdminSection::Members => "nav-members",
             AdminSection::Domains => "nav-domains",
+            AdminSection::Apps => "nav-apps",
             AdminSection::Security => "nav-security",
             AdminSection::Mfa => "nav-mfa",
             AdminSection::Audit => "nav-audit",

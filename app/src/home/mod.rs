@@ -16,6 +16,7 @@ use crate::frame::get_session_info;
 pub fn Home() -> impl IntoView {
     // Its own resource: awaiting the frame's resource from a second Suspense can stall SSR.
     let info = Resource::new(|| (), |_| get_session_info());
+    let tiles = Resource::new(|| (), |_| crate::sso_apps::get_launch_tiles());
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -51,6 +52,7 @@ pub fn Home() -> impl IntoView {
                         <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 mb-3">"Admin"</h2>
                         <div id="admin-tiles" class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 mb-8">{admin_tiles}</div>
                     })}
+                    <AppTiles tiles/>
                     {me.partner.map(|p| view! {
                         <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 mb-3">"Partner"</h2>
                         <div class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
@@ -58,6 +60,26 @@ pub fn Home() -> impl IntoView {
                         </div>
                     })}
                 }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// The workspace's SSO apps that have a launch URL, in their own boundary.
+#[component]
+fn AppTiles(tiles: Resource<Result<Vec<wire::sso_apps::LaunchTile>, AppError>>) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let tiles = tiles.await.unwrap_or_default();
+                (!tiles.is_empty()).then(|| view! {
+                    <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 mb-3">"Apps"</h2>
+                    <div id="app-tiles" class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3 mb-8">
+                        {tiles.into_iter().map(|t| view! {
+                            <Tile title=t.name.clone() description=format!("Open {} (signs in with your workspace account).", t.url) href=t.url/>
+                        }).collect_view()}
+                    </div>
+                })
             })}
         </Suspense>
     }

@@ -96,7 +96,9 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
         ("api", "POST", "/api/tenants") => PartnerStaff,
         ("api", _, p) if p.starts_with("/api/tenants/{slug}/") => AcmeAdmins,
         ("fn", _, "/api/fn/session_info") => Public,
-        ("fn", _, "/api/fn/profile" | "/api/fn/exit_partner_mode") => SignedIn,
+        ("fn", _, "/api/fn/profile" | "/api/fn/exit_partner_mode" | "/api/fn/launch_tiles") => {
+            SignedIn
+        }
         ("fn", _, "/api/fn/admin_home") => AnyAdmin,
         ("fn", _, "/api/fn/partner_overview" | "/api/fn/create_tenant") => PartnerStaff,
         ("fn", _, "/api/fn/tenant_provisioning" | "/api/fn/enter_partner_mode") => AcmePartner,
@@ -130,7 +132,13 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/audit_summary"
             | "/api/fn/security_policy"
             | "/api/fn/update_security_policy"
-            | "/api/fn/mfa_overview",
+            | "/api/fn/mfa_overview"
+            | "/api/fn/sso_apps"
+            | "/api/fn/sso_app"
+            | "/api/fn/create_sso_app"
+            | "/api/fn/update_sso_app"
+            | "/api/fn/rotate_sso_app_secret"
+            | "/api/fn/delete_sso_app",
         ) => AcmeAdmins,
         ("page", _, "/" | "/profile") => SignedIn,
         ("page", _, "/signed-out") => Public,
@@ -165,6 +173,10 @@ const FN_ARGS: &[(&str, &str)] = &[
     ("ip_allowlist", ""),
     ("network_enforcement", "enforce"),
     ("confirm_lockout", "false"),
+    // No redirect URI: an SSO app registration that gets through is refused as invalid.
+    ("redirect_uris", ""),
+    ("matching_mode", "strict"),
+    ("launch_url", ""),
 ];
 
 /// Fills a path's parameters for tenant acme.

@@ -306,6 +306,79 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
     assert_eq!(globex_list.as_array().unwrap().len(), 1);
     assert_ne!(globex_list[0]["id"], id.as_str());
 
+    // Members see the app as a tile in their launcher; another tenant's people do not.
+    let mia = Browser::new();
+    app.sign_in(&mia, &MEMBER, "/").await;
+    let tiles: Value = app
+        .server_fn(&mia, "launch_tiles", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tiles,
+        json!([{ "name": "Team Wiki", "url": "https://wiki.acme.example/" }])
+    );
+    let tiles: Value = app
+        .server_fn(&gina, "launch_tiles", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tiles,
+        json!([]),
+        "globex's app has no launch URL, acme's is not theirs"
+    );
+
+    // The page's server function registers the same way and reveals the secret once.
+    let r = app
+        .server_fn(
+            &owner,
+            "create_sso_app",
+            &[
+                ("tenant", "acme"),
+                ("name", "CRM"),
+                (
+                    "redirect_uris",
+                    "https://crm.acme.example/cb\nhttp://localhost:9000/cb",
+                ),
+                ("matching_mode", "strict"),
+                ("launch_url", ""),
+            ],
+        )
+        .await;
+    let page: Value = r.json().await.unwrap();
+    remember_secret(
+        page["client_secret"]
+            .as_str()
+            .expect("the page gets the secret"),
+    );
+    assert_eq!(
+        page["detail"]["app"]["redirect_uris"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{page}"
+    );
+    let r = app
+        .server_fn(
+            &owner,
+            "create_sso_app",
+            &[
+                ("tenant", "acme"),
+                ("name", "Bad"),
+                ("redirect_uris", "https://bad.acme.example/cb"),
+                ("matching_mode", "wildcard"),
+                ("launch_url", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["field"], "matching_mode");
+
     // Delete: binding, application and provider go; discovery disappears.
     let r = owner
         .client
@@ -319,8 +392,17 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
         StatusCode::NOT_FOUND
     );
     let (providers, apps, _) = app.authentik.sso_objects();
-    assert_eq!(providers, vec!["dezky-globex_wiki".to_string()]);
-    assert_eq!(apps, vec!["globex_wiki".to_string()]);
+    assert_eq!(
+        providers,
+        vec![
+            "dezky-globex_wiki".to_string(),
+            "dezky-acme_crm".to_string()
+        ]
+    );
+    assert_eq!(
+        apps,
+        vec!["globex_wiki".to_string(), "acme_crm".to_string()]
+    );
 
     let actions: Vec<(String, String)> = app
         .audit()
