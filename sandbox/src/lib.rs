@@ -19,6 +19,8 @@ pub mod demo;
 pub mod dns;
 pub mod faults;
 pub mod ocis;
+#[cfg(feature = "testing")]
+pub mod relying_party;
 pub mod stalwart;
 
 pub use authentik::{AuthentikSandbox, OAuthClientRegistration};

@@ -6,7 +6,8 @@
 
 use std::net::SocketAddr;
 
-use reqwest::{header, redirect::Policy, Client, StatusCode};
+use reqwest::{redirect::Policy, Client, StatusCode};
+use sandbox::relying_party::RelyingParty;
 use sandbox::{AuthentikSandbox, OAuthClientRegistration};
 use serde_json::{json, Value};
 
@@ -19,6 +20,8 @@ struct Idp {
     sandbox: AuthentikSandbox,
     base: String,
     http: Client,
+    /// The tenant app's side of the code flow.
+    rp: RelyingParty,
 }
 
 async fn idp() -> Idp {
@@ -36,10 +39,12 @@ async fn idp() -> Idp {
     .await
     .expect("the sandbox starts");
     let http = Client::builder().redirect(Policy::none()).build().unwrap();
+    let rp = RelyingParty::new(&base, WIKI);
     Idp {
         sandbox,
         base,
         http,
+        rp,
     }
 }
 
@@ -74,87 +79,6 @@ impl Idp {
         let (s, page) = self.get(path).await;
         assert_eq!(s, StatusCode::OK, "{path}");
         page["results"][0].clone()
-    }
-
-    /// Signs in at the flow form and asks for a code for `client_id`: the code, or the
-    /// authorize answer (status, body) when there is none.
-    async fn code_for(
-        &self,
-        who: (&str, &str),
-        client_id: &str,
-        redirect: &str,
-    ) -> Result<String, (StatusCode, String)> {
-        let r = self
-            .http
-            .post(format!(
-                "{}/if/flow/default-authentication-flow/",
-                self.base
-            ))
-            .form(&[("uid_field", who.0), ("password", who.1), ("next", "")])
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_redirection(), "signed in");
-        let cookie = r.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let r = self
-            .http
-            .get(format!("{}/application/o/authorize/", self.base))
-            .query(&[
-                ("client_id", client_id),
-                ("redirect_uri", redirect),
-                ("response_type", "code"),
-                ("scope", "openid email profile"),
-                ("state", "st"),
-            ])
-            .header(header::COOKIE, cookie)
-            .send()
-            .await
-            .unwrap();
-        let location = r
-            .headers()
-            .get(header::LOCATION)
-            .map(|l| l.to_str().unwrap().to_string());
-        match location.and_then(|l| url::Url::parse(&l).ok()) {
-            Some(u) => u
-                .query_pairs()
-                .find(|(k, _)| k == "code")
-                .map(|(_, v)| v.into_owned())
-                .ok_or((StatusCode::FOUND, u.to_string())),
-            None => {
-                let s = r.status();
-                Err((s, r.text().await.unwrap()))
-            }
-        }
-    }
-
-    async fn exchange(
-        &self,
-        code: &str,
-        client_id: &str,
-        secret: &str,
-        redirect: &str,
-    ) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .post(format!("{}/application/o/token/", self.base))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap())
     }
 }
 
@@ -279,7 +203,7 @@ async fn an_application_is_an_oidc_client_fenced_by_its_binding() {
 
     // Without a binding everyone may use it; bound to acme's group, only acme's people.
     assert!(
-        idp.code_for(GINA, &client_id, WIKI).await.is_ok(),
+        idp.rp.code(GINA, &client_id).await.is_ok(),
         "open while unbound"
     );
     let (_, group) = idp
@@ -317,30 +241,27 @@ async fn an_application_is_an_oidc_client_fenced_by_its_binding() {
     assert_eq!(listed["pagination"]["count"], 1);
 
     let code = idp
-        .code_for(MIA, &client_id, WIKI)
+        .rp
+        .code(MIA, &client_id)
         .await
         .expect("mia is in the bound group");
-    let (s, tokens) = idp.exchange(&code, &client_id, &secret, WIKI).await;
+    let (s, tokens) = idp.rp.token(&code, &client_id, &secret).await;
     assert_eq!(s, StatusCode::OK, "{tokens}");
-    let userinfo: Value = idp
-        .http
-        .get(format!("{}/application/o/userinfo/", idp.base))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo = idp
+        .rp
+        .userinfo(tokens["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(userinfo["email"], MIA.0);
     let (status, page) = idp
-        .code_for(GINA, &client_id, WIKI)
+        .rp
+        .code(GINA, &client_id)
         .await
         .expect_err("gina is not");
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Access denied"), "{page}");
     assert!(
-        idp.code_for(MIA, &client_id, "https://evil.example/cb")
+        idp.rp
+            .code_with(MIA, &client_id, Some("https://evil.example/cb"))
             .await
             .is_err(),
         "unregistered redirect URI"
@@ -356,12 +277,12 @@ async fn an_application_is_an_oidc_client_fenced_by_its_binding() {
         .await;
     assert_eq!(s, StatusCode::OK);
     let new_secret = rotated["client_secret"].as_str().unwrap().to_string();
-    let code = idp.code_for(MIA, &client_id, WIKI).await.unwrap();
-    let (s, e) = idp.exchange(&code, &client_id, &secret, WIKI).await;
+    let code = idp.rp.code(MIA, &client_id).await.unwrap();
+    let (s, e) = idp.rp.token(&code, &client_id, &secret).await;
     assert_ne!(s, StatusCode::OK, "the old secret is refused: {e}");
-    let code = idp.code_for(MIA, &client_id, WIKI).await.unwrap();
+    let code = idp.rp.code(MIA, &client_id).await.unwrap();
     assert_eq!(
-        idp.exchange(&code, &client_id, &new_secret, WIKI).await.0,
+        idp.rp.token(&code, &client_id, &new_secret).await.0,
         StatusCode::OK
     );
 

@@ -44,122 +44,30 @@ async fn create(app: &TestApp, b: &Browser, tenant: &str, body: Value) -> (Statu
     (s, v)
 }
 
+/// The page's `create_sso_app` server function, as the browser calls it.
+async fn create_by_page(
+    app: &TestApp,
+    b: &Browser,
+    name: &str,
+    uris: &str,
+    mode: &str,
+) -> reqwest::Response {
+    let form = [
+        ("tenant", "acme"),
+        ("name", name),
+        ("redirect_uris", uris),
+        ("matching_mode", mode),
+        ("launch_url", ""),
+    ];
+    app.server_fn(b, "create_sso_app", &form).await
+}
+
 fn wiki() -> Value {
     json!({
         "name": "Wiki",
         "redirect_uris": [WIKI_CB],
         "launch_url": "https://wiki.acme.example/",
     })
-}
-
-/// A client of the stand-in's OIDC endpoints, as a registered app would use them.
-struct Client<'a> {
-    base: &'a str,
-    http: reqwest::Client,
-}
-
-impl<'a> Client<'a> {
-    fn new(base: &'a str) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { base, http }
-    }
-
-    /// Signs `username` in at the stand-in's flow and asks for a code for `client_id`: the
-    /// code, or the authorize answer's status and text when there is none.
-    async fn code(
-        &self,
-        username: &str,
-        password: &str,
-        client_id: &str,
-    ) -> Result<String, (StatusCode, String)> {
-        let r = self
-            .http
-            .post(format!(
-                "{}/if/flow/default-authentication-flow/",
-                self.base
-            ))
-            .form(&[
-                ("uid_field", username),
-                ("password", password),
-                ("next", ""),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_redirection(),
-            "{username} signed in at the IdP"
-        );
-        let cookie = r.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let r = self
-            .http
-            .get(format!("{}/application/o/authorize/", self.base))
-            .query(&[
-                ("client_id", client_id),
-                ("redirect_uri", WIKI_CB),
-                ("response_type", "code"),
-                ("scope", "openid email profile"),
-                ("state", "s1"),
-            ])
-            .header(header::COOKIE, cookie)
-            .send()
-            .await
-            .unwrap();
-        let location = r
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|l| url::Url::parse(l.to_str().ok()?).ok());
-        match location {
-            Some(u) => u
-                .query_pairs()
-                .find(|(k, _)| k == "code")
-                .map(|(_, v)| v.into_owned())
-                .ok_or((StatusCode::FOUND, u.to_string())),
-            None => {
-                let s = r.status();
-                Err((s, r.text().await.unwrap()))
-            }
-        }
-    }
-
-    async fn token(&self, code: &str, client_id: &str, secret: &str) -> (StatusCode, Value) {
-        let r = self
-            .http
-            .post(format!("{}/application/o/token/", self.base))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", WIKI_CB),
-                ("client_id", client_id),
-                ("client_secret", secret),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn userinfo(&self, access_token: &str) -> Value {
-        self.http
-            .get(format!("{}/application/o/userinfo/", self.base))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
 }
 
 /// Register, sign a member in with the shown credentials, refuse another tenant's person,
@@ -209,10 +117,10 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
     assert_eq!(doc["issuer"], issuer);
 
     // A member of acme signs in to the app; gina (globex) is refused at authorize.
-    let idp = Client::new(&app.sandbox_url);
+    let idp = sandbox::relying_party::RelyingParty::new(&app.sandbox_url, WIKI_CB);
     let jane = "jane@team.example";
     let code = idp
-        .code(jane, &jane_password, &client_id)
+        .code((jane, &jane_password), &client_id)
         .await
         .expect("jane is a member of acme");
     let (s, tokens) = idp.token(&code, &client_id, &secret).await;
@@ -220,7 +128,7 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
     let info = idp.userinfo(tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(info["email"], jane);
     let (s, page) = idp
-        .code(GLOBEX_ADMIN.username, GLOBEX_ADMIN.password, &client_id)
+        .code((GLOBEX_ADMIN.username, GLOBEX_ADMIN.password), &client_id)
         .await
         .expect_err("gina is not a member of acme");
     assert_eq!(s, StatusCode::OK);
@@ -237,10 +145,10 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
     assert!(cache.unwrap_or_default().contains("no-store"));
     let new_secret = rotated["client_secret"].as_str().unwrap().to_string();
     assert_ne!(new_secret, secret);
-    let code = idp.code(jane, &jane_password, &client_id).await.unwrap();
+    let code = idp.code((jane, &jane_password), &client_id).await.unwrap();
     let (s, _) = idp.token(&code, &client_id, &secret).await;
     assert!(s.is_client_error(), "the old secret is refused: {s}");
-    let code = idp.code(jane, &jane_password, &client_id).await.unwrap();
+    let code = idp.code((jane, &jane_password), &client_id).await.unwrap();
     let (s, _) = idp.token(&code, &client_id, &new_secret).await;
     assert_eq!(s, StatusCode::OK, "the new secret works");
 
@@ -332,22 +240,14 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
     );
 
     // The page's server function registers the same way and reveals the secret once.
-    let r = app
-        .server_fn(
-            &owner,
-            "create_sso_app",
-            &[
-                ("tenant", "acme"),
-                ("name", "CRM"),
-                (
-                    "redirect_uris",
-                    "https://crm.acme.example/cb\nhttp://localhost:9000/cb",
-                ),
-                ("matching_mode", "strict"),
-                ("launch_url", ""),
-            ],
-        )
-        .await;
+    let r = create_by_page(
+        &app,
+        &owner,
+        "CRM",
+        "https://crm.acme.example/cb\nhttp://localhost:9000/cb",
+        "strict",
+    )
+    .await;
     let page: Value = r.json().await.unwrap();
     remember_secret(
         page["client_secret"]
@@ -362,19 +262,14 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
         2,
         "{page}"
     );
-    let r = app
-        .server_fn(
-            &owner,
-            "create_sso_app",
-            &[
-                ("tenant", "acme"),
-                ("name", "Bad"),
-                ("redirect_uris", "https://bad.acme.example/cb"),
-                ("matching_mode", "wildcard"),
-                ("launch_url", ""),
-            ],
-        )
-        .await;
+    let r = create_by_page(
+        &app,
+        &owner,
+        "Bad",
+        "https://bad.acme.example/cb",
+        "wildcard",
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["field"], "matching_mode");

@@ -49,29 +49,31 @@ impl SsoAppService {
         match &result {
             Ok(s) => {
                 let a = &s.detail.app;
-                self.audit(
-                    ctx,
-                    admin,
-                    "sso_app.create",
-                    &a.name,
-                    Outcome::Success,
-                    json!({
-                        "id": a.id, "slug": a.slug, "client_id": a.client_id,
-                        "redirect_uris": a.redirect_uris, "launch_url": a.launch_url,
-                    }),
-                )
-                .await
+                self.audit
+                    .record_in(
+                        ctx,
+                        &admin.tenant().id,
+                        "sso_app.create",
+                        &a.name,
+                        Outcome::Success,
+                        json!({
+                            "id": a.id, "slug": a.slug, "client_id": a.client_id,
+                            "redirect_uris": a.redirect_uris, "launch_url": a.launch_url,
+                        }),
+                    )
+                    .await
             }
             Err(e) => {
-                self.audit(
-                    ctx,
-                    admin,
-                    "sso_app.create",
-                    &target,
-                    Outcome::Failure,
-                    json!({ "error": e.to_string(), "field": e.field() }),
-                )
-                .await
+                self.audit
+                    .record_in(
+                        ctx,
+                        &admin.tenant().id,
+                        "sso_app.create",
+                        &target,
+                        Outcome::Failure,
+                        json!({ "error": e.to_string(), "field": e.field() }),
+                    )
+                    .await
             }
         }
         result
@@ -322,7 +324,15 @@ impl SsoAppService {
                 json!({ "id": row.id, "error": e.to_string(), "field": e.field() }),
             ),
         };
-        self.audit(ctx, admin, "sso_app.update", &row.name, outcome, details)
+        self.audit
+            .record_in(
+                ctx,
+                &admin.tenant().id,
+                "sso_app.update",
+                &row.name,
+                outcome,
+                details,
+            )
             .await;
         result?;
         self.get(admin, id).await
@@ -399,15 +409,16 @@ impl SsoAppService {
             Outcome::Failure
         };
         let error = result.as_ref().err().map(|e| e.to_string());
-        self.audit(
-            ctx,
-            admin,
-            "sso_app.rotate_secret",
-            &row.name,
-            outcome,
-            json!({ "id": row.id, "client_id": row.client_id, "error": error }),
-        )
-        .await;
+        self.audit
+            .record_in(
+                ctx,
+                &admin.tenant().id,
+                "sso_app.rotate_secret",
+                &row.name,
+                outcome,
+                json!({ "id": row.id, "client_id": row.client_id, "error": error }),
+            )
+            .await;
         let client_id = result?;
         let detail = self.get(admin, id).await?;
         Ok(SsoAppSecret {
@@ -448,9 +459,7 @@ impl SsoAppService {
                 (Outcome::Failure, Some(message))
             }
         };
-        self.audit(
-            ctx,
-            admin,
+        self.audit.record_in(ctx, &admin.tenant().id,
             "sso_app.delete",
             &row.name,
             outcome,

@@ -24,12 +24,11 @@ mod change;
 use std::sync::Arc;
 
 use futures::future::join_all;
-use serde_json::Value;
 use wire::sso_apps::{Fence, LaunchTile, SsoApp, SsoAppDetail, SsoAppState, SsoEndpoints};
 
 pub use wire::sso_apps::{NewSsoApp, SsoAppPatch, SsoAppSecret};
 
-use crate::domain::{Outcome, SsoAppInputError};
+use crate::domain::SsoAppInputError;
 use crate::repo::provisioning as tenant_steps;
 use crate::repo::sso_apps::{self as repo, SsoAppRow};
 use crate::services::access::{TenantAdmin, TenantMember};
@@ -39,7 +38,7 @@ use crate::services::steps::StepState;
 use crate::upstream::authentik::admin::AuthentikAdmin;
 use crate::upstream::authentik::apps::{self, SetupUrls};
 use crate::upstream::UpstreamError;
-use crate::{Ctx, Db};
+use crate::Db;
 
 /// Which Authentik objects a provider is made with (configuration, with Authentik's defaults).
 #[derive(Clone, Debug)]
@@ -252,20 +251,6 @@ impl SsoAppService {
                 None
             }
         }
-    }
-
-    async fn audit(
-        &self,
-        ctx: &Ctx,
-        admin: &TenantAdmin,
-        action: &str,
-        target: &str,
-        outcome: Outcome,
-        details: Value,
-    ) {
-        self.audit
-            .record_in(ctx, &admin.tenant().id, action, target, outcome, details)
-            .await;
     }
 }
 
