@@ -217,27 +217,12 @@ async fn a_registered_app_signs_in_the_tenants_members_only(backend: Backend) {
     // Members see the app as a tile in their launcher; another tenant's people do not.
     let mia = Browser::new();
     app.sign_in(&mia, &MEMBER, "/").await;
-    let tiles: Value = app
-        .server_fn(&mia, "launch_tiles", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        tiles,
-        json!([{ "name": "Team Wiki", "url": "https://wiki.acme.example/" }])
-    );
-    let tiles: Value = app
-        .server_fn(&gina, "launch_tiles", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        tiles,
-        json!([]),
-        "globex's app has no launch URL, acme's is not theirs"
-    );
+    // (globex's app has no launch URL, and acme's is not theirs.)
+    let want = json!([{ "name": "Team Wiki", "url": "https://wiki.acme.example/" }]);
+    for (who, want) in [(&mia, want), (&gina, json!([]))] {
+        let r = app.server_fn(who, "launch_tiles", &[]).await;
+        assert_eq!(r.json::<Value>().await.unwrap(), want);
+    }
 
     // The page's server function registers the same way and reveals the secret once.
     let r = create_by_page(
