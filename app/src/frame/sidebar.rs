@@ -142,6 +142,7 @@ mod tests {
                 "/admin/acme",
                 "/admin/acme/members",
                 "/admin/acme/domains",
+                "/admin/acme/apps",
                 "/admin/acme/security",
                 "/admin/acme/mfa",
                 "/admin/acme/audit"

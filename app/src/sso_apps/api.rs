@@ -112,16 +112,11 @@ pub async fn delete_sso_app(tenant: String, id: String) -> Result<(), AppError> 
 }
 
 /// The signed-in person's app tiles: each workspace's active apps with a launch URL. A
-/// workspace that refuses them now (its network rules) shows none.
+/// workspace whose policy refuses this request now (network rules, an expired session)
+/// shows none; looking does not keep a session alive.
 #[server(prefix = "/api/fn", endpoint = "launch_tiles")]
 pub async fn get_launch_tiles() -> Result<Vec<LaunchTile>, AppError> {
     let call = call()?;
-    let me = call.platform.access.me(&call.ctx).await?;
-    let mut tiles = Vec::new();
-    for t in me.tenants {
-        if let Ok(member) = call.platform.access.tenant_member(&call.ctx, &t.slug).await {
-            tiles.extend(call.platform.sso_apps.launcher(&member).await?);
-        }
-    }
-    Ok(tiles)
+    let workspaces = call.platform.access.member_workspaces(&call.ctx).await?;
+    Ok(call.platform.sso_apps.launcher(&workspaces).await?)
 }

@@ -207,6 +207,34 @@ impl AccessService {
         }
     }
 
+    /// The workspaces whose content the start page may show the caller now: each one they
+    /// belong to whose security policy lets this request through. Only a look: unlike
+    /// [`Self::tenant_member`] it neither counts as activity nor ends an expired session, and
+    /// a workspace that refuses is left out without an audit event (opening it does all that).
+    pub async fn member_workspaces(&self, ctx: &Ctx) -> Result<Vec<TenantMember>, AccessError> {
+        let who = self.signed_in(ctx).await?;
+        let mut out = Vec::new();
+        for m in repo::memberships_of(&self.db, &who.user.id).await? {
+            let Some(tenant) = repo::tenant_by_slug(&self.db, &m.slug).await? else {
+                continue;
+            };
+            if self
+                .gate
+                .check(ctx, &tenant.id, false)
+                .await?
+                .refusal
+                .is_none()
+            {
+                out.push(TenantMember {
+                    user: who.user.clone(),
+                    tenant,
+                    role: m.role,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The tenant `/admin` opens: the first one the person administers. Someone who
     /// administers none is refused, and the refusal is audited through the same check a
     /// tenant's URL gets.

@@ -181,14 +181,23 @@ impl SsoAppService {
         })
     }
 
-    /// The app-launcher tiles of a member: the workspace's active apps with a launch URL.
-    pub async fn launcher(&self, member: &TenantMember) -> Result<Vec<LaunchTile>, SsoAppError> {
-        Ok(repo::of_tenant(&self.db, &member.tenant().id)
-            .await?
-            .into_iter()
-            .filter(|r| r.state == SsoAppState::Active)
-            .filter_map(|r| r.launch_url.map(|url| LaunchTile { name: r.name, url }))
-            .collect())
+    /// The app-launcher tiles of a member of `workspaces`: their active apps with a launch
+    /// URL, workspace by workspace.
+    pub async fn launcher(
+        &self,
+        workspaces: &[TenantMember],
+    ) -> Result<Vec<LaunchTile>, SsoAppError> {
+        let mut tiles = Vec::new();
+        for w in workspaces {
+            tiles.extend(
+                repo::of_tenant(&self.db, &w.tenant().id)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.state == SsoAppState::Active)
+                    .filter_map(|r| r.launch_url.map(|url| LaunchTile { name: r.name, url })),
+            );
+        }
+        Ok(tiles)
     }
 
     async fn row(&self, admin: &TenantAdmin, id: &str) -> Result<SsoAppRow, SsoAppError> {
