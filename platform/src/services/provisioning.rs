@@ -26,7 +26,7 @@ use crate::services::audit::{AuditEntry, AuditRecorder};
 use crate::services::steps::{self, audit_line, Step, StepsOf};
 use crate::upstream::authentik::admin::AuthentikAdmin;
 use crate::upstream::ocis::OcisClient;
-use crate::upstream::stripe::StripeClient;
+use crate::upstream::stripe::{CustomerLookup, StripeClient};
 use crate::upstream::UpstreamError;
 use crate::{new_id, Ctx, Db};
 
@@ -361,24 +361,44 @@ impl ProvisioningService {
     }
 
     /// Ensures the tenant's Stripe customer: by stored id, else by the tenant id in the
-    /// customers' metadata, else created.
+    /// customers' metadata, else created. A stored customer that Stripe reports deleted is
+    /// replaced, and the step says so.
     async fn stripe_step(&self, tenant: &Tenant, stored: Option<String>) -> Step {
         let Some(stripe) = &self.upstreams.stripe else {
             return Step::Skipped("Stripe is disabled (STRIPE_ENABLED=false).".into());
         };
         let step = async {
+            // The stored customer that is gone (deleted, or unknown to this Stripe account), and
+            // how: the new one is created in its place, with its own idempotency key.
+            let mut gone: Option<(&str, &str)> = None;
             if let Some(id) = &stored {
-                if let Some(c) = stripe.get_customer(id).await? {
-                    return Ok::<_, UpstreamError>((c.id, "The customer exists.".to_string()));
+                match stripe.get_customer(id).await? {
+                    CustomerLookup::Live(c) => {
+                        return Ok::<_, UpstreamError>((c.id, "The customer exists.".to_string()))
+                    }
+                    CustomerLookup::Deleted => gone = Some((id, "was deleted at Stripe")),
+                    CustomerLookup::Missing => gone = Some((id, "is unknown to Stripe")),
                 }
             }
             if let Some(c) = stripe.find_customer_of_tenant(&tenant.id).await? {
                 return Ok((c.id.clone(), format!("Found the customer {}.", c.id)));
             }
             let c = stripe
-                .create_customer(&tenant.name, &tenant.slug, &tenant.id)
+                .create_customer(
+                    &tenant.name,
+                    &tenant.slug,
+                    &tenant.id,
+                    gone.map(|(id, _)| id),
+                )
                 .await?;
-            Ok((c.id.clone(), format!("Created the customer {}.", c.id)))
+            let message = match gone {
+                Some((old, how)) => format!(
+                    "The customer {old} {how}; created the customer {} in its place.",
+                    c.id
+                ),
+                None => format!("Created the customer {}.", c.id),
+            };
+            Ok((c.id.clone(), message))
         };
         Step::ensured(step.await.map_err(|e| e.to_string()), |e| {
             Step::Error(format!(

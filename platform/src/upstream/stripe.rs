@@ -1,13 +1,23 @@
-//! Stripe's REST API (form-encoded requests, JSON answers) for what provisioning needs: one
-//! customer per tenant, found by its stored id, else by the tenant id in its metadata, else
-//! created (with an idempotency key, so a retried create does not make a second one).
+//! Stripe, through `async-stripe` 1.0.0-rc.10 (every `async-stripe*` crate pinned to that exact
+//! version; `shared/reference/stripe.md` §1–2), for what provisioning needs: one customer per
+//! tenant, found by its stored id, else by the tenant id in its metadata, else created.
 //! `STRIPE_API_BASE` points tests at localstripe.
+//!
+//! Creations carry an idempotency key derived from the operation and its parameters
+//! ([`idempotency_key`]): a retried create replays the same customer, while a create that
+//! replaces a deleted customer is a different operation (its parameters name the customer it
+//! replaces) and never replays the deleted one within Stripe's 24-hour key window.
+
+use std::collections::HashMap;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
-use serde_json::Value;
+use sha2::{Digest, Sha256};
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::customer::{
+    CreateCustomer, ListCustomer, RetrieveCustomer, RetrieveCustomerReturned,
+};
 
-use crate::upstream::{http_client, json as read_json, send, UpstreamError};
+use crate::upstream::UpstreamError;
 
 const UPSTREAM: &str = "Stripe";
 
@@ -18,105 +28,195 @@ pub struct StripeConfig {
     pub timeout: std::time::Duration,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// A customer as Dezky reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Customer {
     pub id: String,
-    #[serde(default)]
-    pub deleted: bool,
-    #[serde(default)]
-    pub metadata: Value,
+    pub metadata: HashMap<String, String>,
 }
 
-#[derive(Deserialize)]
-struct List {
-    data: Vec<Customer>,
-    #[serde(default)]
-    has_more: bool,
+impl From<stripe_shared::Customer> for Customer {
+    fn from(c: stripe_shared::Customer) -> Self {
+        Self {
+            id: c.id.to_string(),
+            metadata: c.metadata.unwrap_or_default(),
+        }
+    }
+}
+
+/// What [`StripeClient::get_customer`] found under an id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerLookup {
+    Live(Customer),
+    /// Stripe keeps a deleted customer's id and answers it as deleted.
+    Deleted,
+    Missing,
+}
+
+/// `dezky-<operation>-<hex SHA-256 of the parameters>`: the same operation with the same
+/// parameters gets the same key (a retry replays it), anything else another one. Stripe keys
+/// are at most 255 characters; this one is 64 plus the operation's name.
+pub fn idempotency_key(operation: &str, parameters: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parameters {
+        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("dezky-{operation}-{digest}")
+}
+
+fn upstream_error(e: StripeError) -> UpstreamError {
+    match e {
+        StripeError::Stripe(errors, status) => UpstreamError::Status {
+            upstream: UPSTREAM,
+            status,
+            detail: crate::upstream::scrub(
+                errors
+                    .message
+                    .as_deref()
+                    .unwrap_or("Stripe refused the request"),
+            ),
+        },
+        StripeError::Timeout => UpstreamError::Timeout { upstream: UPSTREAM },
+        StripeError::ClientError(detail) => UpstreamError::Unreachable {
+            upstream: UPSTREAM,
+            detail: crate::upstream::scrub(&detail),
+        },
+        StripeError::JSONDeserialize(detail) | StripeError::ConfigError(detail) => {
+            UpstreamError::Protocol {
+                upstream: UPSTREAM,
+                detail,
+            }
+        }
+    }
 }
 
 pub struct StripeClient {
-    cfg: StripeConfig,
-    http: reqwest::Client,
+    client: Result<stripe::Client, String>,
 }
 
 impl StripeClient {
+    /// A client of `cfg.api_base`; a configuration the library refuses turns every call into
+    /// a [`UpstreamError::Protocol`] naming it (checked at start by `server doctor`).
     pub fn new(cfg: StripeConfig) -> Self {
-        let http = http_client(cfg.timeout);
-        Self { cfg, http }
+        let base = format!("{}/", cfg.api_base.trim_end_matches('/'));
+        let client = stripe::ClientBuilder::new(cfg.secret_key.expose_secret())
+            .url(base)
+            .timeout(cfg.timeout)
+            .app_info("dezky", Some(env!("CARGO_PKG_VERSION").into()), None)
+            .build()
+            .map_err(|e| e.to_string());
+        Self { client }
     }
 
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(
-                method,
-                format!("{}/v1{path}", self.cfg.api_base.trim_end_matches('/')),
-            )
-            .bearer_auth(self.cfg.secret_key.expose_secret())
+    fn client(&self) -> Result<&stripe::Client, UpstreamError> {
+        self.client
+            .as_ref()
+            .map_err(|detail| UpstreamError::Protocol {
+                upstream: UPSTREAM,
+                detail: format!("the Stripe client could not be built: {detail}"),
+            })
     }
 
-    /// The customer, unless it does not exist or was deleted.
-    pub async fn get_customer(&self, id: &str) -> Result<Option<Customer>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::GET, &format!("/customers/{id}")),
-        )
-        .await?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
+    /// The customer under `id`: live, deleted, or unknown to Stripe.
+    pub async fn get_customer(&self, id: &str) -> Result<CustomerLookup, UpstreamError> {
+        match RetrieveCustomer::new(id).send(self.client()?).await {
+            Ok(RetrieveCustomerReturned::Customer(c)) => Ok(CustomerLookup::Live(c.into())),
+            Ok(RetrieveCustomerReturned::DeletedCustomer(_)) => Ok(CustomerLookup::Deleted),
+            Err(StripeError::Stripe(_, 404)) => Ok(CustomerLookup::Missing),
+            Err(e) => Err(upstream_error(e)),
         }
-        let c: Customer = read_json(UPSTREAM, response).await?;
-        Ok((!c.deleted).then_some(c))
     }
 
     /// Walks the customer list for the one whose metadata names the tenant (a repair path:
-    /// the stored id is the source of truth).
+    /// the stored id is the source of truth; search is eventually consistent upstream and
+    /// absent from localstripe, reference §2.1).
     pub async fn find_customer_of_tenant(
         &self,
         tenant_id: &str,
     ) -> Result<Option<Customer>, UpstreamError> {
+        let client = self.client()?;
         let mut after: Option<String> = None;
         loop {
-            let mut query = vec![("limit", "100".to_string())];
+            let mut list = ListCustomer::new().limit(100);
             if let Some(a) = &after {
-                query.push(("starting_after", a.clone()));
+                list = list.starting_after(a.clone());
             }
-            let response = send(
-                UPSTREAM,
-                self.req(reqwest::Method::GET, "/customers").query(&query),
-            )
-            .await?;
-            let page: List = read_json(UPSTREAM, response).await?;
-            if let Some(c) = page
-                .data
-                .iter()
-                .find(|c| !c.deleted && c.metadata["dezky_tenant_id"] == tenant_id)
-            {
-                return Ok(Some(c.clone()));
+            let page = list.send(client).await.map_err(upstream_error)?;
+            let last = page.data.last().map(|c| c.id.to_string());
+            if let Some(c) = page.data.into_iter().find(|c| {
+                c.metadata
+                    .as_ref()
+                    .and_then(|m| m.get("dezky_tenant_id"))
+                    .is_some_and(|t| t == tenant_id)
+            }) {
+                return Ok(Some(c.into()));
             }
-            match (page.has_more, page.data.last()) {
-                (true, Some(last)) => after = Some(last.id.clone()),
+            match (page.has_more, last) {
+                (true, Some(last)) => after = Some(last),
                 _ => return Ok(None),
             }
         }
     }
 
+    /// Creates the tenant's customer. `replaces`: the deleted customer this one takes the
+    /// place of, part of the idempotency key.
     pub async fn create_customer(
         &self,
         name: &str,
         slug: &str,
         tenant_id: &str,
+        replaces: Option<&str>,
     ) -> Result<Customer, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::POST, "/customers")
-                .header("Idempotency-Key", format!("dezky-customer-{tenant_id}"))
-                .form(&[
-                    ("name", name),
-                    ("metadata[tenant_slug]", slug),
-                    ("metadata[dezky_tenant_id]", tenant_id),
-                ]),
-        )
-        .await?;
-        read_json(UPSTREAM, response).await
+        let key = idempotency_key(
+            "customer-create",
+            &[tenant_id, name, slug, replaces.unwrap_or("")],
+        );
+        let key = IdempotencyKey::new(key).map_err(|e| UpstreamError::Protocol {
+            upstream: UPSTREAM,
+            detail: e.to_string(),
+        })?;
+        CreateCustomer::new()
+            .name(name)
+            .metadata(HashMap::from([
+                ("tenant_slug".to_string(), slug.to_string()),
+                ("dezky_tenant_id".to_string(), tenant_id.to_string()),
+            ]))
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(self.client()?)
+            .await
+            .map(Customer::from)
+            .map_err(upstream_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::idempotency_key;
+
+    #[test]
+    fn keys_follow_the_operation_and_its_parameters() {
+        let a = idempotency_key("customer-create", &["t1", "Acme", "acme", ""]);
+        assert_eq!(
+            a,
+            idempotency_key("customer-create", &["t1", "Acme", "acme", ""])
+        );
+        assert!(a.starts_with("dezky-customer-create-") && a.len() <= 255);
+        // Replacing a deleted customer is another operation: no replay of the deleted one.
+        assert_ne!(
+            a,
+            idempotency_key("customer-create", &["t1", "Acme", "acme", "cus_old"])
+        );
+        assert_ne!(
+            a,
+            idempotency_key("customer-create", &["t1", "Acme Corp", "acme", ""])
+        );
+        assert_ne!(
+            idempotency_key("x", &["ab", "c"]),
+            idempotency_key("x", &["a", "bc"])
+        );
     }
 }

@@ -568,6 +568,18 @@ async fn the_stripe_customer_is_ensured_once_and_recreated_when_deleted(backend:
     let now = customers(stripe.clone(), tenant_id.clone()).await;
     assert_eq!(now.len(), 1);
     assert_ne!(now, first);
+    // The step says what happened (localstripe answers a deleted customer 404, Stripe with
+    // `deleted: true`; either way it is replaced).
+    let message = step(&body, "stripe")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains(&first[0])
+            && message.contains(&now[0])
+            && message.contains("in its place"),
+        "{message}"
+    );
     app.cleanup().await;
 }
 on_both_backends!(
