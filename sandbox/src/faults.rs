@@ -36,6 +36,10 @@ pub struct Fault {
     /// Only requests with this HTTP method (case-insensitive) are affected; any when absent.
     #[serde(default)]
     pub method: Option<String>,
+    /// Let the request do its work first, then answer `status` instead of its answer: the
+    /// answer is lost, as behind a gateway that gives up (502/504) after the upstream acted.
+    #[serde(default)]
+    pub after: bool,
 }
 
 fn one() -> u32 {
@@ -178,14 +182,27 @@ pub async fn inject(State(faults): State<Faults>, req: Request<Body>, next: Next
     if fault.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
     }
-    match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-        Some(status) => (
-            status,
-            Json(serde_json::json!({ "detail": format!("sandbox fault injection: {status}") })),
-        )
-            .into_response(),
+    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok());
+    if fault.after {
+        let done = next.run(req).await;
+        return match status {
+            Some(status) => fault_answer(status),
+            None => done,
+        };
+    }
+    match status {
+        Some(status) => fault_answer(status),
         None => next.run(req).await,
     }
+}
+
+/// The answer of an injected failure (a JSON error body).
+fn fault_answer(status: StatusCode) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "detail": format!("sandbox fault injection: {status}") })),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -346,6 +346,27 @@ async fn a_failed_step_rolls_back_or_leaves_a_retryable_record(backend: Backend)
         assert_eq!(list, json!([]), "{prefix}: no record is left either");
     }
 
+    // The object is made but its answer is lost (a gateway gives up after Authentik acted):
+    // the rollback finds it by the name Dezky gave it.
+    for prefix in ["/api/v3/providers/oauth2/", "/api/v3/core/applications/"] {
+        app.fault(
+            &base,
+            json!({ "path_prefix": prefix, "status": 504, "method": "POST", "after": true }),
+        )
+        .await;
+        let (s, e) = create(&app, &owner, "acme", wiki()).await;
+        assert_eq!(s, StatusCode::BAD_GATEWAY, "{prefix}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("Nothing was left"),
+            "{e}"
+        );
+        assert_eq!(
+            app.authentik.sso_objects(),
+            (vec![], vec![], 0),
+            "{prefix}: no orphan"
+        );
+    }
+
     // The binding fails and so does deleting the application: a failed record says so.
     app.fault(
         &base,
@@ -396,7 +417,7 @@ async fn a_failed_step_rolls_back_or_leaves_a_retryable_record(backend: Backend)
         .iter()
         .filter(|e| e.action == "sso_app.create" && format!("{:?}", e.outcome) == "Failure")
         .count();
-    assert_eq!(failures, 4, "every failed creation is audited");
+    assert_eq!(failures, 6, "every failed creation is audited");
     app.cleanup().await;
 }
 on_both_backends!(

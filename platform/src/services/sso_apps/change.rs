@@ -24,12 +24,16 @@ struct Input {
     launch_url: Option<String>,
 }
 
-/// Whether a failed create call may still have made its object (no answer came back).
+/// Whether a failed create call may still have made its object: no answer came back, the
+/// answer was unreadable, or a server-side failure (a gateway's 502/504 can come after
+/// Authentik acted). A 4xx is a refusal: nothing was made.
 fn outcome_unknown(e: &UpstreamError) -> bool {
-    matches!(
-        e,
-        UpstreamError::Timeout { .. } | UpstreamError::Unreachable { .. }
-    )
+    match e {
+        UpstreamError::Timeout { .. }
+        | UpstreamError::Unreachable { .. }
+        | UpstreamError::Protocol { .. } => true,
+        UpstreamError::Status { status, .. } => *status >= 500,
+    }
 }
 
 impl SsoAppService {
