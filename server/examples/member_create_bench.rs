@@ -99,6 +99,7 @@ async fn main() {
                     timeout: false,
                     method: None,
                     skip: 0,
+                    after: false,
                 });
             }
         }
