@@ -39,6 +39,7 @@ fn fail_users_once(sb: &AuthentikSandbox, method: Option<&str>) {
         skip: 0,
         timeout: false,
         method: method.map(String::from),
+        after: false,
     });
 }
 
