@@ -33,7 +33,8 @@ macro_rules! for_each_service_error {
             $crate::services::tenants::TenantError,
             $crate::services::audit::AuditError,
             $crate::services::security::SecurityError,
-            $crate::services::sso_apps::SsoAppError
+            $crate::services::sso_apps::SsoAppError,
+            $crate::services::billing::BillingError
         );
     };
 }

@@ -4,6 +4,7 @@
 //! nothing is copied. `platform` builds these views; `app` shows them; `server` sends them.
 
 pub mod audit;
+pub mod billing;
 pub mod domains;
 pub mod error;
 pub mod members;

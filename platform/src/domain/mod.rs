@@ -4,6 +4,7 @@ mod mail_domain;
 mod member;
 mod slug;
 mod sso_app;
+mod vat;
 
 pub use mail_domain::{DomainNameError, MailDomain};
 pub use member::{parse_role, LocalPart, MemberInputError, NewMember};
@@ -12,6 +13,7 @@ pub use sso_app::{
     app_slug, parse_launch_url, parse_name as parse_app_name, parse_redirect_uris,
     SsoAppInputError, MAX_REDIRECT_URIS,
 };
+pub use vat::VatId;
 
 use serde::{Deserialize, Serialize};
 

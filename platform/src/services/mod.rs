@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod domains;
 pub mod health;
 pub mod members;
@@ -67,6 +68,7 @@ pub struct Platform {
     pub audit_log: audit::AuditService,
     pub security: security::SecurityService,
     pub sso_apps: sso_apps::SsoAppService,
+    pub billing: billing::BillingService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -102,7 +104,7 @@ impl Platform {
                 authentik: AuthentikAdmin::new(cfg.authentik_admin.clone()),
                 ocis: cfg.ocis.clone().map(OcisClient::new),
                 stalwart_enabled: cfg.stalwart.is_some(),
-                stripe: cfg.stripe.map(StripeClient::new),
+                stripe: cfg.stripe.clone().map(StripeClient::new),
             },
         );
         let members = members::MemberService::new(
@@ -119,6 +121,11 @@ impl Platform {
             audit.clone(),
             AuthentikAdmin::new(cfg.authentik_admin.clone()),
             cfg.sso,
+        );
+        let billing = billing::BillingService::new(
+            db.clone(),
+            audit.clone(),
+            cfg.stripe.clone().map(StripeClient::new),
         );
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         let domains = domains::DomainService::new(
@@ -142,6 +149,7 @@ impl Platform {
             audit_log,
             security,
             sso_apps,
+            billing,
             oidc,
             sealer,
         })

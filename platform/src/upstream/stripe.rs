@@ -13,8 +13,12 @@ use std::collections::HashMap;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_billing::tax_id::{
+    CreateCustomerTaxId, CreateCustomerTaxIdType, DeleteCustomerTaxId, ListCustomerTaxId,
+};
 use stripe_core::customer::{
-    CreateCustomer, ListCustomer, RetrieveCustomer, RetrieveCustomerReturned,
+    CreateCustomer, ListCustomer, OptionalFieldsCustomerAddress, RetrieveCustomer,
+    RetrieveCustomerReturned, UpdateCustomer,
 };
 
 use crate::upstream::UpstreamError;
@@ -190,6 +194,91 @@ impl StripeClient {
             .await
             .map(Customer::from)
             .map_err(upstream_error)
+    }
+}
+
+/// A customer's billing details as Stripe has them (reference §2.7).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CustomerDetails {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// ISO 3166-1 alpha-2, from the address.
+    pub country: Option<String>,
+    /// The `eu_vat` tax ids: (tax id object id, value).
+    pub vat_ids: Vec<(String, String)>,
+}
+
+impl StripeClient {
+    /// The billing details of a live customer; `None` when it is deleted or unknown.
+    pub async fn customer_details(
+        &self,
+        id: &str,
+    ) -> Result<Option<CustomerDetails>, UpstreamError> {
+        let client = self.client()?;
+        let customer = match RetrieveCustomer::new(id).send(client).await {
+            Ok(RetrieveCustomerReturned::Customer(c)) => c,
+            Ok(RetrieveCustomerReturned::DeletedCustomer(_)) => return Ok(None),
+            Err(StripeError::Stripe(_, 404)) => return Ok(None),
+            Err(e) => return Err(upstream_error(e)),
+        };
+        // Listed, not read from `customer.tax_ids`: Stripe includes that field only on request.
+        let tax_ids = ListCustomerTaxId::new(id)
+            .send(client)
+            .await
+            .map_err(upstream_error)?;
+        Ok(Some(CustomerDetails {
+            name: customer.name,
+            email: customer.email,
+            country: customer.address.and_then(|a| a.country),
+            vat_ids: tax_ids
+                .data
+                .into_iter()
+                .filter(|t| t.type_.as_str() == "eu_vat")
+                .map(|t| (t.id.to_string(), t.value))
+                .collect(),
+        }))
+    }
+
+    /// Sets the company name, billing email and country. The whole address Dezky keeps (the
+    /// country) is sent: localstripe replaces the address object on update.
+    pub async fn update_customer_details(
+        &self,
+        id: &str,
+        name: &str,
+        email: Option<&str>,
+        country: &str,
+    ) -> Result<(), UpstreamError> {
+        let mut address = OptionalFieldsCustomerAddress::new();
+        address.country = Some(country.to_string());
+        let mut update = UpdateCustomer::new(id).name(name).address(address);
+        if let Some(email) = email {
+            update = update.email(email);
+        }
+        update
+            .send(self.client()?)
+            .await
+            .map(|_| ())
+            .map_err(upstream_error)
+    }
+
+    /// Adds an `eu_vat` tax id. Stripe refuses a number it does not accept with a 400.
+    pub async fn add_vat_id(&self, customer: &str, value: &str) -> Result<(), UpstreamError> {
+        CreateCustomerTaxId::new(customer, CreateCustomerTaxIdType::EuVat, value)
+            .send(self.client()?)
+            .await
+            .map(|_| ())
+            .map_err(upstream_error)
+    }
+
+    /// Deletes a tax id of the customer; gone already is fine.
+    pub async fn remove_tax_id(&self, customer: &str, tax_id: &str) -> Result<(), UpstreamError> {
+        match DeleteCustomerTaxId::new(customer, tax_id)
+            .send(self.client()?)
+            .await
+        {
+            Ok(_) | Err(StripeError::Stripe(_, 404)) => Ok(()),
+            Err(e) => Err(upstream_error(e)),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! checks and the audit records.
 
 mod audit;
+mod billing;
 mod domains;
 mod members;
 mod security;
@@ -41,8 +42,8 @@ fn table() -> Routes {
         router: Router::new(),
         paths: Vec::new(),
     };
-    sso_apps::routes(security::routes(audit::routes(domains::routes(
-        members::routes(tenants::routes(routes)),
+    billing::routes(sso_apps::routes(security::routes(audit::routes(
+        domains::routes(members::routes(tenants::routes(routes))),
     ))))
 }
 
