@@ -145,6 +145,21 @@ fn not_found() -> Response {
         .into_response()
 }
 
+/// [`authorize`], then the request's JSON object ([`drf::json_body`]): the object, or the
+/// answer to give (403, or a 400 in DRF's shape). The first lines of every admin write.
+// The error is the handler's own answer, returned as it is: boxing it would gain nothing.
+#[allow(clippy::result_large_err)]
+fn authorized_body(
+    s: &AuthentikSandbox,
+    headers: &HeaderMap,
+    body: &axum::body::Bytes,
+) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
+    if let Some(r) = authorize(s, headers) {
+        return Err(r);
+    }
+    drf::json_body(body).map_err(drf::bad_request)
+}
+
 /// `Authorization: Bearer <admin token>`; anything else is 403 like the real API (the
 /// refusal is returned).
 fn authorize(s: &AuthentikSandbox, headers: &HeaderMap) -> Option<Response> {

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::super::drf::{bad_request, char_field, field_error, json_body, Errors};
-use super::super::{authorize, not_found};
+use super::super::drf::{bad_request, char_field, field_error, Errors};
+use super::super::{authorize, authorized_body, not_found};
 use super::providers::provider_json;
 use super::{does_not_exist, page};
 use crate::authentik::state::{Application, Binding};
@@ -155,12 +155,9 @@ pub(in crate::authentik::admin) async fn create_application(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let mut a = Application {
@@ -199,12 +196,9 @@ pub(in crate::authentik::admin) async fn patch_application(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let Some(i) = st.applications.iter().position(|a| a.slug == slug) else {
@@ -276,12 +270,9 @@ pub(in crate::authentik::admin) async fn create_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let mut errors = Errors::new();

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::super::drf::{bad_request, char_field, field_error, json_body, Errors};
-use super::super::{authorize, not_found};
+use super::super::drf::{bad_request, char_field, field_error, Errors};
+use super::super::{authorize, authorized_body, not_found};
 use super::{does_not_exist, page};
 use crate::authentik::state::{Provider, RedirectUri};
 use crate::authentik::{AuthentikSandbox, State_};
@@ -209,12 +209,9 @@ pub(in crate::authentik::admin) async fn create_provider(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     st.next_num_pk += 1;
@@ -273,12 +270,9 @@ pub(in crate::authentik::admin) async fn patch_provider(
     Path(pk): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let Some(i) = provider_pk(&pk).and_then(|pk| st.providers.iter().position(|p| p.pk == pk))

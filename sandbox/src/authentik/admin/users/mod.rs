@@ -16,10 +16,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::drf::{
-    bad_request, char_field, field_error, filter_bool, json_body, paginate, parse_uuid, Errors,
-    QueryPairs,
+    bad_request, char_field, field_error, filter_bool, paginate, parse_uuid, Errors, QueryPairs,
 };
-use super::{authorize, not_found, Group};
+use super::{authorize, authorized_body, not_found, Group};
 use crate::authentik::{AuthentikSandbox, User};
 use crate::clock;
 use serializer::{set_user_groups, validate_user, USER_TYPES};
@@ -168,12 +167,9 @@ pub(super) async fn create_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let input = match validate_user(&st, &data, false, None) {
@@ -225,12 +221,9 @@ pub(super) async fn patch_user(
     Path(pk): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let Some(i) = user_pk_param(&pk).and_then(|pk| st.users.iter().position(|u| u.pk == pk)) else {
@@ -306,12 +299,9 @@ pub(super) async fn set_password(
     Path(pk): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Some(r) = authorize(&s, &headers) {
-        return r;
-    }
-    let data = match json_body(&body) {
+    let data = match authorized_body(&s, &headers, &body) {
         Ok(d) => d,
-        Err(e) => return bad_request(e),
+        Err(r) => return r,
     };
     let mut st = s.lock();
     let Some(user) = user_pk_param(&pk).and_then(|pk| st.users.iter_mut().find(|u| u.pk == pk))
