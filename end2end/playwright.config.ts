@@ -67,6 +67,14 @@ export default defineConfig({
           DEZKY_SANDBOX: "true",
           SANDBOX_CONTROL_TOKEN: sandboxToken,
           LOG_FORMAT: "json",
+          // Billing against localstripe when scripts/test.sh started it (LOCALSTRIPE_URL).
+          ...(process.env.LOCALSTRIPE_URL
+            ? {
+                STRIPE_ENABLED: "true",
+                STRIPE_SECRET_KEY: "sk_test_dezky",
+                STRIPE_API_BASE: process.env.LOCALSTRIPE_URL,
+              }
+            : {}),
         },
       },
 });

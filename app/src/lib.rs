@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 pub mod audit;
+pub mod billing;
 #[cfg(feature = "ssr")]
 pub mod call;
 pub mod components;
@@ -28,6 +29,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use audit::AuditPage;
+use billing::BillingPage;
 use dashboard::{AdminDashboard, AdminHome};
 use domains::{DomainPage, DomainsPage};
 use frame::Layout;
@@ -85,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/:tenant/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/mfa") view=MfaPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>
                 </Routes>

@@ -20,10 +20,11 @@ pub enum AdminSection {
     Security,
     Mfa,
     Audit,
+    Billing,
 }
 
 impl AdminSection {
-    pub const ALL: [AdminSection; 7] = [
+    pub const ALL: [AdminSection; 8] = [
         AdminSection::Dashboard,
         AdminSection::Members,
         AdminSection::Domains,
@@ -31,6 +32,7 @@ impl AdminSection {
         AdminSection::Security,
         AdminSection::Mfa,
         AdminSection::Audit,
+        AdminSection::Billing,
     ];
 
     pub fn label(self) -> &'static str {
@@ -42,6 +44,7 @@ impl AdminSection {
             AdminSection::Security => "Security",
             AdminSection::Mfa => "2-Step Verification",
             AdminSection::Audit => "Audit log",
+            AdminSection::Billing => "Billing",
         }
     }
 
@@ -55,6 +58,7 @@ impl AdminSection {
             AdminSection::Security => format!("/admin/{tenant}/security"),
             AdminSection::Mfa => format!("/admin/{tenant}/mfa"),
             AdminSection::Audit => format!("/admin/{tenant}/audit"),
+            AdminSection::Billing => format!("/admin/{tenant}/billing"),
         }
     }
 
@@ -67,6 +71,7 @@ impl AdminSection {
             AdminSection::Security => "nav-security",
             AdminSection::Mfa => "nav-mfa",
             AdminSection::Audit => "nav-audit",
+            AdminSection::Billing => "nav-billing",
         }
     }
 }
@@ -145,7 +150,8 @@ mod tests {
                 "/admin/acme/apps",
                 "/admin/acme/security",
                 "/admin/acme/mfa",
-                "/admin/acme/audit"
+                "/admin/acme/audit",
+                "/admin/acme/billing"
             ]
         );
     }

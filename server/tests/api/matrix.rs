@@ -138,7 +138,9 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/create_sso_app"
             | "/api/fn/update_sso_app"
             | "/api/fn/rotate_sso_app_secret"
-            | "/api/fn/delete_sso_app",
+            | "/api/fn/delete_sso_app"
+            | "/api/fn/billing_details"
+            | "/api/fn/update_billing_details",
         ) => AcmeAdmins,
         ("page", _, "/" | "/profile") => SignedIn,
         ("page", _, "/signed-out") => Public,
@@ -177,6 +179,11 @@ const FN_ARGS: &[(&str, &str)] = &[
     ("redirect_uris", ""),
     ("matching_mode", "strict"),
     ("launch_url", ""),
+    // Billing details that get through are refused as invalid (no company name).
+    ("company_name", ""),
+    ("billing_email", ""),
+    ("country", "DE"),
+    ("vat_id", ""),
 ];
 
 /// Fills a path's parameters for tenant acme.
