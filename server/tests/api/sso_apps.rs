@@ -397,6 +397,29 @@ async fn a_failed_step_rolls_back_or_leaves_a_retryable_record(backend: Backend)
         "what is left"
     );
     let id = list[0]["id"].as_str().unwrap();
+    // A delete that stops part-way says what is left and keeps the record; the next one
+    // continues.
+    app.fault(
+        &base,
+        json!({ "path_prefix": "/api/v3/providers/oauth2/", "status": 503, "method": "DELETE" }),
+    )
+    .await;
+    let (s, e, _) = send(
+        owner
+            .client
+            .delete(app.url(&format!("/api/tenants/acme/sso-apps/{id}"))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY, "{e}");
+    assert_eq!(e["error"], "removal_incomplete", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("provider"), "{e}");
+    let (_, list, _) = send(owner.client.get(app.url("/api/tenants/acme/sso-apps"))).await;
+    assert_eq!(list[0]["state"], "deleting", "{list}");
+    assert_eq!(
+        app.authentik.sso_objects().0.len(),
+        1,
+        "the provider is left"
+    );
     let r = owner
         .client
         .delete(app.url(&format!("/api/tenants/acme/sso-apps/{id}")))

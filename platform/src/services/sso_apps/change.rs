@@ -452,34 +452,34 @@ impl SsoAppService {
         )
         .await?;
         let result = self.remove_upstream(&row, look).await;
-        let (outcome, error) = match &result {
+        let error = match &result {
             Ok(()) => {
                 repo::delete(&self.db, id).await?;
-                (Outcome::Success, None)
+                None
             }
             Err(left) => {
                 let message = format!("{left} Delete again to retry.");
                 repo::set_state(&self.db, id, SsoAppState::Deleting, &message).await?;
-                (Outcome::Failure, Some(message))
+                Some(message)
             }
         };
-        self.audit.record_in(ctx, &admin.tenant().id,
-            "sso_app.delete",
-            &row.name,
-            outcome,
-            json!({ "id": row.id, "slug": row.slug, "client_id": row.client_id, "error": error }),
-        )
-        .await;
-        match (result, error) {
-            (Ok(()), _) => Ok(()),
-            (Err(_), message) => Err(SsoAppError::Upstream {
-                message: message.unwrap_or_default(),
-                source: UpstreamError::Protocol {
-                    upstream: "Authentik",
-                    detail: "the app could not be removed completely".into(),
-                },
-            }),
-        }
+        let outcome = match error {
+            None => Outcome::Success,
+            Some(_) => Outcome::Failure,
+        };
+        self.audit
+            .record_in(
+                ctx,
+                &admin.tenant().id,
+                "sso_app.delete",
+                &row.name,
+                outcome,
+                json!({ "id": row.id, "slug": row.slug, "client_id": row.client_id, "error": error }),
+            )
+            .await;
+        error.map_or(Ok(()), |message| {
+            Err(SsoAppError::RemovalIncomplete(message))
+        })
     }
 
     fn active(&self, row: &SsoAppRow) -> Result<(), SsoAppError> {

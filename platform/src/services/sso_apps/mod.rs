@@ -90,6 +90,9 @@ pub enum SsoAppError {
         #[source]
         source: UpstreamError,
     },
+    /// A delete stopped part-way; the message says what is left. Deleting again continues.
+    #[error("{0}")]
+    RemovalIncomplete(String),
     #[error("The database failed: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -110,7 +113,9 @@ impl crate::error::Classify for SsoAppError {
             SsoAppError::Invalid(_) => ErrorClass::Invalid,
             SsoAppError::NotFound(_) => ErrorClass::NotFound,
             SsoAppError::Conflict(_) => ErrorClass::Conflict,
-            SsoAppError::Setup(_) | SsoAppError::Upstream { .. } => ErrorClass::Upstream,
+            SsoAppError::Setup(_)
+            | SsoAppError::Upstream { .. }
+            | SsoAppError::RemovalIncomplete(_) => ErrorClass::Upstream,
             SsoAppError::Store(_) => ErrorClass::Internal,
         }
     }
@@ -121,6 +126,7 @@ impl crate::error::Classify for SsoAppError {
             SsoAppError::Conflict(_) => "conflict",
             SsoAppError::Setup(_) => "authentik_setup",
             SsoAppError::Upstream { .. } => "upstream",
+            SsoAppError::RemovalIncomplete(_) => "removal_incomplete",
             SsoAppError::Store(_) => "internal",
         }
     }
