@@ -107,3 +107,10 @@ ensure_localstripe() {
   echo "localstripe did not start; see ${TMPDIR:-/tmp}/localstripe.log" >&2
   exit 1
 }
+
+# The console's Stripe settings for localstripe at $LOCALSTRIPE_URL (its fake Stripe.js too).
+export_localstripe_settings() {
+  export STRIPE_ENABLED=true STRIPE_SECRET_KEY=sk_test_dezky STRIPE_PUBLISHABLE_KEY=pk_test_dezky
+  export STRIPE_API_BASE="$LOCALSTRIPE_URL" STRIPE_DIALECT=localstripe
+  export STRIPE_JS_URL="$LOCALSTRIPE_URL/js.stripe.com/v3/"
+}

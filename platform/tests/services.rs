@@ -5,6 +5,7 @@
 
 mod common;
 
+use platform::services::billing::SeatSync;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -62,6 +63,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             ocis: None,
             stalwart_enabled: false,
             stripe: None,
+            seats: SeatSync::new(db.clone(), None, 14),
         },
     );
     let tenants = TenantService::new(db.clone(), provisioning.clone());
@@ -84,6 +86,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             authentik: authentik(),
             stalwart: None,
             ocis: None,
+            seats: SeatSync::new(db.clone(), None, 14),
         },
     );
 

@@ -75,6 +75,7 @@ async fn deleted_unknown_and_live_customers_and_derived_keys() {
         api_base: base,
         secret_key: SecretString::from("sk_test_fake"),
         timeout: std::time::Duration::from_secs(5),
+        dialect: Default::default(),
     });
 
     match client.get_customer("cus_live").await.unwrap() {
@@ -124,6 +125,7 @@ async fn stripe_down_is_an_upstream_error_naming_stripe() {
         api_base: "http://127.0.0.1:9".into(),
         secret_key: SecretString::from("sk_test_fake"),
         timeout: std::time::Duration::from_secs(2),
+        dialect: Default::default(),
     });
     let e = client.get_customer("cus_live").await.unwrap_err();
     assert!(

@@ -54,9 +54,20 @@ pub struct OcisSettings {
 pub struct StripeSettings {
     pub enabled: bool,
     pub secret_key: Option<SecretString>,
+    /// `pk_…`: public by design; with it the billing page can change the card.
     pub publishable_key: Option<String>,
     pub api_base: String,
     pub timeout: Duration,
+    /// `STRIPE_DIALECT`: `stripe` (default) or `localstripe`.
+    pub dialect: platform::upstream::stripe::StripeDialect,
+    /// `STRIPE_JS_URL`: where the billing page loads Stripe.js from (Stripe's own by default).
+    pub js_url: String,
+    /// `STRIPE_PLANS`: comma-separated Stripe plan or price ids, the plan catalogue.
+    pub plans: Vec<String>,
+    /// `STRIPE_TRIAL_DAYS` (default 14): the trial of a subscription started without a card.
+    pub trial_days: u32,
+    /// `STRIPE_WEBHOOK_SECRET` (`whsec_…`): without it `/webhooks/stripe` is refused.
+    pub webhook_secret: Option<SecretString>,
 }
 
 #[derive(Clone, Debug)]
@@ -414,6 +425,30 @@ impl Settings {
                 .url("STRIPE_API_BASE")?
                 .unwrap_or_else(|| "https://api.stripe.com".into()),
             timeout: s.secs("STRIPE_TIMEOUT_SECS", 20)?,
+            dialect: match s.string("STRIPE_DIALECT", "stripe").as_str() {
+                "stripe" => platform::upstream::stripe::StripeDialect::Stripe,
+                "localstripe" => platform::upstream::stripe::StripeDialect::Localstripe,
+                _ => return Err(err("STRIPE_DIALECT", "must be stripe or localstripe")),
+            },
+            js_url: s
+                .url("STRIPE_JS_URL")?
+                .unwrap_or_else(|| "https://js.stripe.com/v3/".into()),
+            plans: match s.opt("STRIPE_PLANS") {
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect(),
+                // The sandbox seeds its demo catalogue in localstripe.
+                None if sandbox => platform::services::billing::DEMO_PLANS
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect(),
+                None => Vec::new(),
+            },
+            trial_days: s.number("STRIPE_TRIAL_DAYS", 14)?,
+            webhook_secret: s.opt("STRIPE_WEBHOOK_SECRET").map(SecretString::from),
         };
         if stripe.enabled && stripe.secret_key.is_none() {
             return Err(err(

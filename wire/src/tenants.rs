@@ -212,8 +212,12 @@ pub struct PartnerTenantView {
     pub tenant: Tenant,
     pub steps: Vec<StepStatus>,
     pub seats_used: i64,
-    /// Things needing attention: provisioning steps in error (later: domains, security).
+    /// Things needing attention: provisioning steps in error, and a subscription behind on
+    /// payment.
     pub attention: i64,
+    /// The subscription's last known state (from Stripe's webhooks or the last read of it);
+    /// `None` without a subscription.
+    pub billing_state: Option<crate::billing::SubscriptionState>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,4 +243,6 @@ pub struct AdminSidebarView {
     pub tenant_slug: String,
     pub tenant_name: String,
     pub domains_attention: i64,
+    /// Set when the subscription is behind on payment (past due, unpaid): the dunning banner.
+    pub billing_behind: Option<crate::billing::SubscriptionState>,
 }

@@ -1,5 +1,6 @@
 //! Domain types: parsed once, trusted afterwards.
 
+pub mod billing;
 mod mail_domain;
 mod member;
 mod slug;

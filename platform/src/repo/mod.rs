@@ -6,6 +6,7 @@
 //! written with `as_str()`; the columns stay text.
 
 pub mod audit;
+pub mod billing;
 pub mod identity;
 pub mod leases;
 pub mod mail_domains;

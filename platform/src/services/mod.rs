@@ -36,6 +36,8 @@ pub struct PlatformConfig {
     pub ocis: Option<OcisConfig>,
     /// `None`: Stripe is disabled.
     pub stripe: Option<StripeConfig>,
+    /// Plans, trial, Stripe.js and the webhook secret.
+    pub billing: billing::BillingSettings,
     /// `None`: Stalwart provisioning is disabled (domains are kept and verified here only).
     pub stalwart: Option<StalwartConfig>,
     pub dns_resolvers: Vec<std::net::SocketAddr>,
@@ -97,6 +99,11 @@ impl Platform {
             cfg.refresh_margin,
             cfg.session_lifetime,
         );
+        let seats = billing::SeatSync::new(
+            db.clone(),
+            cfg.stripe.clone().map(StripeClient::new),
+            cfg.billing.trial_days,
+        );
         let provisioning = provisioning::ProvisioningService::new(
             db.clone(),
             audit.clone(),
@@ -105,6 +112,7 @@ impl Platform {
                 ocis: cfg.ocis.clone().map(OcisClient::new),
                 stalwart_enabled: cfg.stalwart.is_some(),
                 stripe: cfg.stripe.clone().map(StripeClient::new),
+                seats: seats.clone(),
             },
         );
         let members = members::MemberService::new(
@@ -114,6 +122,7 @@ impl Platform {
                 authentik: AuthentikAdmin::new(cfg.authentik_admin.clone()),
                 stalwart: cfg.stalwart.clone().map(StalwartClient::new),
                 ocis: cfg.ocis.clone().map(OcisClient::new),
+                seats: seats.clone(),
             },
         );
         let sso_apps = sso_apps::SsoAppService::new(
@@ -122,11 +131,8 @@ impl Platform {
             AuthentikAdmin::new(cfg.authentik_admin.clone()),
             cfg.sso,
         );
-        let billing = billing::BillingService::new(
-            db.clone(),
-            audit.clone(),
-            cfg.stripe.clone().map(StripeClient::new),
-        );
+        let billing =
+            billing::BillingService::new(db.clone(), audit.clone(), seats, cfg.billing.clone());
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         let domains = domains::DomainService::new(
             db.clone(),

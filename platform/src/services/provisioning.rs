@@ -64,6 +64,8 @@ pub struct Upstreams {
     pub stalwart_enabled: bool,
     /// `None`: Stripe is disabled.
     pub stripe: Option<StripeClient>,
+    /// The subscription step, run after the customer's (it records itself).
+    pub seats: crate::services::billing::SeatSync,
 }
 
 #[derive(Clone)]
@@ -269,6 +271,9 @@ impl ProvisioningService {
             (STRIPE, p),
         ];
         steps::record(&self.db, StepsOf::Tenant(&tenant.id), &results).await?;
+        // The subscription (plan and seats), once the customer exists; it records its own
+        // step, and does nothing before a plan is chosen.
+        self.upstreams.seats.sync(&tenant.id).await?;
         // Read back: what the page shows is what was stored.
         let recorded = self.steps(tenant).await?;
         Ok(recorded)

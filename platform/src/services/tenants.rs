@@ -51,14 +51,23 @@ impl TenantService {
     #[tracing::instrument(skip_all, fields(partner = %staff.partner().slug, actor = %staff.user().id))]
     pub async fn partner_view(&self, staff: &PartnerStaff) -> Result<PartnerView, TenantError> {
         let mut tenants = Vec::new();
-        for tenant in identity::tenants_of_partner(&self.db, &staff.partner().id).await? {
+        let looked_after = identity::tenants_of_partner(&self.db, &staff.partner().id).await?;
+        let ids: Vec<String> = looked_after.iter().map(|t| t.id.clone()).collect();
+        let billing = crate::repo::billing::states(&self.db, &ids).await?;
+        for tenant in looked_after {
             let steps = self.provisioning.steps(&tenant).await?;
-            let attention = steps.iter().filter(|s| s.state == StepState::Error).count() as i64;
+            let billing_state = billing
+                .iter()
+                .find(|(id, _)| *id == tenant.id)
+                .map(|(_, s)| *s);
+            let attention = steps.iter().filter(|s| s.state == StepState::Error).count() as i64
+                + i64::from(billing_state.is_some_and(|s| s.behind_on_payment()));
             tenants.push(PartnerTenantView {
                 seats_used: identity::count_members(&self.db, &tenant.id).await?,
                 tenant,
                 steps,
                 attention,
+                billing_state,
             });
         }
         Ok(PartnerView {

@@ -74,6 +74,8 @@ pub struct Application {
     /// What the sandbox's control routes require in `x-sandbox-token`.
     pub sandbox_control_token: String,
     sandbox: bool,
+    /// localstripe's base URL when billing runs on it (printed at start).
+    localstripe: Option<String>,
 }
 
 impl Application {
@@ -116,7 +118,21 @@ impl Application {
                         api_base: settings.stripe.api_base.clone(),
                         secret_key,
                         timeout: settings.stripe.timeout,
+                        dialect: settings.stripe.dialect,
                     }),
+                billing: platform::services::billing::BillingSettings {
+                    plans: settings.stripe.plans.clone(),
+                    trial_days: settings.stripe.trial_days,
+                    stripe_js: settings
+                        .stripe
+                        .publishable_key
+                        .clone()
+                        .map(|publishable_key| wire::billing::StripeJs {
+                            url: settings.stripe.js_url.clone(),
+                            publishable_key,
+                        }),
+                    webhook_secret: settings.stripe.webhook_secret.clone(),
+                },
                 session_secret: settings.session_secret.clone(),
                 refresh_margin: settings.token_refresh_margin,
                 session_lifetime: settings.session_lifetime,
@@ -143,6 +159,16 @@ impl Application {
                     .run(&ctx, tenant, "tenant.provision")
                     .await
                     .context("provisioning the demo tenants in the sandbox")?;
+            }
+            // Against localstripe: a demo plan, subscription and paid invoice for the demo
+            // workspace (nothing real is charged; the banner says so).
+            if let Some(demo) = tenants
+                .iter()
+                .find(|t| t.slug == sandbox::demo::DEMO_TENANT.0)
+            {
+                if let Err(e) = platform.billing.seed_sandbox(demo).await {
+                    tracing::warn!(error = %e, "the demo billing could not be seeded");
+                }
             }
         }
         let leptos = router::leptos_options(bound);
@@ -174,6 +200,10 @@ impl Application {
             dns_sandbox: upstreams.dns_sandbox,
             sandbox_control_token: settings.sandbox_control_token.clone(),
             sandbox: settings.sandbox,
+            localstripe: (settings.stripe.enabled
+                && settings.stripe.dialect
+                    == platform::upstream::stripe::StripeDialect::Localstripe)
+                .then(|| settings.stripe.api_base.clone()),
         })
     }
 
@@ -186,6 +216,12 @@ impl Application {
         if self.sandbox {
             if let (Some((_, a)), Some((_, o))) = (&self.authentik_sandbox, &self.ocis_sandbox) {
                 println!("Sandbox upstreams (nothing real is provisioned): Authentik at {a}, OCIS at {o}");
+            }
+            if let Some(stripe) = &self.localstripe {
+                println!(
+                    "Billing on localstripe at {stripe} (test cards only, nothing real is charged; \
+                     card 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined)"
+                );
             }
             if let Some((dns, control)) = &self.dns_sandbox {
                 println!(

@@ -105,6 +105,12 @@ async fn billing_details_live_on_the_stripe_customer(backend: Backend) {
             json!({ "company_name": "A", "country": "US", "vat_id": "123456789" }),
             "vat_id",
         ),
+        // Fits Luxembourg's format (LU and 8 digits) but Stripe refuses it (localstripe
+        // 1.15.10 takes no 10-character EU VAT id): Stripe's refusal lands on the field.
+        (
+            json!({ "company_name": "A", "country": "LU", "vat_id": "LU12345678" }),
+            "vat_id",
+        ),
     ] {
         let (s, e) = patch(&app, &owner, body.clone()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {e}");
@@ -126,7 +132,7 @@ async fn billing_details_live_on_the_stripe_customer(backend: Backend) {
             .iter()
             .filter(|e| format!("{:?}", e.outcome) == "Failure")
             .count(),
-        5,
+        6,
         "refusals are audited"
     );
     app.cleanup().await;
@@ -165,6 +171,16 @@ async fn billing_without_stripe_is_unavailable_not_broken(backend: Backend) {
     .unwrap();
     let (s, e) = get(&down, &owner).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+    for path in ["/api/tenants/acme/billing", "/api/tenants/acme/invoices"] {
+        let r = owner.client.get(down.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"], "billing_unavailable", "{path}: {e}");
+    }
+    // The page says so, in its own words, with the status.
+    let r = owner.get(&down.url("/admin/acme/billing")).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.unwrap().contains("Billing is unavailable"));
     assert!(
         e["message"]
             .as_str()
@@ -185,3 +201,676 @@ on_both_backends!(
     billing_unavailable,
     billing_without_stripe_is_unavailable_not_broken
 );
+
+// ---- plan, seats, card, invoices and webhooks (against localstripe) --------------------------
+
+const WHSEC: &str = "whsec_dezky_test_secret";
+const EUR_PLAN: &str = "dezky-test-eur-month";
+const JPY_PLAN: &str = "dezky-test-jpy-year";
+const KWD_PLAN: &str = "dezky-test-kwd-month";
+
+/// A call to localstripe with the secret key (what Stripe's dashboard or Stripe.js would do).
+async fn stripe(method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .request(method, format!("{}/v1{path}", localstripe_url()))
+        .basic_auth("sk_test_dezky", Some(""))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The catalogue's plans in localstripe (shared by the run: created once, "exists" is fine).
+async fn ensure_plans() {
+    use reqwest::Method;
+    stripe(
+        Method::POST,
+        "/products",
+        &[("id", "prod_dezky_test"), ("name", "Dezky Team")],
+    )
+    .await;
+    for (id, amount, currency, interval, nickname, min) in [
+        (EUR_PLAN, "800", "eur", "month", "Team (monthly)", "2"),
+        (JPY_PLAN, "12000", "jpy", "year", "Team Japan (yearly)", "1"),
+        (KWD_PLAN, "1500", "kwd", "month", "Team Kuwait", "1"),
+    ] {
+        let (s, b) = stripe(
+            Method::POST,
+            "/plans",
+            &[
+                ("id", id),
+                ("product", "prod_dezky_test"),
+                ("amount", amount),
+                ("currency", currency),
+                ("interval", interval),
+                ("nickname", nickname),
+                ("metadata[min_seats]", min),
+            ],
+        )
+        .await;
+        assert!(
+            s.is_success() || s == StatusCode::CONFLICT,
+            "plan {id}: {s} {b}"
+        );
+    }
+}
+
+async fn billing_app(backend: Backend) -> TestApp {
+    ensure_plans().await;
+    let ls = localstripe_url();
+    spawn_app_with(
+        backend,
+        vec![
+            ("STRIPE_ENABLED", "true".into()),
+            ("STRIPE_SECRET_KEY", "sk_test_dezky".into()),
+            ("STRIPE_API_BASE", ls.clone()),
+            ("STRIPE_DIALECT", "localstripe".into()),
+            ("STRIPE_PLANS", format!("{EUR_PLAN},{JPY_PLAN},{KWD_PLAN}")),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_dezky".into()),
+            ("STRIPE_JS_URL", format!("{ls}/js.stripe.com/v3/")),
+            ("STRIPE_WEBHOOK_SECRET", WHSEC.into()),
+        ],
+    )
+    .await
+}
+
+async fn call(
+    app: &TestApp,
+    b: &Browser,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut req = b.client.request(method.clone(), app.url(path));
+    if method != reqwest::Method::GET {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The workspace's Stripe customer id, as provisioning recorded it.
+async fn customer_of_acme(app: &TestApp) -> String {
+    let acme = platform::repo::identity::tenant_by_slug(&app.platform.db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    platform::repo::provisioning::steps(&app.platform.db, &acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.upstream == "stripe")
+        .and_then(|s| s.upstream_id)
+        .expect("the stripe step recorded the customer")
+}
+
+/// Adds a card the way the page does: a SetupIntent from the console, confirmed at Stripe
+/// (server-side here, with `payment_method`; Stripe.js in the browser test), then made the
+/// default. Returns the console's answer to the last step.
+async fn add_card(app: &TestApp, owner: &Browser, card: &[(&str, &str)]) -> (StatusCode, Value) {
+    use reqwest::Method;
+    let (s, start) = call(
+        app,
+        owner,
+        Method::POST,
+        "/api/tenants/acme/billing/setup-intent",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{start}");
+    let secret = start["client_secret"].as_str().unwrap().to_string();
+    remember_secret(&secret);
+    let seti = start["setup_intent"].as_str().unwrap().to_string();
+    let (s, confirmed) = stripe(
+        Method::POST,
+        &format!("/setup_intents/{seti}/confirm"),
+        card,
+    )
+    .await;
+    if !s.is_success() {
+        assert_eq!(confirmed["error"]["code"], "card_declined", "{confirmed}");
+    }
+    call(
+        app,
+        owner,
+        Method::POST,
+        "/api/tenants/acme/billing/default-payment-method",
+        json!({ "setup_intent": seti }),
+    )
+    .await
+}
+
+async fn seats_at_stripe(customer: &str) -> u64 {
+    let (_, subs) = stripe(
+        reqwest::Method::GET,
+        &format!("/subscriptions?customer={customer}&status=all"),
+        &[],
+    )
+    .await;
+    let live: Vec<&Value> = subs["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] != "canceled")
+        .collect();
+    assert_eq!(live.len(), 1, "one live subscription: {subs}");
+    live[0]["items"]["data"][0]["quantity"].as_u64().unwrap()
+}
+
+async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
+    use reqwest::Method;
+    let app = billing_app(backend).await;
+    let (owner, partner) = (Browser::new(), Browser::new());
+    app.sign_in(&owner, &OWNER, "/").await;
+    app.sign_in(&partner, &PARTNER, "/").await;
+    let r = app
+        .post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let customer = customer_of_acme(&app).await;
+
+    let (s, o) = call(
+        &app,
+        &owner,
+        Method::GET,
+        "/api/tenants/acme/billing",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(o["subscription"], Value::Null, "no plan yet");
+    assert_eq!(o["card"], Value::Null);
+    assert_eq!(o["stripe_js"]["publishable_key"], "pk_test_dezky");
+    assert_eq!(o["can_choose_plan"], false, "the owner is no partner");
+    let used = o["seats_used"].as_u64().unwrap();
+
+    // The card: a SetupIntent confirmed at Stripe becomes the default.
+    let (s, card) = add_card(&app, &owner, &[("payment_method", "pm_card_visa")]).await;
+    assert_eq!(s, StatusCode::OK, "{card}");
+    assert_eq!(
+        (card["brand"].as_str(), card["last4"].as_str()),
+        (Some("visa"), Some("4242"))
+    );
+    // A declined card changes nothing and says why, on the field.
+    let (s, e) = add_card(
+        &app,
+        &owner,
+        &[
+            ("payment_method_data[type]", "card"),
+            ("payment_method_data[card][number]", "4000000000000002"),
+            ("payment_method_data[card][exp_month]", "12"),
+            ("payment_method_data[card][exp_year]", "2034"),
+            ("payment_method_data[card][cvc]", "123"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["field"], "setup_intent");
+    assert!(
+        e["message"].as_str().unwrap().contains("not confirmed"),
+        "{e}"
+    );
+    // Not this workspace's SetupIntent: refused.
+    let (_, other) = stripe(Method::POST, "/setup_intents", &[("usage", "off_session")]).await;
+    let (s, e) = call(
+        &app,
+        &owner,
+        Method::POST,
+        "/api/tenants/acme/billing/default-payment-method",
+        json!({ "setup_intent": other["id"] }),
+    )
+    .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("setup_intent")),
+        "{e}"
+    );
+
+    // The plan: partner staff only, from the catalogue.
+    let (s, e) = call(
+        &app,
+        &owner,
+        Method::PUT,
+        "/api/tenants/acme/plan",
+        json!({ "plan": EUR_PLAN }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    let (s, e) = call(
+        &app,
+        &partner,
+        Method::PUT,
+        "/api/tenants/acme/plan",
+        json!({ "plan": "gold" }),
+    )
+    .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("plan")),
+        "{e}"
+    );
+    let (s, sub) = call(
+        &app,
+        &partner,
+        Method::PUT,
+        "/api/tenants/acme/plan",
+        json!({ "plan": EUR_PLAN }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{sub}");
+    let paid = used.max(2);
+    assert_eq!(
+        sub["seats_paid"], paid,
+        "never below the plan's minimum of 2: {sub}"
+    );
+    assert_eq!(sub["state"], "active", "{sub}");
+    assert_eq!(sub["plan"]["name"], "Team (monthly)");
+    assert_eq!(sub["monthly"]["minor"], 800 * paid as i64);
+    assert_eq!(sub["monthly"]["currency"], "EUR");
+    assert_eq!(seats_at_stripe(&customer).await, paid);
+    // Choosing it again changes nothing at Stripe.
+    let (s, again) = call(
+        &app,
+        &partner,
+        Method::PUT,
+        "/api/tenants/acme/plan",
+        json!({ "plan": EUR_PLAN }),
+    )
+    .await;
+    assert_eq!((s, &again["id"]), (StatusCode::OK, &sub["id"]));
+
+    // Seats follow members: two more, then one fewer.
+    app.primary_domain(&owner, "seats.example").await;
+    let (s, a) = app.create_member(&owner, "seat-one", "member").await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let (s, b) = app.create_member(&owner, "seat-two", "member").await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(seats_at_stripe(&customer).await, (used + 2).max(2));
+    let id = b["member"]["id"].as_str().unwrap();
+    let r = owner
+        .client
+        .delete(app.url(&format!("/api/tenants/acme/members/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(seats_at_stripe(&customer).await, (used + 1).max(2));
+
+    let (s, o) = call(
+        &app,
+        &owner,
+        Method::GET,
+        "/api/tenants/acme/billing",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(o["seats_used"], used + 1);
+    assert_eq!(o["subscription"]["seats_paid"], (used + 1).max(2));
+    assert_eq!(
+        o["seats_note"],
+        Value::Null,
+        "Stripe has the members' count"
+    );
+    assert_eq!(o["card"]["last4"], "4242");
+    assert!(
+        o["subscription"]["renews_at"]
+            .as_str()
+            .is_some_and(|d| d.len() == 20),
+        "{o}"
+    );
+
+    // Stripe has another count (changed at Stripe): the page says so, Sync seats fixes it.
+    let sub_id = o["subscription"]["id"].as_str().unwrap();
+    let (_, s_obj) = stripe(Method::GET, &format!("/subscriptions/{sub_id}"), &[]).await;
+    let item = s_obj["items"]["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stripe(
+        Method::POST,
+        &format!("/subscriptions/{sub_id}"),
+        &[("items[0][id]", &item), ("items[0][quantity]", "9")],
+    )
+    .await;
+    let (_, o) = call(
+        &app,
+        &owner,
+        Method::GET,
+        "/api/tenants/acme/billing",
+        Value::Null,
+    )
+    .await;
+    assert!(
+        o["seats_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("Stripe bills 9 seats")),
+        "{o}"
+    );
+    let (s, synced) = call(
+        &app,
+        &owner,
+        Method::POST,
+        "/api/tenants/acme/billing/sync-seats",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (s, &synced["seats_paid"]),
+        (StatusCode::OK, &json!((used + 1).max(2))),
+        "{synced}"
+    );
+
+    // Invoices: the first period's, paid, in euros.
+    let (s, page) = call(
+        &app,
+        &owner,
+        Method::GET,
+        "/api/tenants/acme/invoices?limit=10",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let first = &page["invoices"][0];
+    assert_eq!(first["status"], "paid", "{page}");
+    assert_eq!(first["amount_due"]["minor"], 800 * paid as i64);
+    assert_eq!(first["amount_due"]["display"], format!("€{},00", 8 * paid));
+    let (s, e) = call(
+        &app,
+        &owner,
+        Method::GET,
+        "/api/tenants/acme/invoices?cursor=drop%20table",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("cursor"))
+    );
+
+    let audit = app.audit().await;
+    let has = |action: &str, outcome: &str| {
+        audit
+            .iter()
+            .any(|e| e.action == action && format!("{:?}", e.outcome) == outcome)
+    };
+    assert!(has("billing.change_card", "Success") && has("billing.change_card", "Failure"));
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "billing.change_card" && e.details["card"] == "Visa •••• 4242"));
+    assert!(has("billing.choose_plan", "Success") && has("billing.choose_plan", "Failure"));
+    assert!(has("billing.card_change_started", "Success") && has("billing.sync_seats", "Success"));
+    let steps = platform::repo::provisioning::steps(
+        &app.platform.db,
+        &platform::repo::identity::tenant_by_slug(&app.platform.db, "acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+    .await
+    .unwrap();
+    let step = steps
+        .iter()
+        .find(|s| s.upstream == "stripe_subscription")
+        .expect("the seats step");
+    assert_eq!(step.upstream_id.as_deref(), Some(sub_id));
+    app.cleanup().await;
+}
+on_both_backends!(
+    plan_seats_and_card,
+    plan_seats_and_card_follow_the_workspace
+);
+
+/// Invoices in a currency without minor units (JPY) and one with three (KWD) are written by
+/// the currency's own exponent; a yearly plan shows its monthly equivalent.
+async fn invoices_follow_the_currency_exponent(backend: Backend) {
+    use reqwest::Method;
+    // The seeded acme has three members: three seats.
+    for (plan, invoice_display, monthly_minor) in
+        [(JPY_PLAN, "¥36,000", 3_000), (KWD_PLAN, "د.ك4.500", 4_500)]
+    {
+        let app = billing_app(backend).await;
+        let (owner, partner) = (Browser::new(), Browser::new());
+        app.sign_in(&owner, &OWNER, "/").await;
+        app.sign_in(&partner, &PARTNER, "/").await;
+        app.post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
+            .await;
+        let (_, o) = call(
+            &app,
+            &owner,
+            Method::GET,
+            "/api/tenants/acme/billing",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(o["seats_used"], 3, "{o}");
+        let (s, card) = add_card(&app, &owner, &[("payment_method", "pm_card_visa")]).await;
+        assert_eq!(s, StatusCode::OK, "{card}");
+        let (s, sub) = call(
+            &app,
+            &partner,
+            Method::PUT,
+            "/api/tenants/acme/plan",
+            json!({ "plan": plan }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{sub}");
+        assert_eq!(sub["seats_paid"], 3);
+        assert_eq!(sub["monthly"]["minor"], monthly_minor, "{sub}");
+        let (s, page) = call(
+            &app,
+            &owner,
+            Method::GET,
+            "/api/tenants/acme/invoices",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert_eq!(
+            page["invoices"][0]["amount_due"]["display"], invoice_display,
+            "{page}"
+        );
+        app.cleanup().await;
+    }
+}
+on_both_backends!(invoice_currencies, invoices_follow_the_currency_exponent);
+
+async fn deliver(app: &TestApp, payload: &str, signature: Option<String>) -> (StatusCode, Value) {
+    let mut req = reqwest::Client::new()
+        .post(app.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .body(payload.to_string());
+    if let Some(sig) = signature {
+        req = req.header("stripe-signature", sig);
+    }
+    let r = req.send().await.unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn subscription_event(id: &str, created: i64, sub: &str, customer: &str, status: &str) -> String {
+    json!({
+        "id": id, "object": "event", "api_version": "2026-09-30.endive", "created": created,
+        "livemode": false, "pending_webhooks": 1, "request": { "id": null, "idempotency_key": null },
+        "type": "customer.subscription.updated",
+        "data": { "object": {
+            "id": sub, "object": "subscription", "customer": customer, "status": status,
+            "items": { "object": "list", "data": [{ "id": "si_x", "quantity": 2 }] },
+        }},
+    })
+    .to_string()
+}
+
+/// Webhooks: a forged signature is refused, a past-due subscription shows to the tenant's
+/// admins (banner) and the partner (chip, attention), a duplicate or older delivery changes
+/// nothing, and reading Stripe corrects the state when no webhook came.
+async fn webhooks_keep_dunning_current(backend: Backend) {
+    use reqwest::Method;
+    use stripe_webhook::Webhook;
+    let app = billing_app(backend).await;
+    let (owner, partner) = (Browser::new(), Browser::new());
+    app.sign_in(&owner, &OWNER, "/").await;
+    app.sign_in(&partner, &PARTNER, "/").await;
+    app.post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
+        .await;
+    let customer = customer_of_acme(&app).await;
+    add_card(&app, &owner, &[("payment_method", "pm_card_visa")]).await;
+    let (_, sub) = call(
+        &app,
+        &partner,
+        Method::PUT,
+        "/api/tenants/acme/plan",
+        json!({ "plan": EUR_PLAN }),
+    )
+    .await;
+    let sub_id = sub["id"].as_str().unwrap().to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let evt = format!("evt_{}", uuid::Uuid::new_v4().simple());
+    let payload = subscription_event(&evt, now, &sub_id, &customer, "past_due");
+
+    // Forged: another secret, a changed body, no header.
+    let forged = Webhook::generate_test_header(&payload, "whsec_someone_else", None);
+    let (s, e) = deliver(&app, &payload, Some(forged)).await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_signature")),
+        "{e}"
+    );
+    let signed = Webhook::generate_test_header(&payload, WHSEC, None);
+    let (s, _) = deliver(
+        &app,
+        &payload.replace("past_due", "active"),
+        Some(signed.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = deliver(&app, &payload, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let sidebar = |b: &Browser| {
+        let b = b.client.clone();
+        let url = app.url("/api/fn/admin_sidebar");
+        async move {
+            let r = b
+                .post(url)
+                .header("accept", "application/json")
+                .form(&[("tenant", "acme")])
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(
+        sidebar(&owner).await["billing_behind"],
+        Value::Null,
+        "forgeries change nothing"
+    );
+
+    // Signed: applied once.
+    let (s, r) = deliver(&app, &payload, Some(signed.clone())).await;
+    assert_eq!(
+        (s, &r["outcome"]),
+        (StatusCode::OK, &json!("applied")),
+        "{r}"
+    );
+    let (s, r) = deliver(&app, &payload, Some(signed)).await;
+    assert_eq!(
+        (s, &r["outcome"]),
+        (StatusCode::OK, &json!("duplicate")),
+        "{r}"
+    );
+    // An older delivery arriving late does not undo it.
+    let old = subscription_event(
+        &format!("{evt}_old"),
+        now - 600,
+        &sub_id,
+        &customer,
+        "active",
+    );
+    let (s, r) = deliver(
+        &app,
+        &old,
+        Some(Webhook::generate_test_header(&old, WHSEC, None)),
+    )
+    .await;
+    assert_eq!((s, &r["outcome"]), (StatusCode::OK, &json!("stale")), "{r}");
+
+    assert_eq!(sidebar(&owner).await["billing_behind"], "past_due");
+    let r = app.server_fn(&partner, "partner_overview", &[]).await;
+    let view: Value = r.json().await.unwrap();
+    let acme = view["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"]["slug"] == "acme")
+        .unwrap();
+    assert_eq!(acme["billing_state"], "past_due", "{acme}");
+    assert!(acme["attention"].as_i64().unwrap() >= 1);
+    let page = owner
+        .get(&app.url("/admin/acme/members"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("dunning-banner") && page.contains("Update the card"),
+        "the banner on every admin page"
+    );
+    let page = partner
+        .get(&app.url("/partner"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("billing-chip"),
+        "the chip in the partner view"
+    );
+
+    // Reading Stripe (which says active) corrects the state.
+    let (s, o) = call(
+        &app,
+        &owner,
+        Method::GET,
+        "/api/tenants/acme/billing",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (s, &o["subscription"]["state"]),
+        (StatusCode::OK, &json!("active")),
+        "{o}"
+    );
+    assert_eq!(sidebar(&owner).await["billing_behind"], Value::Null);
+
+    // A customer that is no workspace's: acknowledged, ignored.
+    let stray = subscription_event(
+        &format!("{evt}_stray"),
+        now,
+        "sub_stray",
+        "cus_nobody",
+        "past_due",
+    );
+    let (s, r) = deliver(
+        &app,
+        &stray,
+        Some(Webhook::generate_test_header(&stray, WHSEC, None)),
+    )
+    .await;
+    assert_eq!(
+        (s, &r["outcome"]),
+        (StatusCode::OK, &json!("ignored")),
+        "{r}"
+    );
+    assert!(app
+        .audit()
+        .await
+        .iter()
+        .any(|e| e.action == "billing.subscription_state" && e.details["state"] == "past_due"));
+    app.cleanup().await;
+}
+on_both_backends!(webhooks_dunning, webhooks_keep_dunning_current);

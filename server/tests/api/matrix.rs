@@ -94,6 +94,9 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
     Some(match (kind, method.as_str(), path) {
         ("api", "GET", "/api/me") => SignedIn,
         ("api", "POST", "/api/tenants") => PartnerStaff,
+        ("api", "PUT", "/api/tenants/{slug}/plan") => AcmePartner,
+        // Stripe's webhook: authenticated by its signature, not a session.
+        ("api", "POST", "/webhooks/stripe") => Public,
         ("api", _, p) if p.starts_with("/api/tenants/{slug}/") => AcmeAdmins,
         ("fn", _, "/api/fn/session_info") => Public,
         ("fn", _, "/api/fn/profile" | "/api/fn/exit_partner_mode" | "/api/fn/launch_tiles") => {
@@ -101,7 +104,11 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
         }
         ("fn", _, "/api/fn/admin_home") => AnyAdmin,
         ("fn", _, "/api/fn/partner_overview" | "/api/fn/create_tenant") => PartnerStaff,
-        ("fn", _, "/api/fn/tenant_provisioning" | "/api/fn/enter_partner_mode") => AcmePartner,
+        (
+            "fn",
+            _,
+            "/api/fn/tenant_provisioning" | "/api/fn/enter_partner_mode" | "/api/fn/choose_plan",
+        ) => AcmePartner,
         (
             "fn",
             _,
@@ -140,7 +147,13 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/rotate_sso_app_secret"
             | "/api/fn/delete_sso_app"
             | "/api/fn/billing_details"
-            | "/api/fn/update_billing_details",
+            | "/api/fn/update_billing_details"
+            | "/api/fn/billing_overview"
+            | "/api/fn/billing_invoices"
+            | "/api/fn/billing_plans"
+            | "/api/fn/sync_billing_seats"
+            | "/api/fn/start_card_change"
+            | "/api/fn/finish_card_change",
         ) => AcmeAdmins,
         ("page", _, "/" | "/profile") => SignedIn,
         ("page", _, "/signed-out") => Public,
@@ -184,6 +197,9 @@ const FN_ARGS: &[(&str, &str)] = &[
     ("billing_email", ""),
     ("country", "DE"),
     ("vat_id", ""),
+    ("cursor", ""),
+    ("plan", "matrix-nowhere"),
+    ("setup_intent", "seti_matrix"),
 ];
 
 /// Fills a path's parameters for tenant acme.

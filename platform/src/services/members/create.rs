@@ -43,6 +43,8 @@ impl MemberService {
         };
         let password = one_time_password();
         let (row, details) = self.provision(admin, row, Some(&password)).await?;
+        // Seats follow members; a failure is the tenant's recorded subscription step.
+        self.up.seats.sync(&admin.tenant().id).await?;
         let member = self.load_view(admin, &row).await?;
         let outcome = if member.needs_attention {
             Outcome::Failure

@@ -60,6 +60,8 @@ pub struct MemberUpstreams {
     pub stalwart: Option<StalwartClient>,
     /// `None`: OCIS provisioning is disabled.
     pub ocis: Option<OcisClient>,
+    /// The subscription's seats follow the members (a recorded, retryable step).
+    pub seats: crate::services::billing::SeatSync,
 }
 
 #[derive(Clone)]

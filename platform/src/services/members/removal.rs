@@ -128,6 +128,8 @@ impl MemberService {
             return Ok(Some(self.get(admin, &row.id).await?));
         }
         repo::delete(&self.db, &row.id).await?;
+        // Seats follow members; a failure is the tenant's recorded subscription step.
+        self.up.seats.sync(&admin.tenant().id).await?;
         if let Some(uid) = &row.user_id {
             if !plan.member_elsewhere {
                 identity::delete_user(&self.db, uid).await?;

@@ -17,19 +17,34 @@ use stripe_billing::tax_id::{
     CreateCustomerTaxId, CreateCustomerTaxIdType, DeleteCustomerTaxId, ListCustomerTaxId,
 };
 use stripe_core::customer::{
-    CreateCustomer, ListCustomer, OptionalFieldsCustomerAddress, RetrieveCustomer,
-    RetrieveCustomerReturned, UpdateCustomer,
+    CreateCustomer, ListCustomer, OptionalFieldsCustomerAddress, RetrieveCustomer, UpdateCustomer,
 };
 
 use crate::upstream::UpstreamError;
 
+mod billing;
+pub mod shapes;
+
+pub use billing::{Card, InvoiceInfo, NewPlan, PlanInfo, SubscriptionInfo};
+
 const UPSTREAM: &str = "Stripe";
+
+/// Which server answers: Stripe itself, or localstripe, which takes a few parameters in their
+/// older form (`STRIPE_DIALECT`; reference §8): subscription items name a `plan`, not a
+/// `price`, and SetupIntents take no `allowed_payment_method_types`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StripeDialect {
+    #[default]
+    Stripe,
+    Localstripe,
+}
 
 #[derive(Clone, Debug)]
 pub struct StripeConfig {
     pub api_base: String,
     pub secret_key: SecretString,
     pub timeout: std::time::Duration,
+    pub dialect: StripeDialect,
 }
 
 /// A customer as Dezky reads it.
@@ -43,6 +58,15 @@ impl From<stripe_shared::Customer> for Customer {
     fn from(c: stripe_shared::Customer) -> Self {
         Self {
             id: c.id.to_string(),
+            metadata: c.metadata.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<shapes::Customer> for Customer {
+    fn from(c: shapes::Customer) -> Self {
+        Self {
+            id: c.id,
             metadata: c.metadata.unwrap_or_default(),
         }
     }
@@ -99,6 +123,7 @@ fn upstream_error(e: StripeError) -> UpstreamError {
 
 pub struct StripeClient {
     client: Result<stripe::Client, String>,
+    dialect: StripeDialect,
 }
 
 impl StripeClient {
@@ -112,7 +137,15 @@ impl StripeClient {
             .app_info("dezky", Some(env!("CARGO_PKG_VERSION").into()), None)
             .build()
             .map_err(|e| e.to_string());
-        Self { client }
+        Self {
+            client,
+            dialect: cfg.dialect,
+        }
+    }
+
+    /// Which server this client talks to.
+    pub fn dialect(&self) -> StripeDialect {
+        self.dialect
     }
 
     fn client(&self) -> Result<&stripe::Client, UpstreamError> {
@@ -125,11 +158,27 @@ impl StripeClient {
     }
 
     /// The customer under `id`: live, deleted, or unknown to Stripe.
+    ///
+    /// Read through [`shapes::Customer`]: localstripe inlines a customer's subscriptions in a
+    /// shape the typed `Customer` refuses (reference §2.6).
     pub async fn get_customer(&self, id: &str) -> Result<CustomerLookup, UpstreamError> {
-        match RetrieveCustomer::new(id).send(self.client()?).await {
-            Ok(RetrieveCustomerReturned::Customer(c)) => Ok(CustomerLookup::Live(c.into())),
-            Ok(RetrieveCustomerReturned::DeletedCustomer(_)) => Ok(CustomerLookup::Deleted),
-            Err(StripeError::Stripe(_, 404)) => Ok(CustomerLookup::Missing),
+        Ok(match self.read_customer(id).await? {
+            None => CustomerLookup::Missing,
+            Some(c) if c.deleted == Some(true) => CustomerLookup::Deleted,
+            Some(c) => CustomerLookup::Live(c.into()),
+        })
+    }
+
+    /// The customer under `id` as Stripe answers it (deleted ones included); `None` on 404.
+    async fn read_customer(&self, id: &str) -> Result<Option<shapes::Customer>, UpstreamError> {
+        match RetrieveCustomer::new(id)
+            .build()
+            .customize::<shapes::Customer>()
+            .send(self.client()?)
+            .await
+        {
+            Ok(c) => Ok(Some(c)),
+            Err(StripeError::Stripe(_, 404)) => Ok(None),
             Err(e) => Err(upstream_error(e)),
         }
     }
@@ -148,8 +197,13 @@ impl StripeClient {
             if let Some(a) = &after {
                 list = list.starting_after(a.clone());
             }
-            let page = list.send(client).await.map_err(upstream_error)?;
-            let last = page.data.last().map(|c| c.id.to_string());
+            let page = list
+                .build()
+                .customize::<shapes::List<shapes::Customer>>()
+                .send(client)
+                .await
+                .map_err(upstream_error)?;
+            let last = page.data.last().map(|c| c.id.clone());
             if let Some(c) = page.data.into_iter().find(|c| {
                 c.metadata
                     .as_ref()
@@ -215,11 +269,9 @@ impl StripeClient {
         id: &str,
     ) -> Result<Option<CustomerDetails>, UpstreamError> {
         let client = self.client()?;
-        let customer = match RetrieveCustomer::new(id).send(client).await {
-            Ok(RetrieveCustomerReturned::Customer(c)) => c,
-            Ok(RetrieveCustomerReturned::DeletedCustomer(_)) => return Ok(None),
-            Err(StripeError::Stripe(_, 404)) => return Ok(None),
-            Err(e) => return Err(upstream_error(e)),
+        let customer = match self.read_customer(id).await? {
+            Some(c) if c.deleted != Some(true) => c,
+            _ => return Ok(None),
         };
         // Listed, not read from `customer.tax_ids`: Stripe includes that field only on request.
         let tax_ids = ListCustomerTaxId::new(id)
@@ -255,6 +307,8 @@ impl StripeClient {
             update = update.email(email);
         }
         update
+            .build()
+            .customize::<shapes::Customer>()
             .send(self.client()?)
             .await
             .map(|_| ())
@@ -262,11 +316,12 @@ impl StripeClient {
     }
 
     /// Adds an `eu_vat` tax id. Stripe refuses a number it does not accept with a 400.
-    pub async fn add_vat_id(&self, customer: &str, value: &str) -> Result<(), UpstreamError> {
+    /// Returns the tax id object's id.
+    pub async fn add_vat_id(&self, customer: &str, value: &str) -> Result<String, UpstreamError> {
         CreateCustomerTaxId::new(customer, CreateCustomerTaxIdType::EuVat, value)
             .send(self.client()?)
             .await
-            .map(|_| ())
+            .map(|t| t.id.to_string())
             .map_err(upstream_error)
     }
 

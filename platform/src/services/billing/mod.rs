@@ -1,18 +1,30 @@
-//! Billing on Stripe. Built so far: the workspace's billing details (company name, billing
-//! email, country, EU VAT id) on its Stripe customer, read from Stripe and changed there,
-//! every change audited with before and after (no card data exists here). The customer is the
-//! one tenant provisioning ensured (its `stripe` step).
+//! Billing on Stripe, for the workspace's Stripe customer (the one tenant provisioning
+//! ensured, its `stripe` step):
+//! - the billing details (company name, billing email, country, EU VAT id), here;
+//! - the plan, the subscription with its seats and spend, and invoices ([`subscription`]);
+//! - the seats following the members, a recorded and retryable step ([`seats`]);
+//! - the default card, changed through a SetupIntent the browser confirms with Stripe.js
+//!   ([`cards`]); card numbers never reach the console;
+//! - Stripe's webhooks, which keep the subscription's state (dunning) current ([`webhooks`]).
+//!
+//! Every change is audited (never with card data or a client secret).
+
+mod cards;
+pub mod seats;
+mod subscription;
+mod webhooks;
+
+pub use seats::SeatSync;
+pub use subscription::DEMO_PLANS;
+pub use webhooks::WebhookOutcome;
 
 use serde_json::json;
 use wire::billing::{BillingDetails, BillingDetailsUpdate};
 
 use crate::domain::{Outcome, VatId};
-use crate::repo::provisioning as tenant_steps;
 use crate::services::access::TenantAdmin;
 use crate::services::audit::AuditRecorder;
-use crate::services::provisioning::STRIPE;
 use crate::services::security::policy::CountryCode;
-use crate::services::steps::StepState;
 use crate::upstream::stripe::{CustomerDetails, StripeClient};
 use crate::upstream::UpstreamError;
 use crate::{Ctx, Db};
@@ -42,16 +54,23 @@ pub enum BillingError {
     },
     #[error("The database failed: {0}")]
     Store(#[from] sqlx::Error),
+    /// The subscription step failed at Stripe; recorded, and run again on the next member
+    /// change, reconcile or "Sync seats".
+    #[error("{0} The step is recorded and runs again on the next member change, reconcile or Sync seats.")]
+    StepFailed(String),
+    /// A webhook whose `Stripe-Signature` does not match (forged, or another secret).
+    #[error("The Stripe-Signature header does not match this payload: {0}")]
+    BadSignature(String),
 }
 
 impl crate::error::Classify for BillingError {
     fn class(&self) -> wire::ErrorClass {
         use wire::ErrorClass;
         match self {
-            BillingError::Invalid { .. } => ErrorClass::Invalid,
+            BillingError::Invalid { .. } | BillingError::BadSignature(_) => ErrorClass::Invalid,
             BillingError::Unavailable(_) => ErrorClass::Unavailable,
             BillingError::NoCustomer | BillingError::Disabled => ErrorClass::Conflict,
-            BillingError::Upstream { .. } => ErrorClass::Upstream,
+            BillingError::Upstream { .. } | BillingError::StepFailed(_) => ErrorClass::Upstream,
             BillingError::Store(_) => ErrorClass::Internal,
         }
     }
@@ -63,11 +82,14 @@ impl crate::error::Classify for BillingError {
             BillingError::Disabled => "billing_disabled",
             BillingError::Upstream { .. } => "upstream",
             BillingError::Store(_) => "internal",
+            BillingError::BadSignature(_) => "invalid_signature",
+            BillingError::StepFailed(_) => "subscription_step_failed",
         }
     }
     fn field(&self) -> Option<&str> {
         match self {
             BillingError::Invalid { field, .. } => Some(field),
+            BillingError::BadSignature(_) => Some("Stripe-Signature"),
             _ => None,
         }
     }
@@ -161,30 +183,66 @@ fn view(d: CustomerDetails) -> BillingDetails {
     }
 }
 
+/// What billing needs from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct BillingSettings {
+    /// The plan catalogue: Stripe plan or price ids (`STRIPE_PLANS`), described by Stripe.
+    pub plans: Vec<String>,
+    /// Days of trial for a subscription started without a card (`STRIPE_TRIAL_DAYS`).
+    pub trial_days: u32,
+    /// Stripe.js and the publishable key (`STRIPE_JS_URL`, `STRIPE_PUBLISHABLE_KEY`); `None`:
+    /// the card cannot be changed here.
+    pub stripe_js: Option<wire::billing::StripeJs>,
+    /// The webhook endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, `whsec_…`).
+    pub webhook_secret: Option<secrecy::SecretString>,
+}
+
 #[derive(Clone)]
 pub struct BillingService {
     db: Db,
     audit: AuditRecorder,
     stripe: Option<std::sync::Arc<StripeClient>>,
+    settings: std::sync::Arc<BillingSettings>,
+    seats: SeatSync,
 }
 
 impl BillingService {
-    pub fn new(db: Db, audit: AuditRecorder, stripe: Option<StripeClient>) -> Self {
+    pub fn new(db: Db, audit: AuditRecorder, seats: SeatSync, settings: BillingSettings) -> Self {
         Self {
             db,
             audit,
-            stripe: stripe.map(std::sync::Arc::new),
+            stripe: seats.stripe(),
+            settings: std::sync::Arc::new(settings),
+            seats,
         }
+    }
+
+    /// The subscription's state when it is behind on payment (past due, unpaid), as last
+    /// recorded: the dunning banner. Reads the database only.
+    pub async fn behind_on_payment(
+        &self,
+        admin: &TenantAdmin,
+    ) -> Result<Option<wire::billing::SubscriptionState>, BillingError> {
+        Ok(crate::repo::billing::get(&self.db, &admin.tenant().id)
+            .await?
+            .state
+            .filter(|s| s.behind_on_payment()))
+    }
+
+    /// Stripe.js for the billing page (its Content-Security-Policy allows the script's
+    /// origin there only); `None` when no publishable key is configured.
+    pub fn stripe_js(&self) -> Option<&wire::billing::StripeJs> {
+        self.settings
+            .stripe_js
+            .as_ref()
+            .filter(|_| self.stripe.is_some())
     }
 
     /// The Stripe client and the tenant's customer id.
     async fn customer(&self, admin: &TenantAdmin) -> Result<(&StripeClient, String), BillingError> {
         let stripe = self.stripe.as_deref().ok_or(BillingError::Disabled)?;
-        let id = tenant_steps::steps(&self.db, &admin.tenant().id)
+        let id = seats::customer_id(&self.db, &admin.tenant().id)
             .await?
-            .into_iter()
-            .find(|s| s.upstream == STRIPE && s.state == StepState::Ok)
-            .and_then(|s| s.upstream_id)
             .ok_or(BillingError::NoCustomer)?;
         Ok((stripe, id))
     }
@@ -199,8 +257,9 @@ impl BillingService {
         found.map(view).ok_or(BillingError::NoCustomer)
     }
 
-    /// Saves the billing details on the Stripe customer: name, email and country, then the VAT
-    /// id (the old one is removed when it changes). A VAT id Stripe refuses is reported on the
+    /// Saves the billing details on the Stripe customer: a new VAT id first (a refusal changes
+    /// nothing), then name, email and country (a failure there removes the VAT id just added),
+    /// then the old VAT id is removed. A VAT id Stripe refuses is reported on the
     /// `vat_id` field. Audited with before and after.
     pub async fn update_details(
         &self,
@@ -244,27 +303,38 @@ impl BillingService {
             .await
             .map_err(|e| from_upstream("read the billing details", e))?
             .ok_or(BillingError::NoCustomer)?;
-        stripe
+        // The new VAT id first: when Stripe refuses it, nothing has changed yet.
+        let wanted = d.vat_id.as_ref().map(VatId::as_str);
+        let vat_changes = before.vat_ids.iter().map(|(_, v)| v.as_str()).ne(wanted);
+        let added = match wanted.filter(|_| vat_changes) {
+            None => None,
+            Some(vat) => Some(stripe.add_vat_id(&id, vat).await.map_err(|e| match e {
+                UpstreamError::Status {
+                    status: 400,
+                    detail,
+                    ..
+                } => invalid("vat_id", format!("Stripe refused the VAT id: {detail}")),
+                e => from_upstream("add the VAT id", e),
+            })?),
+        };
+        let saved = stripe
             .update_customer_details(
                 &id,
                 &d.company_name,
                 d.billing_email.as_deref(),
                 d.country.as_str(),
             )
-            .await
-            .map_err(|e| from_upstream("save the billing details", e))?;
-        let wanted = d.vat_id.as_ref().map(VatId::as_str);
-        if before.vat_ids.iter().map(|(_, v)| v.as_str()).ne(wanted) {
-            if let Some(vat) = wanted {
-                stripe.add_vat_id(&id, vat).await.map_err(|e| match e {
-                    UpstreamError::Status {
-                        status: 400,
-                        detail,
-                        ..
-                    } => invalid("vat_id", format!("Stripe refused the VAT id: {detail}")),
-                    e => from_upstream("add the VAT id", e),
-                })?;
+            .await;
+        if let Err(e) = saved {
+            // Undo the VAT id added above, so the details stay as they were.
+            if let Some(tax_id) = &added {
+                if let Err(undo) = stripe.remove_tax_id(&id, tax_id).await {
+                    tracing::warn!(error = %undo, "the new VAT id could not be rolled back");
+                }
             }
+            return Err(from_upstream("save the billing details", e));
+        }
+        if vat_changes {
             for (tax_id, value) in &before.vat_ids {
                 if Some(value.as_str()) != wanted {
                     stripe
