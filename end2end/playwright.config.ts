@@ -72,7 +72,11 @@ export default defineConfig({
             ? {
                 STRIPE_ENABLED: "true",
                 STRIPE_SECRET_KEY: "sk_test_dezky",
+                STRIPE_PUBLISHABLE_KEY: "pk_test_dezky",
                 STRIPE_API_BASE: process.env.LOCALSTRIPE_URL,
+                STRIPE_DIALECT: "localstripe",
+                // localstripe's fake Stripe.js: its card inputs live in the page, no iframe.
+                STRIPE_JS_URL: `${process.env.LOCALSTRIPE_URL}/js.stripe.com/v3/`,
               }
             : {}),
         },

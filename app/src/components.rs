@@ -9,6 +9,10 @@ use wire::steps::{StepState, StepStatus};
 /// itself or inline with this response's nonce (the hydration and resource scripts carry it),
 /// WebAssembly compilation for the hydrate bundle, styles and connections to the console
 /// only, no framing. Set while the shell renders, so it reaches the first response.
+///
+/// The billing page (`/admin/{tenant}/billing`, always loaded in full) also allows Stripe.js:
+/// its origin for scripts, connections and frames, and for Stripe's own script the origins
+/// Stripe lists (`shared/reference/stripe.md` §4.1).
 #[cfg(feature = "ssr")]
 pub fn send_content_security_policy() {
     let (Some(nonce), Some(response)) = (
@@ -17,13 +21,48 @@ pub fn send_content_security_policy() {
     ) else {
         return;
     };
+    let (script, connect, frame) = stripe_sources().unwrap_or_default();
+    let frame_src = if frame.is_empty() {
+        String::new()
+    } else {
+        format!(" frame-src{frame};")
+    };
     let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{script}; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{connect};{frame_src} \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Extra (script, connect, frame) sources, each starting with a space, when this response is
+/// the billing page and Stripe.js is configured.
+#[cfg(feature = "ssr")]
+fn stripe_sources() -> Option<(String, String, String)> {
+    let parts = use_context::<http::request::Parts>()?;
+    let segments: Vec<&str> = parts.uri.path().trim_end_matches('/').split('/').collect();
+    if !matches!(segments.as_slice(), ["", "admin", _, "billing"]) {
+        return None;
+    }
+    let platform = use_context::<std::sync::Arc<platform::Platform>>()?;
+    let js = platform.billing.stripe_js()?;
+    let url = http::Uri::try_from(js.url.as_str()).ok()?;
+    let origin = format!("{}://{}", url.scheme_str()?, url.authority()?);
+    if origin == "https://js.stripe.com" {
+        Some((
+            " https://js.stripe.com https://*.js.stripe.com".into(),
+            " https://api.stripe.com".into(),
+            " https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com".into(),
+        ))
+    } else {
+        // Another Stripe.js (localstripe's in tests and the sandbox) talks to its own origin.
+        Some((
+            format!(" {origin}"),
+            format!(" {origin}"),
+            format!(" {origin}"),
+        ))
     }
 }
 
@@ -159,6 +198,7 @@ fn upstream_label(u: &str) -> &'static str {
         "ocis" => "OCIS (files)",
         "stalwart" => "Stalwart (mail)",
         "stripe" => "Stripe (billing)",
+        "stripe_subscription" => "Stripe subscription (plan and seats)",
         _ => "Upstream",
     }
 }

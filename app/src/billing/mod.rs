@@ -1,6 +1,7 @@
-//! Billing: the workspace's billing details on Stripe (company, billing email, country, EU VAT
-//! id). The subscription, invoices and payment method are not built yet, and the page says so
-//! rather than showing numbers it cannot read.
+//! Billing on Stripe: the plan with seats used of seats paid, monthly spend, renewal and state;
+//! the default card and "Change card" (Stripe.js's card element confirms a SetupIntent, card
+//! data never reaches the console); the invoice history; the billing details. Partner staff
+//! looking after the workspace choose its plan here.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -9,9 +10,12 @@ mod api;
 
 pub use api::*;
 
+mod card;
+mod invoices;
+
 use crate::components::ErrorView;
 use crate::frame::{AdminSection, AdminSidebar};
-use wire::billing::BillingDetails;
+use wire::billing::{BillingDetails, BillingOverview, SubscriptionState, SubscriptionView};
 
 const INPUT: &str = "mt-1 rounded-md border border-slate-300 px-2 py-1.5";
 
@@ -75,24 +79,162 @@ fn DetailsForm(tenant: String, details: BillingDetails) -> impl IntoView {
     }
 }
 
+fn date(rfc3339: &str) -> String {
+    rfc3339.get(..10).unwrap_or(rfc3339).to_string()
+}
+
+fn state_class(s: SubscriptionState) -> &'static str {
+    match s {
+        SubscriptionState::Active => "bg-emerald-100 text-emerald-800",
+        SubscriptionState::Trialing => "bg-sky-100 text-sky-800",
+        s if s.behind_on_payment() => "bg-red-100 text-red-800",
+        _ => "bg-slate-100 text-slate-700",
+    }
+}
+
+#[component]
+fn Subscription(tenant: String, overview: BillingOverview) -> impl IntoView {
+    let seats_used = overview.seats_used;
+    let note = RwSignal::new(overview.seats_note.clone());
+    let busy = RwSignal::new(false);
+    let sync = move |_| {
+        busy.set(true);
+        let t = tenant.clone();
+        leptos::task::spawn_local(async move {
+            match sync_billing_seats(t).await {
+                Ok(_) => note.set(Some("Synced: reload to see Stripe's new count.".into())),
+                Err(e) => note.set(Some(e.message())),
+            }
+            busy.set(false);
+        });
+    };
+    let Some(s) = overview.subscription else {
+        return view! {
+            <p id="billing-no-subscription" class="rounded-md bg-slate-50 p-3 text-sm text-slate-700">
+                {format!("No plan yet: the partner looking after this workspace chooses it. {seats_used} members use seats.")}
+            </p>
+        }
+        .into_any();
+    };
+    let SubscriptionView {
+        plan,
+        state,
+        seats_paid,
+        renews_at,
+        cancel_at_period_end,
+        monthly,
+        per_period,
+        ..
+    } = s;
+    let yearly = (plan.interval == "year")
+        .then(|| per_period.clone())
+        .flatten();
+    view! {
+        <dl id="billing-subscription" class="grid grid-cols-2 gap-4 md:grid-cols-4 mb-4">
+            <div class="rounded-md border border-slate-200 p-3">
+                <dt class="text-xs text-slate-500">"Plan"</dt>
+                <dd id="billing-plan" class="font-medium">{plan.name.clone()}</dd>
+                <dd><span id="billing-state" class=format!("rounded-full px-2 py-0.5 text-xs font-medium {}", state_class(state))>{state.label()}</span></dd>
+            </div>
+            <div class="rounded-md border border-slate-200 p-3">
+                <dt class="text-xs text-slate-500">"Seats"</dt>
+                <dd id="billing-seats" class="font-medium">{format!("{seats_used} used of {seats_paid} paid")}</dd>
+                <dd class="text-xs text-slate-500">{format!("at least {}", plan.min_seats)}</dd>
+            </div>
+            <div class="rounded-md border border-slate-200 p-3">
+                <dt class="text-xs text-slate-500">"Monthly spend"</dt>
+                <dd id="billing-monthly" class="font-medium">{monthly.map(|m| m.display).unwrap_or_else(|| "Tiered: see the invoices".into())}</dd>
+                <dd class="text-xs text-slate-500">
+                    {plan.per_seat.map(|p| format!("{} per seat per {}", p.display, if plan.interval_count > 1 { format!("{} {}s", plan.interval_count, plan.interval) } else { plan.interval.clone() }))}
+                </dd>
+                {yearly.map(|y| view! { <dd id="billing-yearly" class="text-xs text-slate-500">{format!("{} a year", y.display)}</dd> })}
+            </div>
+            <div class="rounded-md border border-slate-200 p-3">
+                <dt class="text-xs text-slate-500">{if cancel_at_period_end { "Ends on" } else { "Renews on" }}</dt>
+                <dd id="billing-renewal" class="font-medium">{renews_at.as_deref().map(date).unwrap_or_else(|| "—".into())}</dd>
+            </div>
+        </dl>
+        {move || note.get().map(|n| view! {
+            <p id="billing-seats-note" role="status" class="mb-4 rounded-md bg-amber-50 p-2 text-sm text-amber-900">
+                {n}" "
+                <button id="billing-sync-seats" class="underline" disabled=move || busy.get() on:click=sync.clone()>"Sync seats"</button>
+            </p>
+        })}
+    }
+    .into_any()
+}
+
+#[component]
+fn PlanChooser(tenant: String) -> impl IntoView {
+    let plans = Resource::new(move || (), {
+        let t = tenant.clone();
+        move |_| get_billing_plans(t.clone())
+    });
+    let chosen = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (t, p) = (tenant.clone(), chosen.get_untracked());
+        leptos::task::spawn_local(async move {
+            match choose_plan(t, p).await {
+                Ok(Some(s)) => message.set(Some(format!("Subscribed: {} with {} seats ({}). Reload to see it.", s.plan.name, s.seats_paid, s.state.label()))),
+                Ok(None) => message.set(Some("Plan recorded; the subscription follows once the Stripe customer exists (reconcile).".into())),
+                Err(e) => message.set(Some(e.message())),
+            }
+        });
+    };
+    view! {
+        <form id="plan-chooser" class="mb-6 flex items-end gap-2" on:submit=submit>
+            <label class="flex flex-col text-sm">"Plan (partner staff)"
+                <select id="plan-select" class=INPUT on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    <option value="">"Choose a plan…"</option>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            plans.await.unwrap_or_default().into_iter().map(|p| {
+                                let label = format!("{} — {} per seat / {}", p.name, p.per_seat.map(|m| m.display).unwrap_or_else(|| "tiered".into()), p.interval);
+                                view! { <option value=p.id>{label}</option> }
+                            }).collect_view()
+                        })}
+                    </Suspense>
+                </select>
+            </label>
+            <button id="plan-save" type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white">"Subscribe"</button>
+            {move || message.get().map(|m| view! { <p id="plan-message" role="status" class="text-sm">{m}</p> })}
+        </form>
+    }
+}
+
 #[component]
 pub fn BillingPage() -> impl IntoView {
     let params = use_params_map();
     let tenant = move || params.read().get("tenant").unwrap_or_default();
-    let details = Resource::new(tenant, get_billing_details);
+    let overview = Resource::new(tenant, get_billing_overview);
     view! {
+        <script src="/billing-card.js" defer></script>
         <div class="flex gap-6">
             <AdminSidebar current=AdminSection::Billing/>
             <div class="flex-1 min-w-0">
                 <h1 class="text-2xl font-semibold mb-4">"Billing"</h1>
-                <p id="billing-coming" class="mb-6 rounded-md bg-slate-50 p-3 text-sm text-slate-700">
-                    "The subscription, seats, invoices and the payment method are not shown yet: they arrive with billing on Stripe. Nothing here is an estimate."
-                </p>
-                <h2 class="text-lg font-semibold mb-3">"Billing details"</h2>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <Suspense fallback=|| view! { <p>"Reading Stripe…"</p> }>
                     {move || Suspend::new(async move {
-                        match details.await {
-                            Ok(d) => view! { <DetailsForm tenant=tenant() details=d/> }.into_any(),
+                        match overview.await {
+                            Ok(o) => {
+                                let t = tenant();
+                                let chooser = o.can_choose_plan.then(|| view! { <PlanChooser tenant=t.clone()/> });
+                                let details = o.details.clone();
+                                let (card, js) = (o.card.clone(), o.stripe_js.clone());
+                                view! {
+                                    <h2 class="text-lg font-semibold mb-3">"Subscription"</h2>
+                                    <Subscription tenant=t.clone() overview=o/>
+                                    {chooser}
+                                    <h2 class="text-lg font-semibold mb-3">"Payment method"</h2>
+                                    <card::CardSection tenant=t.clone() card=card stripe_js=js/>
+                                    <h2 class="text-lg font-semibold mb-3 mt-6">"Invoices"</h2>
+                                    <invoices::InvoiceList tenant=t.clone()/>
+                                    <h2 class="text-lg font-semibold mb-3 mt-6">"Billing details"</h2>
+                                    <DetailsForm tenant=t details=details/>
+                                }.into_any()
+                            }
                             Err(e) => view! { <ErrorView error=e/> }.into_any(),
                         }
                     })}

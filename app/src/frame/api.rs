@@ -29,7 +29,8 @@ pub async fn exit_partner_mode() -> Result<(), AppError> {
     call.set_partner_mode(false).await
 }
 
-/// The admin sidebar: the tenant's real name and the number of domains needing attention.
+/// The admin sidebar: the tenant's real name, the number of domains needing attention, and
+/// whether the subscription is behind on payment (the dunning banner).
 #[server(prefix = "/api/fn", endpoint = "admin_sidebar")]
 pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppError> {
     let call = call()?;
@@ -43,6 +44,7 @@ pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppEr
                 tenant_slug: owner.tenant().slug.clone(),
                 tenant_name: owner.tenant().name.clone(),
                 domains_attention: 0,
+                billing_behind: None,
             });
         }
         Err(e) => return Err(e),
@@ -51,5 +53,6 @@ pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppEr
         tenant_slug: admin.tenant().slug.clone(),
         tenant_name: admin.tenant().name.clone(),
         domains_attention: call.platform.domains.attention_count(&admin).await?,
+        billing_behind: call.platform.billing.behind_on_payment(&admin).await?,
     })
 }

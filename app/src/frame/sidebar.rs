@@ -87,11 +87,11 @@ pub fn AdminSidebar(current: AdminSection) -> impl IntoView {
     let data = Resource::new(tenant, get_admin_sidebar);
     view! {
         <nav class="w-48 shrink-0" aria-label="Admin">
-            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0/> }>
+            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None/> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name current attention=d.domains_attention/> },
-                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0/> },
+                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name current attention=d.domains_attention behind=d.billing_behind/> },
+                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None/> },
                     }
                 })}
             </Suspense>
@@ -105,7 +105,19 @@ fn SidebarLinks(
     name: String,
     current: AdminSection,
     attention: i64,
+    behind: Option<wire::billing::SubscriptionState>,
 ) -> impl IntoView {
+    // Dunning: the subscription is behind on payment; the way to fix it is the card.
+    let dunning = behind.map(|state| {
+        let href = AdminSection::Billing.href(&tenant);
+        view! {
+            <div id="dunning-banner" role="alert" class="mb-3 rounded-md border border-red-300 bg-red-50 p-2 text-xs text-red-800">
+                <p class="font-semibold">{format!("Payment {}", state.label().to_lowercase())}</p>
+                <p>"Stripe could not collect the last invoice. Update the card to keep the workspace running."</p>
+                <a href=href rel="external" class="underline font-medium">"Update the card"</a>
+            </div>
+        }
+    });
     let links = AdminSection::ALL
         .into_iter()
         .map(|section| {
@@ -120,8 +132,11 @@ fn SidebarLinks(
                     <span id="domains-badge" class="rounded-full bg-red-600 px-2 text-xs text-white" title="Domains needing attention">{attention}</span>
                 }
             });
+            // The billing page loads in full: its Content-Security-Policy (Stripe.js) comes
+            // with its own response.
+            let rel = (section == AdminSection::Billing).then_some("external");
             view! {
-                <a id=section.id() href=section.href(&tenant) class=class aria-current=active.then_some("page")>
+                <a id=section.id() href=section.href(&tenant) rel=rel class=class aria-current=active.then_some("page")>
                     {section.label()}
                     {badge}
                 </a>
@@ -129,6 +144,7 @@ fn SidebarLinks(
         })
         .collect_view();
     view! {
+        {dunning}
         <p id="sidebar-tenant" class="text-xs font-semibold uppercase text-slate-500 mb-2">{name}</p>
         {links}
     }

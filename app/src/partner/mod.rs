@@ -100,7 +100,12 @@ pub fn PartnerHome() -> impl IntoView {
                                                 </div>
                                             </td>
                                             <td class="p-2 seats">{t.seats_used}</td>
-                                            <td class="p-2 attention">{t.attention}</td>
+                                            <td class="p-2 attention">
+                                                {t.attention}
+                                                {t.billing_state.filter(|s| s.behind_on_payment()).map(|s| view! {
+                                                    <span class="billing-chip ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800" title="Behind on payment: Stripe could not collect the last invoice">{s.label()}</span>
+                                                })}
+                                            </td>
                                             <td class="p-2 text-right">
                                                 <button
                                                     id=format!("open-{}", t.tenant.slug)
