@@ -32,6 +32,13 @@ test.describe("billing on localstripe", () => {
     await page.goto("/admin/acme/billing");
     await signInAtIdp(page, OWNER);
     await hydrated(page);
+    // The harness sends x-sandbox-token with every request (playwright.config.ts); Stripe.js's
+    // own calls must go out as a browser sends them, or localstripe's CORS preflight fails.
+    await page.route(`${process.env.LOCALSTRIPE_URL}/v1/**`, async (route) => {
+      const headers = { ...route.request().headers() };
+      delete headers["x-sandbox-token"];
+      await route.continue({ headers });
+    });
     // The sandbox seeded the demo plan with the seeded members' seats (at least 3).
     await expect(page.locator("#billing-plan")).toHaveText("Team (monthly)");
     await expect(page.locator("#billing-state")).toHaveText("Active");

@@ -154,7 +154,11 @@ pub fn CardSection(
                 <h3 id="card-dialog-title" class="mb-2 font-semibold">"Change card"</h3>
                 <p class="mb-3 text-xs text-slate-600">"The card goes to Stripe directly; this console never sees its number."</p>
                 <div id="card-element" class="mb-3 rounded-md border border-slate-300 p-2"></div>
-                {move || error.get().map(|e| view! { <p id="card-error" role="alert" class="mb-2 text-sm text-red-700">{e}</p> })}
+                // Always in the page, shown when set: an optional view here lost its place once
+                // Stripe.js had mounted its inputs beside it (the message never appeared).
+                <p id="card-error" role="alert" class="mb-2 text-sm text-red-700" class:hidden=move || error.with(Option::is_none)>
+                    {move || error.get().unwrap_or_default()}
+                </p>
                 <div class="flex justify-end gap-2">
                     <button type="button" class="px-3 py-1 text-sm" on:click=move |_| open.set(false)>"Cancel"</button>
                     <button id="card-save" type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm text-white disabled:opacity-50" disabled=move || busy.get()>
