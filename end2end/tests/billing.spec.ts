@@ -70,5 +70,10 @@ test.describe("billing on localstripe", () => {
     await page.reload();
     await hydrated(page);
     await expect(page.locator("#billing-card")).toContainText("Visa •••• 4242 (expires 12/2034)");
+    // The dashboard shows the same subscription.
+    await page.goto("/admin/acme");
+    await hydrated(page);
+    await expect(page.locator("#billing-summary-text")).toHaveText("Team (monthly) · Active");
+    await expect(page.locator("#billing-summary")).toContainText("3 used of 3 paid seats · €24,00 a month");
   });
 });

@@ -63,7 +63,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             ocis: None,
             stalwart_enabled: false,
             stripe: None,
-            seats: SeatSync::new(db.clone(), None, 14),
+            seats: SeatSync::new(db.clone(), None, 14, Vec::new()),
         },
     );
     let tenants = TenantService::new(db.clone(), provisioning.clone());
@@ -86,7 +86,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             authentik: authentik(),
             stalwart: None,
             ocis: None,
-            seats: SeatSync::new(db.clone(), None, 14),
+            seats: SeatSync::new(db.clone(), None, 14, Vec::new()),
         },
     );
 
@@ -121,7 +121,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
     // Creation provisions at once; progress reads the same back.
     let staff = access.partner_staff(&ctx).await.unwrap();
     let created = provisioning
-        .create_and_provision(&ctx, &staff, "acme", "Acme")
+        .create_and_provision(&ctx, &staff, "acme", "Acme", None)
         .await
         .unwrap();
     assert_eq!(created.tenant.status, TenantStatus::Active);

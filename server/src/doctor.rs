@@ -59,6 +59,29 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
                 resolved.authentik_admin.clone(),
             );
             checks.push(platform::services::sso_apps::setup_check(&api, &settings.sso).await);
+            if let (true, Some(secret_key)) = (settings.stripe.enabled, &settings.stripe.secret_key)
+            {
+                let stripe = platform::upstream::stripe::StripeClient::new(
+                    platform::upstream::stripe::StripeConfig {
+                        api_base: settings.stripe.api_base.clone(),
+                        secret_key: secret_key.clone(),
+                        timeout: std::time::Duration::from_secs(5),
+                        dialect: settings.stripe.dialect,
+                    },
+                );
+                let set_up = (
+                    settings.stripe.publishable_key.is_some(),
+                    settings.stripe.webhook_secret.is_some(),
+                );
+                checks.push(
+                    platform::services::billing::plans_check(
+                        &stripe,
+                        &settings.stripe.plans,
+                        set_up,
+                    )
+                    .await,
+                );
+            }
         }
         Err(e) => checks.push(Check {
             name: "sandbox".into(),

@@ -12,6 +12,9 @@ pub use api::*;
 
 mod card;
 mod invoices;
+mod summary;
+
+pub use summary::BillingSummary;
 
 use crate::components::ErrorView;
 use crate::frame::{AdminSection, AdminSidebar};

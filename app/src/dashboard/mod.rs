@@ -70,6 +70,7 @@ pub fn AdminDashboard() -> impl IntoView {
                                     <p id="tenant-status" class="text-3xl font-semibold capitalize">{d.tenant.status.as_str()}</p>
                                 </div>
                             </div>
+                            <crate::billing::BillingSummary tenant=d.tenant.slug.clone()/>
                             <ProvisioningCard tenant=d.tenant.slug.clone() steps=d.steps.clone()/>
                             <h2 class="text-lg font-semibold mb-2">"Recent activity"</h2>
                             {if events.is_empty() {

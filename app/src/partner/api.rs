@@ -5,6 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::call::call;
 use crate::error::AppError;
+use wire::billing::PlanView;
 use wire::tenants::{PartnerView, TenantProvisioning};
 
 #[server(prefix = "/api/fn", endpoint = "partner_overview")]
@@ -19,14 +20,26 @@ pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
 /// the steps with `get_tenant_provisioning` while this runs; provisioning carries on if the
 /// browser goes away.
 #[server(prefix = "/api/fn", endpoint = "create_tenant")]
-pub async fn create_tenant(name: String, slug: String) -> Result<TenantProvisioning, AppError> {
+pub async fn create_tenant(
+    name: String,
+    slug: String,
+    plan: Option<String>,
+) -> Result<TenantProvisioning, AppError> {
     let call = call()?;
     let staff = call.partner_staff().await?;
     Ok(call
         .platform
         .provisioning
-        .create_and_provision(&call.ctx, &staff, &slug, &name)
+        .create_and_provision(&call.ctx, &staff, &slug, &name, plan.as_deref())
         .await?)
+}
+
+/// The plan catalogue, for partner staff creating a workspace (empty when billing is off).
+#[server(prefix = "/api/fn", endpoint = "plan_catalogue")]
+pub async fn get_plan_catalogue() -> Result<Vec<PlanView>, AppError> {
+    let call = call()?;
+    call.partner_staff().await?;
+    Ok(call.platform.billing.catalogue().await?)
 }
 
 /// The provisioning progress of a tenant the caller's partner looks after.

@@ -171,16 +171,19 @@ pub fn CreateTenantWizard(#[prop(into)] on_settled: Callback<()>) -> impl IntoVi
     let error = RwSignal::new(None::<(Option<String>, String)>);
     let progress = RwSignal::new(None::<TenantProvisioning>);
     let running = RwSignal::new(false);
+    let plan = RwSignal::new(String::new());
+    let plans = Resource::new(|| (), |_| get_plan_catalogue());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
         error.set(None);
         progress.set(None);
         let (n, s) = (name.get_untracked(), slug.get_untracked());
+        let p = Some(plan.get_untracked()).filter(|p| !p.is_empty());
         running.set(true);
         follow(s.clone(), progress, running);
         leptos::task::spawn_local(async move {
-            let result = create_tenant(n, s).await;
+            let result = create_tenant(n, s, p).await;
             running.set(false);
             match result {
                 Ok(done) => {
@@ -213,6 +216,22 @@ pub fn CreateTenantWizard(#[prop(into)] on_settled: Callback<()>) -> impl IntoVi
                         prop:value=move || slug.get()
                         on:input=move |ev| { slug_touched.set(true); slug.set(event_target_value(&ev)); }/>
                 </label>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let list = plans.await.unwrap_or_default();
+                        (!list.is_empty()).then(|| view! {
+                            <label class="flex flex-col text-sm">"Plan (Stripe)"
+                                <select id="tenant-plan" class="mt-1 rounded-md border border-slate-300 px-2 py-1.5" on:change=move |ev| plan.set(event_target_value(&ev))>
+                                    <option value="">"Choose later"</option>
+                                    {list.into_iter().map(|p| {
+                                        let label = format!("{} ({} per seat / {})", p.name, p.per_seat.map(|m| m.display).unwrap_or_else(|| "tiered".into()), p.interval);
+                                        view! { <option value=p.id>{label}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        })
+                    })}
+                </Suspense>
                 <button id="create-tenant-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                     {move || if busy.get() { "Creating…" } else { "Create workspace" }}
                 </button>

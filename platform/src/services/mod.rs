@@ -103,6 +103,7 @@ impl Platform {
             db.clone(),
             cfg.stripe.clone().map(StripeClient::new),
             cfg.billing.trial_days,
+            cfg.billing.plans.clone(),
         );
         let provisioning = provisioning::ProvisioningService::new(
             db.clone(),

@@ -92,10 +92,34 @@ impl ProvisioningService {
         staff: &PartnerStaff,
         slug: &str,
         name: &str,
+        plan: Option<&str>,
     ) -> Result<Tenant, ProvisioningError> {
-        let result = self.insert_tenant(staff, slug, name).await;
+        let plan = plan.map(str::trim).filter(|p| !p.is_empty());
+        let result = match plan.map(|p| self.upstreams.seats.check_plan(p)) {
+            Some(Err(message)) => Err(ProvisioningError::Invalid {
+                field: "plan",
+                message,
+            }),
+            _ => self.insert_tenant(staff, slug, name).await,
+        };
+        // The plan is recorded with the tenant; the provisioning run's subscription step
+        // subscribes it once the Stripe customer exists.
+        let result = match (result, plan) {
+            (Ok(t), Some(p)) => self
+                .upstreams
+                .seats
+                .set_plan(&t.id, p)
+                .await
+                .map(|_| t)
+                .map_err(Into::into),
+            (r, _) => r,
+        };
         let (outcome, target, details) = match &result {
-            Ok(t) => (Outcome::Success, t.slug.clone(), json!({ "name": t.name })),
+            Ok(t) => (
+                Outcome::Success,
+                t.slug.clone(),
+                json!({ "name": t.name, "plan": plan }),
+            ),
             Err(e) => (
                 Outcome::Failure,
                 slug.trim().to_string(),
@@ -156,8 +180,9 @@ impl ProvisioningService {
         staff: &PartnerStaff,
         slug: &str,
         name: &str,
+        plan: Option<&str>,
     ) -> Result<TenantProvisioning, ProvisioningError> {
-        let tenant = self.create_tenant(ctx, staff, slug, name).await?;
+        let tenant = self.create_tenant(ctx, staff, slug, name, plan).await?;
         let (this, ctx) = (self.clone(), ctx.clone());
         let run = tokio::spawn(
             async move { this.run(&ctx, &tenant, "tenant.provision").await }.in_current_span(),

@@ -24,10 +24,14 @@ async fn me(c: Caller) -> Api<Me> {
 struct NewTenant {
     slug: String,
     name: String,
+    /// A plan of the catalogue (`STRIPE_PLANS`); none: chosen later.
+    #[serde(default)]
+    plan: Option<String>,
 }
 
-/// `POST /api/tenants` `{"slug", "name"}` (partner staff): creates the tenant and provisions
-/// it; 201 with the result of every step.
+/// `POST /api/tenants` `{"slug", "name", "plan"?}` (partner staff): creates the tenant and
+/// provisions it (subscribed to `plan` once its Stripe customer exists); 201 with the result of
+/// every step; 400 on `plan` for a plan outside the catalogue (nothing is created).
 async fn create_tenant(
     c: Caller,
     body: Result<Json<NewTenant>, ApiError>,
@@ -37,7 +41,7 @@ async fn create_tenant(
     let result = c
         .platform
         .provisioning
-        .create_and_provision(&c.ctx, &staff, &body.slug, &body.name)
+        .create_and_provision(&c.ctx, &staff, &body.slug, &body.name, body.plan.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(result)))
 }

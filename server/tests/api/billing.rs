@@ -382,6 +382,28 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
     assert_eq!(o["subscription"], Value::Null, "no plan yet");
     assert_eq!(o["card"], Value::Null);
     assert_eq!(o["stripe_js"]["publishable_key"], "pk_test_dezky");
+    // Stripe.js's origin is allowed on the billing page, and nowhere else.
+    let csp = |path: &'static str| {
+        let b = owner.client.clone();
+        let url = app.url(path);
+        async move {
+            let r = b.get(url).send().await.unwrap();
+            r.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let origin = localstripe_url();
+    let billing_csp = csp("/admin/acme/billing").await;
+    assert!(
+        billing_csp.contains("script-src 'self'")
+            && billing_csp.contains(&format!("{origin}; style-src"))
+            && billing_csp.contains(&format!("connect-src 'self' {origin}")),
+        "{billing_csp}"
+    );
+    assert!(!csp("/admin/acme").await.contains(&origin));
+    assert!(!csp("/admin/acme/members").await.contains(&origin));
     assert_eq!(o["can_choose_plan"], false, "the owner is no partner");
     let used = o["seats_used"].as_u64().unwrap();
 
@@ -874,3 +896,71 @@ async fn webhooks_keep_dunning_current(backend: Backend) {
     app.cleanup().await;
 }
 on_both_backends!(webhooks_dunning, webhooks_keep_dunning_current);
+
+/// Partner staff choose the plan when they create a workspace: subscribed as soon as its
+/// Stripe customer exists, the step recorded with the others; a plan outside the catalogue
+/// creates nothing.
+async fn a_new_workspace_starts_on_its_plan(backend: Backend) {
+    use reqwest::Method;
+    let app = billing_app(backend).await;
+    let partner = Browser::new();
+    app.sign_in(&partner, &PARTNER, "/").await;
+    let slug = format!("plan-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let (s, e) = call(
+        &app,
+        &partner,
+        Method::POST,
+        "/api/tenants",
+        json!({ "slug": slug, "name": "Planned", "plan": "gold" }),
+    )
+    .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("plan")),
+        "{e}"
+    );
+    assert!(
+        platform::repo::identity::tenant_by_slug(&app.platform.db, &slug)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let (s, created) = call(
+        &app,
+        &partner,
+        Method::POST,
+        "/api/tenants",
+        json!({ "slug": slug, "name": "Planned", "plan": KWD_PLAN }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let step = created["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["upstream"] == "stripe_subscription")
+        .unwrap_or_else(|| panic!("the subscription step: {created}"));
+    assert_eq!(step["state"], "ok", "{step}");
+    assert!(
+        step["message"].as_str().unwrap().contains("Team Kuwait"),
+        "{step}"
+    );
+    // No card yet: a trial, which localstripe reports as incomplete; one seat (no members).
+    let tenant = platform::repo::identity::tenant_by_slug(&app.platform.db, &slug)
+        .await
+        .unwrap()
+        .unwrap();
+    let billing = platform::repo::billing::get(&app.platform.db, &tenant.id)
+        .await
+        .unwrap();
+    assert_eq!(billing.plan_id.as_deref(), Some(KWD_PLAN));
+    assert_eq!(billing.seats_paid, Some(1));
+    assert!(app
+        .audit()
+        .await
+        .iter()
+        .any(|e| e.action == "tenant.create" && e.details["plan"] == KWD_PLAN));
+    app.cleanup().await;
+}
+on_both_backends!(new_workspace_plan, a_new_workspace_starts_on_its_plan);

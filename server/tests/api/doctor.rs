@@ -37,6 +37,10 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         "the sandbox's Stalwart stand-in answers"
     );
     assert_eq!(by("stripe").status, CheckStatus::Disabled);
+    assert!(
+        checks.iter().all(|c| c.name != "stripe plans"),
+        "no plan check while Stripe is off"
+    );
     assert_eq!(
         by("authentik sso apps").status,
         CheckStatus::Ok,
@@ -87,4 +91,38 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         );
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// With Stripe on, the plan catalogue is checked against Stripe: an unknown plan is named.
+#[tokio::test]
+async fn doctor_names_plans_stripe_does_not_know() {
+    let dir = std::env::temp_dir().join(format!("dezky-doctor-{}", uuid::Uuid::new_v4()));
+    let url: &'static str = Box::leak(format!("sqlite://{}/c.db", dir.display()).into_boxed_str());
+    let base: &'static str = Box::leak(
+        std::env::var("LOCALSTRIPE_URL")
+            .unwrap_or_else(|_| "http://127.0.0.1:8420".into())
+            .into_boxed_str(),
+    );
+    let vars: &'static [(&str, &str)] = Box::leak(Box::new([
+        ("DATABASE_URL", url),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("DEZKY_SANDBOX", "true"),
+        ("SESSION_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("STRIPE_ENABLED", "true"),
+        ("STRIPE_SECRET_KEY", "sk_test_dezky"),
+        ("STRIPE_API_BASE", base),
+        ("STRIPE_DIALECT", "localstripe"),
+        ("STRIPE_PLANS", "dezky-doctor-no-such-plan"),
+    ]));
+    let check = doctor::checks(&settings(vars))
+        .await
+        .into_iter()
+        .find(|c| c.name == "stripe plans")
+        .expect("the plan check runs when Stripe is on");
+    assert_eq!(check.status, CheckStatus::Failed);
+    assert!(
+        check.detail.contains("dezky-doctor-no-such-plan"),
+        "{}",
+        check.detail
+    );
 }

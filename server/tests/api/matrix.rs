@@ -103,7 +103,11 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             SignedIn
         }
         ("fn", _, "/api/fn/admin_home") => AnyAdmin,
-        ("fn", _, "/api/fn/partner_overview" | "/api/fn/create_tenant") => PartnerStaff,
+        (
+            "fn",
+            _,
+            "/api/fn/partner_overview" | "/api/fn/create_tenant" | "/api/fn/plan_catalogue",
+        ) => PartnerStaff,
         (
             "fn",
             _,

@@ -15,7 +15,7 @@ mod subscription;
 mod webhooks;
 
 pub use seats::SeatSync;
-pub use subscription::DEMO_PLANS;
+pub use subscription::{plans_check, DEMO_PLANS};
 pub use webhooks::WebhookOutcome;
 
 use serde_json::json;

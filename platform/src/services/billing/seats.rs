@@ -44,6 +44,8 @@ pub struct SeatSync {
     db: Db,
     stripe: Option<Arc<StripeClient>>,
     trial_days: u32,
+    /// The plan catalogue (`STRIPE_PLANS`).
+    plans: Arc<Vec<String>>,
     /// One sync at a time in this process: two member changes at once must not let the older
     /// count win (the count is read inside the lock).
     lock: Arc<tokio::sync::Mutex<()>>,
@@ -59,13 +61,38 @@ pub enum SeatOutcome {
 }
 
 impl SeatSync {
-    pub fn new(db: Db, stripe: Option<StripeClient>, trial_days: u32) -> Self {
+    pub fn new(db: Db, stripe: Option<StripeClient>, trial_days: u32, plans: Vec<String>) -> Self {
         Self {
             db,
             stripe: stripe.map(Arc::new),
             trial_days,
+            plans: Arc::new(plans),
             lock: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// `plan` is one of the catalogue and Stripe is on; else what is wrong, for the `plan`
+    /// field.
+    pub fn check_plan(&self, plan: &str) -> Result<(), String> {
+        if self.stripe.is_none() {
+            return Err(
+                "Billing is switched off on this console (STRIPE_ENABLED): no plan can be chosen."
+                    .into(),
+            );
+        }
+        if self.plans.iter().any(|p| p == plan) {
+            return Ok(());
+        }
+        Err(format!(
+            "{plan} is not a plan of the catalogue; choose one of: {}.",
+            self.plans.join(", ")
+        ))
+    }
+
+    /// Records the tenant's chosen plan (checked with [`SeatSync::check_plan`] first); the
+    /// next [`SeatSync::sync`] subscribes it.
+    pub async fn set_plan(&self, tenant_id: &str, plan: &str) -> Result<(), sqlx::Error> {
+        repo::set_plan(&self.db, tenant_id, plan).await
     }
 
     pub(super) fn stripe(&self) -> Option<Arc<StripeClient>> {

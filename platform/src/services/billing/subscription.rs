@@ -188,6 +188,14 @@ impl BillingService {
         Ok(out)
     }
 
+    /// The catalogue for a form: empty when billing is off (not an error there).
+    pub async fn catalogue(&self) -> Result<Vec<PlanView>, BillingError> {
+        match self.plans().await {
+            Err(BillingError::Disabled) => Ok(Vec::new()),
+            other => other,
+        }
+    }
+
     /// Partner staff choose the tenant's plan (at creation or later): recorded, then the
     /// subscription is created or moved to it with the current seats. Audited.
     pub async fn choose_plan(
@@ -231,16 +239,10 @@ impl BillingService {
         if self.stripe.is_none() {
             return Err(BillingError::Disabled);
         }
-        if !self.settings.plans.iter().any(|p| p == plan) {
-            return Err(invalid(
-                "plan",
-                format!(
-                    "{plan} is not a plan of the catalogue; choose one of: {}.",
-                    self.settings.plans.join(", ")
-                ),
-            ));
-        }
-        repo::set_plan(&self.db, &tenant.id, plan).await?;
+        self.seats
+            .check_plan(plan)
+            .map_err(|m| invalid("plan", m))?;
+        self.seats.set_plan(&tenant.id, plan).await?;
         self.synced(&tenant.id).await
     }
 
@@ -335,5 +337,74 @@ impl BillingService {
             .map_err(fail("add the test card"))?;
         repo::set_plan(&self.db, &tenant.id, DEMO_PLANS[0]).await?;
         self.synced(&tenant.id).await.map(|_| ())
+    }
+}
+
+/// `server doctor`'s check that Stripe knows every plan of the catalogue (`STRIPE_PLANS`),
+/// and that the card and webhook settings are there.
+pub async fn plans_check(
+    stripe: &crate::upstream::stripe::StripeClient,
+    plans: &[String],
+    card_and_webhooks: (bool, bool),
+) -> crate::services::health::Check {
+    use crate::services::health::{Check, CheckStatus};
+    let mut missing = Vec::new();
+    let mut failure = None;
+    for id in plans {
+        match stripe.plan(id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => missing.push(id.as_str()),
+            Err(e) => {
+                failure = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let unset: Vec<&str> = [
+        (!card_and_webhooks.0).then_some("STRIPE_PUBLISHABLE_KEY (card changes)"),
+        (!card_and_webhooks.1).then_some("STRIPE_WEBHOOK_SECRET (dunning from webhooks)"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let (status, detail, hint) = match (failure, missing.is_empty(), plans.is_empty()) {
+        (Some(e), _, _) => (
+            CheckStatus::Failed,
+            format!("the plans could not be read: {e}"),
+            Some("check STRIPE_API_BASE and STRIPE_SECRET_KEY".to_string()),
+        ),
+        (None, false, _) => (
+            CheckStatus::Failed,
+            format!("Stripe does not know the plans {}", missing.join(", ")),
+            Some("create them in Stripe, or correct STRIPE_PLANS".to_string()),
+        ),
+        (None, true, true) => (
+            CheckStatus::Failed,
+            "no plan catalogue: partner staff cannot choose a plan".to_string(),
+            Some("set STRIPE_PLANS to the Stripe plan or price ids on sale".to_string()),
+        ),
+        (None, true, false) if !unset.is_empty() => (
+            CheckStatus::Failed,
+            format!(
+                "the {} plans exist; not set: {}",
+                plans.len(),
+                unset.join(", ")
+            ),
+            Some("set them from the Stripe dashboard (API keys, webhook endpoint)".to_string()),
+        ),
+        (None, true, false) => (
+            CheckStatus::Ok,
+            format!(
+                "the {} plans of the catalogue exist; card changes and webhooks are set up",
+                plans.len()
+            ),
+            None,
+        ),
+    };
+    Check {
+        name: "stripe plans".into(),
+        status,
+        detail,
+        hint,
     }
 }
