@@ -275,6 +275,20 @@ async fn billing_app(backend: Backend) -> TestApp {
     .await
 }
 
+/// The billing app with acme's owner and its partner signed in, and acme's Stripe customer
+/// made (reconcile).
+async fn billing_workspace(backend: Backend) -> (TestApp, Browser, Browser) {
+    let app = billing_app(backend).await;
+    let (owner, partner) = (Browser::new(), Browser::new());
+    app.sign_in(&owner, &OWNER, "/").await;
+    app.sign_in(&partner, &PARTNER, "/").await;
+    let r = app
+        .post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "reconcile");
+    (app, owner, partner)
+}
+
 async fn call(
     app: &TestApp,
     b: &Browser,
@@ -288,6 +302,25 @@ async fn call(
     }
     let r = req.send().await.unwrap();
     (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn put_plan(app: &TestApp, b: &Browser, plan: &str) -> (StatusCode, Value) {
+    let body = json!({ "plan": plan });
+    call(app, b, reqwest::Method::PUT, "/api/tenants/acme/plan", body).await
+}
+
+async fn get_json(app: &TestApp, b: &Browser, path: &str) -> (StatusCode, Value) {
+    call(app, b, reqwest::Method::GET, path, Value::Null).await
+}
+
+async fn overview(app: &TestApp, b: &Browser) -> (StatusCode, Value) {
+    get_json(app, b, "/api/tenants/acme/billing").await
+}
+
+/// A 400 naming `field`.
+fn refused_on(status: StatusCode, e: &Value, field: &str) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["field"], field, "{e}");
 }
 
 /// The workspace's Stripe customer id, as provisioning recorded it.
@@ -360,24 +393,10 @@ async fn seats_at_stripe(customer: &str) -> u64 {
 
 async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
     use reqwest::Method;
-    let app = billing_app(backend).await;
-    let (owner, partner) = (Browser::new(), Browser::new());
-    app.sign_in(&owner, &OWNER, "/").await;
-    app.sign_in(&partner, &PARTNER, "/").await;
-    let r = app
-        .post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    let (app, owner, partner) = billing_workspace(backend).await;
     let customer = customer_of_acme(&app).await;
 
-    let (s, o) = call(
-        &app,
-        &owner,
-        Method::GET,
-        "/api/tenants/acme/billing",
-        Value::Null,
-    )
-    .await;
+    let (s, o) = overview(&app, &owner).await;
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["subscription"], Value::Null, "no plan yet");
     assert_eq!(o["card"], Value::Null);
@@ -443,43 +462,14 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
         json!({ "setup_intent": other["id"] }),
     )
     .await;
-    assert_eq!(
-        (s, e["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("setup_intent")),
-        "{e}"
-    );
+    refused_on(s, &e, "setup_intent");
 
     // The plan: partner staff only, from the catalogue.
-    let (s, e) = call(
-        &app,
-        &owner,
-        Method::PUT,
-        "/api/tenants/acme/plan",
-        json!({ "plan": EUR_PLAN }),
-    )
-    .await;
+    let (s, e) = put_plan(&app, &owner, EUR_PLAN).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
-    let (s, e) = call(
-        &app,
-        &partner,
-        Method::PUT,
-        "/api/tenants/acme/plan",
-        json!({ "plan": "gold" }),
-    )
-    .await;
-    assert_eq!(
-        (s, e["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("plan")),
-        "{e}"
-    );
-    let (s, sub) = call(
-        &app,
-        &partner,
-        Method::PUT,
-        "/api/tenants/acme/plan",
-        json!({ "plan": EUR_PLAN }),
-    )
-    .await;
+    let (s, e) = put_plan(&app, &partner, "gold").await;
+    refused_on(s, &e, "plan");
+    let (s, sub) = put_plan(&app, &partner, EUR_PLAN).await;
     assert_eq!(s, StatusCode::OK, "{sub}");
     let paid = used.max(2);
     assert_eq!(
@@ -492,14 +482,7 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
     assert_eq!(sub["monthly"]["currency"], "EUR");
     assert_eq!(seats_at_stripe(&customer).await, paid);
     // Choosing it again changes nothing at Stripe.
-    let (s, again) = call(
-        &app,
-        &partner,
-        Method::PUT,
-        "/api/tenants/acme/plan",
-        json!({ "plan": EUR_PLAN }),
-    )
-    .await;
+    let (s, again) = put_plan(&app, &partner, EUR_PLAN).await;
     assert_eq!((s, &again["id"]), (StatusCode::OK, &sub["id"]));
 
     // Seats follow members: two more, then one fewer.
@@ -519,14 +502,7 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(seats_at_stripe(&customer).await, (used + 1).max(2));
 
-    let (s, o) = call(
-        &app,
-        &owner,
-        Method::GET,
-        "/api/tenants/acme/billing",
-        Value::Null,
-    )
-    .await;
+    let (s, o) = overview(&app, &owner).await;
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["seats_used"], used + 1);
     assert_eq!(o["subscription"]["seats_paid"], (used + 1).max(2));
@@ -556,14 +532,7 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
         &[("items[0][id]", &item), ("items[0][quantity]", "9")],
     )
     .await;
-    let (_, o) = call(
-        &app,
-        &owner,
-        Method::GET,
-        "/api/tenants/acme/billing",
-        Value::Null,
-    )
-    .await;
+    let (_, o) = overview(&app, &owner).await;
     assert!(
         o["seats_note"]
             .as_str()
@@ -585,25 +554,16 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
     );
 
     // Invoices: the first period's, paid, in euros.
-    let (s, page) = call(
-        &app,
-        &owner,
-        Method::GET,
-        "/api/tenants/acme/invoices?limit=10",
-        Value::Null,
-    )
-    .await;
+    let (s, page) = get_json(&app, &owner, "/api/tenants/acme/invoices?limit=10").await;
     assert_eq!(s, StatusCode::OK, "{page}");
     let first = &page["invoices"][0];
     assert_eq!(first["status"], "paid", "{page}");
     assert_eq!(first["amount_due"]["minor"], 800 * paid as i64);
     assert_eq!(first["amount_due"]["display"], format!("€{},00", 8 * paid));
-    let (s, e) = call(
+    let (s, e) = get_json(
         &app,
         &owner,
-        Method::GET,
         "/api/tenants/acme/invoices?cursor=drop%20table",
-        Value::Null,
     )
     .await;
     assert_eq!(
@@ -648,47 +608,20 @@ on_both_backends!(
 /// Invoices in a currency without minor units (JPY) and one with three (KWD) are written by
 /// the currency's own exponent; a yearly plan shows its monthly equivalent.
 async fn invoices_follow_the_currency_exponent(backend: Backend) {
-    use reqwest::Method;
     // The seeded acme has three members: three seats.
     for (plan, invoice_display, monthly_minor) in
         [(JPY_PLAN, "¥36,000", 3_000), (KWD_PLAN, "د.ك4.500", 4_500)]
     {
-        let app = billing_app(backend).await;
-        let (owner, partner) = (Browser::new(), Browser::new());
-        app.sign_in(&owner, &OWNER, "/").await;
-        app.sign_in(&partner, &PARTNER, "/").await;
-        app.post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
-            .await;
-        let (_, o) = call(
-            &app,
-            &owner,
-            Method::GET,
-            "/api/tenants/acme/billing",
-            Value::Null,
-        )
-        .await;
+        let (app, owner, partner) = billing_workspace(backend).await;
+        let (_, o) = overview(&app, &owner).await;
         assert_eq!(o["seats_used"], 3, "{o}");
         let (s, card) = add_card(&app, &owner, &[("payment_method", "pm_card_visa")]).await;
         assert_eq!(s, StatusCode::OK, "{card}");
-        let (s, sub) = call(
-            &app,
-            &partner,
-            Method::PUT,
-            "/api/tenants/acme/plan",
-            json!({ "plan": plan }),
-        )
-        .await;
+        let (s, sub) = put_plan(&app, &partner, plan).await;
         assert_eq!(s, StatusCode::OK, "{sub}");
         assert_eq!(sub["seats_paid"], 3);
         assert_eq!(sub["monthly"]["minor"], monthly_minor, "{sub}");
-        let (s, page) = call(
-            &app,
-            &owner,
-            Method::GET,
-            "/api/tenants/acme/invoices",
-            Value::Null,
-        )
-        .await;
+        let (s, page) = get_json(&app, &owner, "/api/tenants/acme/invoices").await;
         assert_eq!(s, StatusCode::OK, "{page}");
         assert_eq!(
             page["invoices"][0]["amount_due"]["display"], invoice_display,
@@ -711,6 +644,18 @@ async fn deliver(app: &TestApp, payload: &str, signature: Option<String>) -> (St
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 
+/// Delivers `payload` signed with the endpoint's secret, as Stripe does.
+async fn deliver_signed(app: &TestApp, payload: &str) -> (StatusCode, Value) {
+    let signature = stripe_webhook::Webhook::generate_test_header(payload, WHSEC, None);
+    deliver(app, payload, Some(signature)).await
+}
+
+/// A 200 with this outcome.
+fn delivered(status: StatusCode, r: &Value, outcome: &str) {
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["outcome"], outcome, "{r}");
+}
+
 fn subscription_event(id: &str, created: i64, sub: &str, customer: &str, status: &str) -> String {
     json!({
         "id": id, "object": "event", "api_version": "2026-09-30.endive", "created": created,
@@ -728,24 +673,11 @@ fn subscription_event(id: &str, created: i64, sub: &str, customer: &str, status:
 /// admins (banner) and the partner (chip, attention), a duplicate or older delivery changes
 /// nothing, and reading Stripe corrects the state when no webhook came.
 async fn webhooks_keep_dunning_current(backend: Backend) {
-    use reqwest::Method;
     use stripe_webhook::Webhook;
-    let app = billing_app(backend).await;
-    let (owner, partner) = (Browser::new(), Browser::new());
-    app.sign_in(&owner, &OWNER, "/").await;
-    app.sign_in(&partner, &PARTNER, "/").await;
-    app.post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
-        .await;
+    let (app, owner, partner) = billing_workspace(backend).await;
     let customer = customer_of_acme(&app).await;
     add_card(&app, &owner, &[("payment_method", "pm_card_visa")]).await;
-    let (_, sub) = call(
-        &app,
-        &partner,
-        Method::PUT,
-        "/api/tenants/acme/plan",
-        json!({ "plan": EUR_PLAN }),
-    )
-    .await;
+    let (_, sub) = put_plan(&app, &partner, EUR_PLAN).await;
     let sub_id = sub["id"].as_str().unwrap().to_string();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -794,17 +726,9 @@ async fn webhooks_keep_dunning_current(backend: Backend) {
 
     // Signed: applied once.
     let (s, r) = deliver(&app, &payload, Some(signed.clone())).await;
-    assert_eq!(
-        (s, &r["outcome"]),
-        (StatusCode::OK, &json!("applied")),
-        "{r}"
-    );
+    delivered(s, &r, "applied");
     let (s, r) = deliver(&app, &payload, Some(signed)).await;
-    assert_eq!(
-        (s, &r["outcome"]),
-        (StatusCode::OK, &json!("duplicate")),
-        "{r}"
-    );
+    delivered(s, &r, "duplicate");
     // An older delivery arriving late does not undo it.
     let old = subscription_event(
         &format!("{evt}_old"),
@@ -813,13 +737,8 @@ async fn webhooks_keep_dunning_current(backend: Backend) {
         &customer,
         "active",
     );
-    let (s, r) = deliver(
-        &app,
-        &old,
-        Some(Webhook::generate_test_header(&old, WHSEC, None)),
-    )
-    .await;
-    assert_eq!((s, &r["outcome"]), (StatusCode::OK, &json!("stale")), "{r}");
+    let (s, r) = deliver_signed(&app, &old).await;
+    delivered(s, &r, "stale");
 
     assert_eq!(sidebar(&owner).await["billing_behind"], "past_due");
     let r = app.server_fn(&partner, "partner_overview", &[]).await;
@@ -832,36 +751,23 @@ async fn webhooks_keep_dunning_current(backend: Backend) {
         .unwrap();
     assert_eq!(acme["billing_state"], "past_due", "{acme}");
     assert!(acme["attention"].as_i64().unwrap() >= 1);
-    let page = owner
-        .get(&app.url("/admin/acme/members"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = |b: &Browser, path: &str| {
+        let (b, url) = (b.client.clone(), app.url(path));
+        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let members = page(&owner, "/admin/acme/members").await;
     assert!(
-        page.contains("dunning-banner") && page.contains("Update the card"),
+        members.contains("dunning-banner") && members.contains("Update the card"),
         "the banner on every admin page"
     );
-    let page = partner
-        .get(&app.url("/partner"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let partner_view = page(&partner, "/partner").await;
     assert!(
-        page.contains("billing-chip"),
+        partner_view.contains("billing-chip"),
         "the chip in the partner view"
     );
 
     // Reading Stripe (which says active) corrects the state.
-    let (s, o) = call(
-        &app,
-        &owner,
-        Method::GET,
-        "/api/tenants/acme/billing",
-        Value::Null,
-    )
-    .await;
+    let (s, o) = overview(&app, &owner).await;
     assert_eq!(
         (s, &o["subscription"]["state"]),
         (StatusCode::OK, &json!("active")),
@@ -877,17 +783,8 @@ async fn webhooks_keep_dunning_current(backend: Backend) {
         "cus_nobody",
         "past_due",
     );
-    let (s, r) = deliver(
-        &app,
-        &stray,
-        Some(Webhook::generate_test_header(&stray, WHSEC, None)),
-    )
-    .await;
-    assert_eq!(
-        (s, &r["outcome"]),
-        (StatusCode::OK, &json!("ignored")),
-        "{r}"
-    );
+    let (s, r) = deliver_signed(&app, &stray).await;
+    delivered(s, &r, "ignored");
     assert!(app
         .audit()
         .await
@@ -914,11 +811,7 @@ async fn a_new_workspace_starts_on_its_plan(backend: Backend) {
         json!({ "slug": slug, "name": "Planned", "plan": "gold" }),
     )
     .await;
-    assert_eq!(
-        (s, e["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("plan")),
-        "{e}"
-    );
+    refused_on(s, &e, "plan");
     assert!(
         platform::repo::identity::tenant_by_slug(&app.platform.db, &slug)
             .await
