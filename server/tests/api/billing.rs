@@ -609,9 +609,10 @@ on_both_backends!(
 /// the currency's own exponent; a yearly plan shows its monthly equivalent.
 async fn invoices_follow_the_currency_exponent(backend: Backend) {
     // The seeded acme has three members: three seats.
-    for (plan, invoice_display, monthly_minor) in
-        [(JPY_PLAN, "¥36,000", 3_000), (KWD_PLAN, "د.ك4.500", 4_500)]
-    {
+    for (plan, invoice_display, monthly_minor, monthly_display) in [
+        (JPY_PLAN, "¥36,000", 3_000, "¥3,000"),
+        (KWD_PLAN, "د.ك4.500", 4_500, "د.ك4.500"),
+    ] {
         let (app, owner, partner) = billing_workspace(backend).await;
         let (_, o) = overview(&app, &owner).await;
         assert_eq!(o["seats_used"], 3, "{o}");
@@ -621,6 +622,9 @@ async fn invoices_follow_the_currency_exponent(backend: Backend) {
         assert_eq!(s, StatusCode::OK, "{sub}");
         assert_eq!(sub["seats_paid"], 3);
         assert_eq!(sub["monthly"]["minor"], monthly_minor, "{sub}");
+        assert_eq!(sub["monthly"]["display"], monthly_display, "{sub}");
+        // Per billing period: the yearly total for the yearly plan.
+        assert_eq!(sub["per_period"]["display"], invoice_display, "{sub}");
         let (s, page) = get_json(&app, &owner, "/api/tenants/acme/invoices").await;
         assert_eq!(s, StatusCode::OK, "{page}");
         assert_eq!(
