@@ -22,6 +22,7 @@ pub mod members;
 pub mod partner;
 pub mod security;
 pub mod sso_apps;
+pub mod storage;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -38,6 +39,7 @@ use members::MembersPage;
 use partner::PartnerHome;
 use security::{MfaPage, SecurityPage};
 use sso_apps::SsoAppsPage;
+use storage::StoragePage;
 
 /// The HTML document around the app (rendered on the server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/:tenant/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/mfa") view=MfaPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/storage") view=StoragePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>

@@ -34,7 +34,8 @@ macro_rules! for_each_service_error {
             $crate::services::audit::AuditError,
             $crate::services::security::SecurityError,
             $crate::services::sso_apps::SsoAppError,
-            $crate::services::billing::BillingError
+            $crate::services::billing::BillingError,
+            $crate::services::storage::StorageError
         );
     };
 }

@@ -410,3 +410,55 @@ async fn ocis_users_are_created_once_and_deleted_with_their_drive() {
     assert!(!sb.has_personal_drive("jane@a.example"));
     assert!(c.get_user(&u.id).await.unwrap().is_none());
 }
+
+/// Mailbox disk quotas (§7.7): read in batches within `maxObjectsInGet` (the stand-in refuses
+/// a larger `get` with `requestTooLarge`, as RFC 8620 §5.1 says), set and removed through
+/// `quotas/maxDiskQuota`.
+#[tokio::test]
+async fn stalwart_disk_quotas_in_batches() {
+    use platform::upstream::stalwart::{NewMailbox, StalwartClient, StalwartConfig};
+    use sandbox::stalwart::StalwartSandbox;
+    let (sb, base) = StalwartSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "admin".into(),
+        "pw".into(),
+        "mail.dezky.example".into(),
+    )
+    .await
+    .unwrap();
+    let c = StalwartClient::new(StalwartConfig {
+        base_url: base,
+        user: "admin".into(),
+        password: SecretString::from("pw"),
+        timeout: Duration::from_secs(5),
+    });
+    let domain = c.create_domain("q.example", "t").await.unwrap();
+    let id = c
+        .create_account(&NewMailbox {
+            name: "ann",
+            domain_id: &domain,
+            description: "Ann",
+            password: &platform::crypto::one_time_password(),
+        })
+        .await
+        .unwrap();
+    assert!(sb.set_used_disk("ann@q.example", 4096));
+    // 700 ids: two batches; the real one is found among the unknown.
+    let mut ids: Vec<String> = (0..699).map(|i| format!("nobody{i}")).collect();
+    ids.push(id.clone());
+    let found = c.disk_quotas(&ids).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].used, found[0].max), (4096, None));
+
+    c.set_disk_quota(&id, Some(1 << 30)).await.unwrap();
+    assert_eq!(
+        c.disk_quotas(std::slice::from_ref(&id)).await.unwrap()[0].max,
+        Some(1 << 30)
+    );
+    c.set_disk_quota(&id, None).await.unwrap();
+    assert_eq!(
+        c.disk_quotas(std::slice::from_ref(&id)).await.unwrap()[0].max,
+        None,
+        "no limit again"
+    );
+}

@@ -1,5 +1,6 @@
 //! The OCIS stand-in's LibreGraph users (§4): strict bodies, 409 on duplicates, the
-//! `mail`-less single read, and personal drives purged on delete.
+//! `mail`-less single read, and personal drives purged on delete; drives with their live
+//! quota (§5).
 
 use std::net::SocketAddr;
 
@@ -292,4 +293,125 @@ async fn a_fault_can_be_limited_to_one_method() {
         o.send(reqwest::Method::DELETE, &path, None).await.0,
         StatusCode::NO_CONTENT
     );
+}
+
+/// Drives (§5.1–5.7): personal drives listed with a live quota, `$filter` with one `eq` on
+/// `driveType` or `id` (`and` is 501, an `eq` on anything else is ignored), the quota set by
+/// `PATCH` (strict body), and the state thresholds of `calculateQuotaState`.
+#[tokio::test]
+async fn drives_carry_a_live_quota_and_take_a_quota_patch() {
+    let o = ocis().await;
+    let (s, _) = o
+        .create(
+            json!({ "displayName": "Jane Roe", "onPremisesSamAccountName": "jane@acme.example",
+                        "mail": "jane@acme.example" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, list) = o.send(reqwest::Method::GET, "/drives", None).await;
+    assert_eq!(
+        list["value"],
+        json!([]),
+        "no drive before the first sign-in"
+    );
+    assert!(o.sandbox.first_sign_in("jane@acme.example"));
+    assert!(o.sandbox.set_drive_used("jane@acme.example", 800));
+
+    let (s, list) = o
+        .send(
+            reqwest::Method::GET,
+            "/drives?$filter=driveType%20eq%20%27personal%27",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let drive = &list["value"][0];
+    let id = drive["id"].as_str().unwrap().to_string();
+    assert!(
+        id.ends_with(drive["owner"]["user"]["id"].as_str().unwrap()),
+        "{drive}"
+    );
+    assert_eq!(drive["driveType"], "personal");
+    assert_eq!(drive["quota"]["total"], 0, "no limit");
+    assert_eq!(drive["quota"]["state"], "normal");
+    let (_, projects) = o
+        .send(
+            reqwest::Method::GET,
+            "/drives?$filter=driveType%20eq%20%27project%27",
+            None,
+        )
+        .await;
+    assert_eq!(projects["value"], json!([]));
+    let (_, ignored) = o
+        .send(
+            reqwest::Method::GET,
+            "/drives?$filter=name%20eq%20%27nobody%27",
+            None,
+        )
+        .await;
+    assert_eq!(
+        ignored["value"].as_array().unwrap().len(),
+        1,
+        "an eq on another property is ignored"
+    );
+    let (s, e) = o
+        .send(
+            reqwest::Method::GET,
+            "/drives?$filter=driveType%20eq%20%27personal%27%20and%20id%20eq%20%27x%27",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::NOT_IMPLEMENTED, Some("notSupported"))
+    );
+
+    let path = format!("/drives/{}", urlencode(&id));
+    for (total, state) in [
+        (1000u64, "nearing"),
+        (810, "critical"),
+        (800, "exceeded"),
+        (790, "exceeded"),
+        (1100, "normal"),
+    ] {
+        let (s, d) = o
+            .send(
+                reqwest::Method::PATCH,
+                &path,
+                Some(json!({ "quota": { "total": total } })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["quota"]["state"], state, "{total}: {d}");
+        assert_eq!(d["quota"]["remaining"], total.saturating_sub(800));
+    }
+    let (s, e) = o
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "quota": { "total": 1 }, "owner": {} })),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalidRequest"))
+    );
+    let (s, _) = o
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "quota": { "total": -5 } })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, e) = o.send(reqwest::Method::GET, "/drives/nope", None).await;
+    assert_eq!(
+        (s, e["error"]["message"].as_str()),
+        (StatusCode::NOT_FOUND, Some("drive not found"))
+    );
+    assert_eq!(o.sandbox.drive_total("jane@acme.example"), Some(1100));
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('$', "%24")
 }

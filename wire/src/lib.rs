@@ -11,6 +11,7 @@ pub mod members;
 pub mod security;
 pub mod sso_apps;
 pub mod steps;
+pub mod storage;
 pub mod tenants;
 
 pub use error::{ErrorClass, PublicError};

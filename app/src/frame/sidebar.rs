@@ -20,11 +20,12 @@ pub enum AdminSection {
     Security,
     Mfa,
     Audit,
+    Storage,
     Billing,
 }
 
 impl AdminSection {
-    pub const ALL: [AdminSection; 8] = [
+    pub const ALL: [AdminSection; 9] = [
         AdminSection::Dashboard,
         AdminSection::Members,
         AdminSection::Domains,
@@ -32,6 +33,7 @@ impl AdminSection {
         AdminSection::Security,
         AdminSection::Mfa,
         AdminSection::Audit,
+        AdminSection::Storage,
         AdminSection::Billing,
     ];
 
@@ -44,6 +46,7 @@ impl AdminSection {
             AdminSection::Security => "Security",
             AdminSection::Mfa => "2-Step Verification",
             AdminSection::Audit => "Audit log",
+            AdminSection::Storage => "Storage",
             AdminSection::Billing => "Billing",
         }
     }
@@ -58,6 +61,7 @@ impl AdminSection {
             AdminSection::Security => format!("/admin/{tenant}/security"),
             AdminSection::Mfa => format!("/admin/{tenant}/mfa"),
             AdminSection::Audit => format!("/admin/{tenant}/audit"),
+            AdminSection::Storage => format!("/admin/{tenant}/storage"),
             AdminSection::Billing => format!("/admin/{tenant}/billing"),
         }
     }
@@ -71,6 +75,7 @@ impl AdminSection {
             AdminSection::Security => "nav-security",
             AdminSection::Mfa => "nav-mfa",
             AdminSection::Audit => "nav-audit",
+            AdminSection::Storage => "nav-storage",
             AdminSection::Billing => "nav-billing",
         }
     }
@@ -167,6 +172,7 @@ mod tests {
                 "/admin/acme/security",
                 "/admin/acme/mfa",
                 "/admin/acme/audit",
+                "/admin/acme/storage",
                 "/admin/acme/billing"
             ]
         );

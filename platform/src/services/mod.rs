@@ -11,6 +11,7 @@ pub mod provisioning;
 pub mod security;
 pub mod sso_apps;
 pub mod steps;
+pub mod storage;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub struct Platform {
     pub security: security::SecurityService,
     pub sso_apps: sso_apps::SsoAppService,
     pub billing: billing::BillingService,
+    pub storage: storage::StorageService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -134,6 +136,12 @@ impl Platform {
         );
         let billing =
             billing::BillingService::new(db.clone(), audit.clone(), seats, cfg.billing.clone());
+        let storage = storage::StorageService::new(
+            db.clone(),
+            audit.clone(),
+            cfg.stalwart.clone().map(StalwartClient::new),
+            cfg.ocis.clone().map(OcisClient::new),
+        );
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         let domains = domains::DomainService::new(
             db.clone(),
@@ -157,6 +165,7 @@ impl Platform {
             security,
             sso_apps,
             billing,
+            storage,
             oidc,
             sealer,
         })

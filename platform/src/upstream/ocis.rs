@@ -171,6 +171,118 @@ impl OcisClient {
     }
 }
 
+/// A personal drive's owner and live quota (`shared/reference/ocis.md` §5.1–5.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonalDrive {
+    /// `<storage-provider-id>$<space-id>`.
+    pub id: String,
+    /// The owner's OCIS user id.
+    pub owner: String,
+    /// Bytes used.
+    pub used: u64,
+    /// The quota in bytes; `None`: no limit (`total` 0 or absent).
+    pub total: Option<u64>,
+    /// Bytes left: of the quota, or of the disk when there is no limit.
+    pub remaining: Option<u64>,
+    /// `normal`, `nearing`, `critical` or `exceeded`, as OCIS computes it.
+    pub state: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DriveJson {
+    id: String,
+    owner: Option<DriveOwner>,
+    quota: Option<DriveQuota>,
+    root: Option<DriveRoot>,
+}
+
+#[derive(Deserialize)]
+struct DriveOwner {
+    user: Option<DriveUser>,
+}
+
+#[derive(Deserialize)]
+struct DriveUser {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct DriveQuota {
+    used: Option<u64>,
+    total: Option<u64>,
+    remaining: Option<u64>,
+    state: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DriveRoot {
+    deleted: Option<serde_json::Value>,
+}
+
+impl OcisClient {
+    /// Every personal drive that is not in the trash (`GET /drives?$filter=driveType eq
+    /// 'personal'`, one call; the service user lists all drives as an Admin, §5.3).
+    pub async fn personal_drives(&self) -> Result<Vec<PersonalDrive>, UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.req(reqwest::Method::GET, "/drives")
+                .query(&[("$filter", "driveType eq 'personal'")]),
+        )
+        .await?;
+        let list: List<DriveJson> = read_json(UPSTREAM, response).await?;
+        Ok(list
+            .value
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| {
+                d.root
+                    .as_ref()
+                    .and_then(|r| r.deleted.as_ref())
+                    .is_none_or(|del| del["state"] != "trashed")
+            })
+            .filter_map(|d| {
+                let owner = d.owner?.user?.id;
+                let q = d.quota.unwrap_or(DriveQuota {
+                    used: None,
+                    total: None,
+                    remaining: None,
+                    state: None,
+                });
+                Some(PersonalDrive {
+                    id: d.id,
+                    owner,
+                    used: q.used.unwrap_or(0),
+                    total: q.total.filter(|t| *t > 0),
+                    remaining: q.remaining,
+                    state: q.state,
+                })
+            })
+            .collect())
+    }
+
+    /// Sets a drive's quota in bytes (`None`: no limit, sent as 0) with `PATCH /drives/{id}`
+    /// (§5.7; personal drives need the Admin role). `Ok(false)` when the drive is unknown.
+    pub async fn set_drive_quota(
+        &self,
+        id: &str,
+        total: Option<u64>,
+    ) -> Result<bool, UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.req(
+                reqwest::Method::PATCH,
+                &format!("/drives/{}", urlencoding::encode(id)),
+            )
+            .json(&serde_json::json!({ "quota": { "total": total.unwrap_or(0) } })),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        success(UPSTREAM, response).await.map(|_| true)
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct OcisUser {
     pub id: String,

@@ -330,22 +330,56 @@ impl StalwartClient {
 
     /// Used bytes of each mailbox (`usedDiskQuota`), by account id.
     pub async fn usage(&self, ids: &[String]) -> Result<Vec<(String, i64)>, StalwartError> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let r = self
-            .call(
-                "x:Account/get",
-                json!({ "ids": ids, "properties": ["usedDiskQuota"] }),
-            )
-            .await?;
-        Ok(r["list"]
-            .as_array()
+        Ok(self
+            .disk_quotas(ids)
+            .await?
             .into_iter()
-            .flatten()
-            .filter_map(|a| Some((a["id"].as_str()?.to_string(), a["usedDiskQuota"].as_i64()?)))
+            .map(|q| (q.id, i64::try_from(q.used).unwrap_or(i64::MAX)))
             .collect())
     }
+
+    /// Used bytes and disk quota of each mailbox (`usedDiskQuota`, `quotas.maxDiskQuota`;
+    /// `shared/reference/stalwart.md` §7.1, §7.7), asked in batches of at most
+    /// [`MAX_OBJECTS_IN_GET`] ids (the server's `maxObjectsInGet`). Unknown ids are left out.
+    pub async fn disk_quotas(&self, ids: &[String]) -> Result<Vec<MailboxQuota>, StalwartError> {
+        let mut out = Vec::new();
+        for batch in ids.chunks(MAX_OBJECTS_IN_GET) {
+            let r = self
+                .call(
+                    "x:Account/get",
+                    json!({ "ids": batch, "properties": ["usedDiskQuota", "quotas"] }),
+                )
+                .await?;
+            out.extend(r["list"].as_array().into_iter().flatten().filter_map(|a| {
+                Some(MailboxQuota {
+                    id: a["id"].as_str()?.to_string(),
+                    used: a["usedDiskQuota"].as_u64().unwrap_or(0),
+                    max: a["quotas"]["maxDiskQuota"].as_u64().filter(|m| *m > 0),
+                })
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Sets a mailbox's disk quota in bytes (`quotas/maxDiskQuota`); `None` removes the key
+    /// (no per-account limit, §7.1).
+    pub async fn set_disk_quota(&self, id: &str, max: Option<u64>) -> Result<(), StalwartError> {
+        self.update_account(id, json!({ "quotas/maxDiskQuota": max }))
+            .await
+    }
+}
+
+/// The most ids one `…/get` may ask for (`maxObjectsInGet`, §4.2's default).
+pub const MAX_OBJECTS_IN_GET: usize = 500;
+
+/// A mailbox's disk use and quota.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxQuota {
+    pub id: String,
+    /// Bytes used (`usedDiskQuota`).
+    pub used: u64,
+    /// `quotas.maxDiskQuota` in bytes; `None`: no limit.
+    pub max: Option<u64>,
 }
 
 /// A mailbox to create: `name` is the local part, on the Stalwart domain `domain_id`.

@@ -8,8 +8,9 @@
 //! - [`users`] (§4): create, read by id or user name, list with `$search`/`$orderby`,
 //!   update, delete.
 //! - [`groups`] (§6): create, read by id, list, delete.
-//! - [`drives`] (§5, §8): the personal drive each user gets at their first authenticated
-//!   request, purged when the user is deleted.
+//! - [`drives`] (§5, §8, §9): the personal drive each user gets at their first authenticated
+//!   request, purged when the user is deleted; listed, read and patched (quota) through
+//!   `/graph/v1.0/drives`.
 //!
 //! This module is the public surface: [`OcisSandbox`] (start, the accessors tests use).
 
@@ -80,6 +81,12 @@ impl OcisSandbox {
                 get(users::read_user)
                     .patch(users::patch_user)
                     .delete(users::delete_user),
+            )
+            .route("/graph/v1.0/drives", get(drives::list_all))
+            .route("/graph/v1.0/me/drives", get(drives::list_mine))
+            .route(
+                "/graph/v1.0/drives/{id}",
+                get(drives::read).patch(drives::patch),
             )
             .route(
                 "/_sandbox/ocis/users/{username}/first-sign-in",

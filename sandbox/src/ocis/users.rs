@@ -19,8 +19,8 @@ use super::{authenticated, odata_error, OcisSandbox, State_};
 #[derive(Clone, Debug)]
 pub(super) struct OcisUser {
     pub(super) id: String,
-    username: String,
-    display_name: String,
+    pub(super) username: String,
+    pub(super) display_name: String,
     mail: Option<String>,
     given_name: Option<String>,
     surname: Option<String>,

@@ -97,6 +97,12 @@ pub(super) async fn jmap(
                 "description": "sandbox fault injection" }, id]));
             continue;
         }
+        // RFC 8620 §5.1: more ids than `maxObjectsInGet` is `requestTooLarge`.
+        if method.ends_with("/get") && args["ids"].as_array().is_some_and(|ids| ids.len() > 500) {
+            responses.push(json!(["error", { "type": "requestTooLarge",
+                "description": "The number of ids requested exceeds maxObjectsInGet (500)" }, id]));
+            continue;
+        }
         let (name, result) = match method {
             "x:Domain/get" => (method, domain_get(&s, &args)),
             "x:Domain/query" => (method, domain_query(&s, &args)),

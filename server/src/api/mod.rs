@@ -13,6 +13,7 @@ mod domains;
 mod members;
 mod security;
 mod sso_apps;
+mod storage;
 mod tenants;
 
 use std::collections::HashMap;
@@ -42,8 +43,8 @@ fn table() -> Routes {
         router: Router::new(),
         paths: Vec::new(),
     };
-    billing::routes(sso_apps::routes(security::routes(audit::routes(
-        domains::routes(members::routes(tenants::routes(routes))),
+    storage::routes(billing::routes(sso_apps::routes(security::routes(
+        audit::routes(domains::routes(members::routes(tenants::routes(routes)))),
     ))))
 }
 

@@ -16,5 +16,6 @@ mod members;
 mod security;
 mod sign_in;
 mod sso_apps;
+mod storage;
 mod tenants;
 mod tokens;

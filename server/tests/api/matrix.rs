@@ -157,7 +157,9 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/billing_plans"
             | "/api/fn/sync_billing_seats"
             | "/api/fn/start_card_change"
-            | "/api/fn/finish_card_change",
+            | "/api/fn/finish_card_change"
+            | "/api/fn/storage"
+            | "/api/fn/set_storage_quota",
         ) => AcmeAdmins,
         ("page", _, "/" | "/profile") => SignedIn,
         ("page", _, "/signed-out") => Public,
@@ -204,6 +206,9 @@ const FN_ARGS: &[(&str, &str)] = &[
     ("cursor", ""),
     ("plan", "matrix-nowhere"),
     ("setup_intent", "seti_matrix"),
+    // Quotas that get through are refused as invalid (neither given).
+    ("mail_quota", ""),
+    ("files_quota", ""),
 ];
 
 /// Fills a path's parameters for tenant acme.
