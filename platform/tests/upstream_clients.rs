@@ -310,22 +310,8 @@ async fn authentik_users_sessions_and_refresh_tokens() {
 
 #[tokio::test]
 async fn stalwart_mailboxes_passwords_and_freezing() {
-    use platform::upstream::stalwart::{NewMailbox, StalwartClient, StalwartConfig};
-    use sandbox::stalwart::StalwartSandbox;
-    let (sb, base) = StalwartSandbox::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        "admin".into(),
-        "pw".into(),
-        "mail.dezky.example".into(),
-    )
-    .await
-    .unwrap();
-    let c = StalwartClient::new(StalwartConfig {
-        base_url: base,
-        user: "admin".into(),
-        password: SecretString::from("pw"),
-        timeout: Duration::from_secs(5),
-    });
+    use platform::upstream::stalwart::NewMailbox;
+    let (sb, c) = stalwart().await;
     let domain = c.create_domain("a.example", "t").await.unwrap();
     let strong = platform::crypto::one_time_password();
     let weak = c
@@ -416,22 +402,8 @@ async fn ocis_users_are_created_once_and_deleted_with_their_drive() {
 /// `quotas/maxDiskQuota`.
 #[tokio::test]
 async fn stalwart_disk_quotas_in_batches() {
-    use platform::upstream::stalwart::{NewMailbox, StalwartClient, StalwartConfig};
-    use sandbox::stalwart::StalwartSandbox;
-    let (sb, base) = StalwartSandbox::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        "admin".into(),
-        "pw".into(),
-        "mail.dezky.example".into(),
-    )
-    .await
-    .unwrap();
-    let c = StalwartClient::new(StalwartConfig {
-        base_url: base,
-        user: "admin".into(),
-        password: SecretString::from("pw"),
-        timeout: Duration::from_secs(5),
-    });
+    use platform::upstream::stalwart::NewMailbox;
+    let (sb, c) = stalwart().await;
     let domain = c.create_domain("q.example", "t").await.unwrap();
     let id = c
         .create_account(&NewMailbox {
@@ -461,4 +433,27 @@ async fn stalwart_disk_quotas_in_batches() {
         None,
         "no limit again"
     );
+}
+
+/// The Stalwart stand-in and a client of it.
+async fn stalwart() -> (
+    sandbox::stalwart::StalwartSandbox,
+    platform::upstream::stalwart::StalwartClient,
+) {
+    use platform::upstream::stalwart::{StalwartClient, StalwartConfig};
+    let (sb, base) = sandbox::stalwart::StalwartSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "admin".into(),
+        "pw".into(),
+        "mail.dezky.example".into(),
+    )
+    .await
+    .unwrap();
+    let c = StalwartClient::new(StalwartConfig {
+        base_url: base,
+        user: "admin".into(),
+        password: SecretString::from("pw"),
+        timeout: Duration::from_secs(5),
+    });
+    (sb, c)
 }

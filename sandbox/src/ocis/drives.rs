@@ -222,28 +222,17 @@ fn list(s: &OcisSandbox, q: &std::collections::HashMap<String, String>, mine: bo
     Json(json!({ "value": value })).into_response()
 }
 
-/// `GET /graph/v1.0/drives`.
-pub(super) async fn list_all(
+/// `GET /graph/v1.0/drives` (every drive) and `GET /graph/v1.0/me/drives` (the caller's).
+pub(super) async fn list_drives(
     State(s): State<OcisSandbox>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     if let Some(r) = authenticated(&s, &headers) {
         return r;
     }
-    list(&s, &q, false)
-}
-
-/// `GET /graph/v1.0/me/drives`.
-pub(super) async fn list_mine(
-    State(s): State<OcisSandbox>,
-    headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
-        return r;
-    }
-    list(&s, &q, true)
+    list(&s, &q, uri.path().starts_with("/graph/v1.0/me/"))
 }
 
 fn not_found() -> Response {

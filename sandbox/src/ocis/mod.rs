@@ -82,8 +82,8 @@ impl OcisSandbox {
                     .patch(users::patch_user)
                     .delete(users::delete_user),
             )
-            .route("/graph/v1.0/drives", get(drives::list_all))
-            .route("/graph/v1.0/me/drives", get(drives::list_mine))
+            .route("/graph/v1.0/drives", get(drives::list_drives))
+            .route("/graph/v1.0/me/drives", get(drives::list_drives))
             .route(
                 "/graph/v1.0/drives/{id}",
                 get(drives::read).patch(drives::patch),
