@@ -450,6 +450,16 @@ impl Settings {
             trial_days: s.number("STRIPE_TRIAL_DAYS", 14)?,
             webhook_secret: s.opt("STRIPE_WEBHOOK_SECRET").map(SecretString::from),
         };
+        // The sandbox banner says nothing real is charged: no live Stripe key there.
+        if sandbox
+            && s.opt("STRIPE_SECRET_KEY")
+                .is_some_and(|k| k.starts_with("sk_live_") || k.starts_with("rk_live_"))
+        {
+            return Err(err(
+                "STRIPE_SECRET_KEY",
+                "must be a test key (sk_test_…) or localstripe's in sandbox mode: a live key charges real cards",
+            ));
+        }
         if stripe.enabled && stripe.secret_key.is_none() {
             return Err(err(
                 "STRIPE_SECRET_KEY",

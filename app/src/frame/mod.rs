@@ -52,7 +52,7 @@ fn Header(info: SessionInfo) -> impl IntoView {
     view! {
         {info.sandbox.then(|| view! {
             <div id="sandbox-banner" role="status" class="bg-amber-300 text-amber-950 text-sm text-center px-4 py-1.5 font-medium">
-                "Sandbox: this console runs against local stand-ins for Authentik, Stalwart and OCIS. Nothing real is being provisioned."
+                "Sandbox: this console runs against local stand-ins for Authentik, Stalwart and OCIS, and Stripe in test mode (localstripe). Nothing real is being provisioned or charged."
             </div>
         })}
         {(info.partner_mode).then(|| view! {

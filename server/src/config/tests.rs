@@ -49,10 +49,20 @@ fn the_sandbox_refuses_to_be_reachable_or_real() {
             "https://auth.example/application/o/dezky/",
         ),
         ("AUTHENTIK_ADMIN_TOKEN", "t"),
+        // A live Stripe key charges real cards; the sandbox says nothing real is charged.
+        ("STRIPE_SECRET_KEY", "sk_live_51Habc"),
+        ("STRIPE_SECRET_KEY", "rk_live_51Habc"),
     ] {
         let e = load(&[("DEZKY_SANDBOX", "true"), ("DATA_DIR", &dir), (var, value)]).unwrap_err();
         assert_eq!(e.var, var, "{e}");
     }
+    // A test key is fine there.
+    load(&[
+        ("DEZKY_SANDBOX", "true"),
+        ("DATA_DIR", &dir),
+        ("STRIPE_SECRET_KEY", "sk_test_x"),
+    ])
+    .unwrap();
 }
 
 #[test]
