@@ -30,6 +30,7 @@ test("an admin sees mail and files per member and sets a mail quota; a wrong siz
   await row.locator('input[name="mail_quota"]').fill("2 GiB");
   await row.getByRole("button", { name: "Set" }).click();
   await expect(row.locator(".mail .usage-text")).toHaveText("0 B of 2.0 GiB");
+  await expect(row.locator(".mail meter")).toHaveAttribute("value", "0");
   await expect(row.locator(".quota-error")).toBeHidden();
   // Stalwart has it: still there after a reload.
   await page.reload();

@@ -22,11 +22,12 @@ enum Order {
     Files,
 }
 
-fn bar_class(level: UsageLevel) -> &'static str {
+fn level_class(level: UsageLevel) -> &'static str {
     match level {
-        UsageLevel::Normal => "bg-indigo-500",
-        UsageLevel::Nearing => "bg-amber-500",
-        UsageLevel::Critical | UsageLevel::Exceeded => "bg-red-600",
+        UsageLevel::Normal => "level-normal",
+        UsageLevel::Nearing => "level-nearing",
+        UsageLevel::Critical => "level-critical",
+        UsageLevel::Exceeded => "level-exceeded",
     }
 }
 
@@ -39,7 +40,6 @@ fn UsageCell(usage: Option<Usage>, note: Option<String>, column: StoreColumn) ->
         return view! { <span class="text-xs text-slate-500">{note.unwrap_or_default()}</span> }
             .into_any();
     };
-    let width = u.percent.map(|p| p.min(100)).unwrap_or(0);
     let text = format!("{} of {}", u.used_display, u.quota_display);
     view! {
         <div class="min-w-40">
@@ -47,9 +47,15 @@ fn UsageCell(usage: Option<Usage>, note: Option<String>, column: StoreColumn) ->
                 <span class="usage-text">{text}</span>
                 {u.percent.map(|p| view! { <span class="text-slate-500">{format!("{p} %")}</span> })}
             </div>
-            <div class="mt-1 h-1.5 w-full rounded bg-slate-100" role="meter" aria-valuemin="0" aria-valuemax="100" aria-valuenow=width.to_string()>
-                <div class=format!("h-1.5 rounded {}", bar_class(u.level)) style=format!("width: {width}%")></div>
-            </div>
+            // A native meter, for a quota only: no inline style (the page's CSP allows none),
+            // and the browser colours it by the thresholds (low 75 %, high 90 %).
+            {u.percent.map(|p| {
+                let value = p.min(100);
+                view! {
+                    <meter class=format!("usage-meter mt-1 h-2 w-full {}", level_class(u.level)) min="0" max="100" low="75" high="90" optimum="0"
+                        value=value.to_string() title=format!("{p} % of the quota")></meter>
+                }
+            })}
             {u.flagged.then(|| view! { <span class="flag mt-1 inline-block rounded-full bg-red-100 px-2 text-xs text-red-800">{u.level.label()}</span> })}
         </div>
     }
