@@ -7,8 +7,9 @@ use wire::steps::{StepState, StepStatus};
 
 /// The page's Content-Security-Policy (W3C CSP Level 3): scripts only from the console
 /// itself or inline with this response's nonce (the hydration and resource scripts carry it),
-/// WebAssembly compilation for the hydrate bundle, styles and connections to the console
-/// only, no framing. Set while the shell renders, so it reaches the first response.
+/// WebAssembly compilation for the hydrate bundle, styles from the console itself or inline
+/// with the nonce (the tenant's theme, `frame::Layout`; never `style` attributes), connections
+/// to the console only, no framing. Set while the shell renders, so it reaches the first response.
 ///
 /// The billing page (`/admin/{tenant}/billing`, always loaded in full) also allows Stripe.js:
 /// its origin for scripts, connections and frames, and for Stripe's own script the origins
@@ -29,7 +30,7 @@ pub fn send_content_security_policy() {
     };
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{script}; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'{connect};{frame_src} \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'{connect};{frame_src} \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
@@ -111,7 +112,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         <section id="error" data-status=error.status() class="max-w-xl mx-auto mt-12 rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
             <h1 class="text-xl font-semibold mb-2">{error.title()}</h1>
             <p class="text-slate-700 mb-6">{error.message()}</p>
-            <a href=href class="inline-block rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium">{label}</a>
+            <a href=href class="inline-block rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium">{label}</a>
         </section>
     }
 }
@@ -125,7 +126,7 @@ pub fn Tile(
 ) -> impl IntoView {
     match href {
         Some(href) => view! {
-            <a id=id href=href class="tile block rounded-xl border border-slate-200 bg-white p-5 shadow-sm hover:border-indigo-400 hover:shadow">
+            <a id=id href=href class="tile block rounded-xl border border-slate-200 bg-white p-5 shadow-sm hover:border-accent hover:shadow">
                 <h3 class="font-semibold text-slate-900">{title}</h3>
                 <p class="text-sm text-slate-600 mt-1">{description}</p>
             </a>

@@ -1,7 +1,7 @@
 //! The console's pages, components and server functions (Leptos 0.8, SSR + hydration).
 //!
 //! One folder per area (`frame`, `home`, `dashboard`, `partner`, `domains`, `members`,
-//! `security`, `audit`): the
+//! `security`, `audit`, `sso_apps`, `storage`, `billing`, `branding`): the
 //! pages in `mod.rs`, their server functions in `api.rs`. Server functions are thin: who is
 //! asking (`call`), may they, call one platform service, `?` maps its error (`error`).
 //! `platform` is only linked with the `ssr` feature, so none of it reaches the wasm bundle.
@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod billing;
+pub mod branding;
 #[cfg(feature = "ssr")]
 pub mod call;
 pub mod components;
@@ -25,12 +26,13 @@ pub mod sso_apps;
 pub mod storage;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use audit::AuditPage;
 use billing::BillingPage;
+use branding::BrandingPage;
 use dashboard::{AdminDashboard, AdminHome};
 use domains::{DomainPage, DomainsPage};
 use frame::Layout;
@@ -74,7 +76,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/dezky.css"/>
-        <Title text="Dezky console"/>
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/:tenant/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/storage") view=StoragePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/:tenant/billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/branding") view=BrandingPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>
                 </Routes>

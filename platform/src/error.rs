@@ -35,7 +35,8 @@ macro_rules! for_each_service_error {
             $crate::services::security::SecurityError,
             $crate::services::sso_apps::SsoAppError,
             $crate::services::billing::BillingError,
-            $crate::services::storage::StorageError
+            $crate::services::storage::StorageError,
+            $crate::services::branding::BrandingError
         );
     };
 }

@@ -87,6 +87,12 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             stalwart: None,
             ocis: None,
             seats: SeatSync::new(db.clone(), None, 14, Vec::new()),
+            notices: platform::services::branding::Notices::new(
+                db.clone(),
+                audit.clone(),
+                None,
+                "http://127.0.0.1:3000",
+            ),
         },
     );
 

@@ -9,6 +9,7 @@
 //! - `stalwart`, `ocis`: the mail server's JMAP management API and OCIS's LibreGraph API.
 //! - `faults`: make the next N requests to a path (optionally one HTTP method) fail, time out
 //!   or be slow.
+//! - `smtp`: a mail sink that keeps what the console sends (welcome messages, notices).
 //! - `demo`: the seeded demo people.
 //!
 //! Control endpoints for tests live under `/_sandbox/` and are never part of a real API.
@@ -21,6 +22,7 @@ pub mod faults;
 pub mod ocis;
 #[cfg(feature = "testing")]
 pub mod relying_party;
+pub mod smtp;
 pub mod stalwart;
 
 pub use authentik::{AuthentikSandbox, OAuthClientRegistration};

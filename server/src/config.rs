@@ -132,6 +132,13 @@ pub struct Settings {
     /// default `default-provider-invalidation-flow`) and the signing key pair's name
     /// (`AUTHENTIK_SIGNING_KEY`, default `authentik Self-signed Certificate`).
     pub sso: SsoSettings,
+    /// Outgoing mail (`SMTP_URL`: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// or `smtps://user:pass@host:465`; a secret, it may hold a password). Unset: the console
+    /// sends nothing (in sandbox mode a local SMTP sink receives everything instead).
+    pub smtp_url: Option<SecretString>,
+    /// The sender of the console's messages (`SMTP_FROM`, default
+    /// `Dezky <no-reply@dezky.example>`).
+    pub smtp_from: String,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, comma-separated CIDRs;
     /// default none: the TCP peer is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -547,6 +554,27 @@ impl Settings {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let smtp_url = match s.opt("SMTP_URL") {
+            None => None,
+            Some(v) => match url::Url::parse(&v) {
+                Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some() => {
+                    Some(SecretString::from(v))
+                }
+                _ => {
+                    return Err(err(
+                        "SMTP_URL",
+                        "must be an smtp:// or smtps:// URL with a host (like smtps://user:password@mail.example.com:465)",
+                    ))
+                }
+            },
+        };
+        let smtp_from = s.string("SMTP_FROM", "Dezky <no-reply@dezky.example>");
+        if !platform::upstream::smtp::is_mailbox(&smtp_from) {
+            return Err(err(
+                "SMTP_FROM",
+                format!("must be an address, optionally with a name: Dezky <no-reply@example.com> (got {smtp_from:?})"),
+            ));
+        }
         let audit_retention_days: u64 = s.number("AUDIT_RETENTION_DAYS", 400)?;
         if !(1..=36_500).contains(&audit_retention_days) {
             return Err(err(
@@ -595,6 +623,8 @@ impl Settings {
             audit_retention: Duration::from_secs(86_400 * audit_retention_days),
             geoip_db,
             trusted_proxies,
+            smtp_url,
+            smtp_from,
             sso: SsoSettings {
                 authorization_flow: s.string(
                     "AUTHENTIK_AUTHORIZATION_FLOW",

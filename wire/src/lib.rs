@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod billing;
+pub mod branding;
 pub mod domains;
 pub mod error;
 pub mod members;

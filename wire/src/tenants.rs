@@ -245,4 +245,8 @@ pub struct AdminSidebarView {
     pub domains_attention: i64,
     /// Set when the subscription is behind on payment (past due, unpaid): the dunning banner.
     pub billing_behind: Option<crate::billing::SubscriptionState>,
+    /// The plan's name (from the plan catalogue) when one is chosen and Stripe answers.
+    pub plan: Option<String>,
+    /// Members, the seats the subscription is kept at (never below the plan's minimum).
+    pub seats: i64,
 }

@@ -114,8 +114,8 @@ pub fn AuditPage() -> impl IntoView {
                         </select>
                     </label>
                     <input type="hidden" name="action" prop:value=move || query.get().action.join(",")/>
-                    <button id="audit-apply" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white font-medium">"Apply"</button>
-                    <a class="text-indigo-700 underline" href=move || format!("/admin/{}/audit", tenant())>"Clear"</a>
+                    <button id="audit-apply" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent font-medium">"Apply"</button>
+                    <a class="text-accent underline" href=move || format!("/admin/{}/audit", tenant())>"Clear"</a>
                 </form>
                 <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the chart…"</p> }>
                     {move || Suspend::new(async move {
@@ -130,7 +130,7 @@ pub fn AuditPage() -> impl IntoView {
                                     let href = link(&t, &q, |n| {
                                         if on { n.action.retain(|a| a != &prefix) } else { n.action.push(prefix.clone()) }
                                     });
-                                    let class = if on { "rounded-full bg-indigo-600 px-3 py-0.5 text-xs text-white" } else { "rounded-full border border-slate-300 bg-white px-3 py-0.5 text-xs text-slate-700" };
+                                    let class = if on { "rounded-full bg-accent px-3 py-0.5 text-xs text-on-accent" } else { "rounded-full border border-slate-300 bg-white px-3 py-0.5 text-xs text-slate-700" };
                                     view! { <a class=format!("action-chip {class}") data-family=f.clone() aria-pressed=on.to_string() href=href>{f.clone()}</a> }
                                 }).collect_view();
                                 view! {
@@ -157,8 +157,8 @@ pub fn AuditPage() -> impl IntoView {
                                         {page.events.into_iter().map(|e| view! { <EventRow event=e/> }).collect_view()}
                                     </ul>
                                     <nav class="flex gap-4 mt-3 text-sm" aria-label="Pages">
-                                        {newer.map(|h| view! { <a id="audit-newer" class="text-indigo-700 underline" href=h>"← Newer"</a> })}
-                                        {older.map(|h| view! { <a id="audit-older" class="text-indigo-700 underline" href=h>"Older →"</a> })}
+                                        {newer.map(|h| view! { <a id="audit-newer" class="text-accent underline" href=h>"← Newer"</a> })}
+                                        {older.map(|h| view! { <a id="audit-older" class="text-accent underline" href=h>"Older →"</a> })}
                                     </nav>
                                 }.into_any()
                             }
@@ -184,7 +184,7 @@ fn Chart(days: Vec<AuditDay>, total: i64) -> impl IntoView {
         .map(|(i, d)| {
             let h = (d.count as f64 / max as f64) * 56.0;
             view! {
-                <rect class="fill-indigo-500" x=format!("{:.3}", i as f64 * width + width * 0.1) y=format!("{:.2}", 60.0 - h)
+                <rect class="fill-accent" x=format!("{:.3}", i as f64 * width + width * 0.1) y=format!("{:.2}", 60.0 - h)
                     width=format!("{:.3}", width * 0.8) height=format!("{:.2}", h) data-day=d.day.clone() data-count=d.count>
                     <title>{format!("{}: {} event{}", d.day, d.count, if d.count == 1 { "" } else { "s" })}</title>
                 </rect>

@@ -161,7 +161,7 @@ pub fn CardSection(
                 </p>
                 <div class="flex justify-end gap-2">
                     <button type="button" class="px-3 py-1 text-sm" on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button id="card-save" type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm text-white disabled:opacity-50" disabled=move || busy.get()>
+                    <button id="card-save" type="submit" class="rounded-md bg-accent px-3 py-1 text-sm text-on-accent disabled:opacity-50" disabled=move || busy.get()>
                         {move || if busy.get() { "Confirming with Stripe…" } else { "Save card" }}
                     </button>
                 </div>

@@ -70,7 +70,7 @@ fn DetailsForm(tenant: String, details: BillingDetails) -> impl IntoView {
                 <input id="billing-vat" class=INPUT placeholder="DE123456789" prop:value=move || vat.get() on:input=move |ev| vat.set(event_target_value(&ev))/>
             </label>
             <div>
-                <button id="billing-save" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                <button id="billing-save" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                     {move || if busy.get() { "Saving in Stripe…" } else { "Save" }}
                 </button>
             </div>
@@ -201,7 +201,7 @@ fn PlanChooser(tenant: String) -> impl IntoView {
                     </Suspense>
                 </select>
             </label>
-            <button id="plan-save" type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white">"Subscribe"</button>
+            <button id="plan-save" type="submit" class="rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent">"Subscribe"</button>
             {move || message.get().map(|m| view! { <p id="plan-message" role="status" class="text-sm">{m}</p> })}
         </form>
     }

@@ -24,7 +24,7 @@ pub fn BillingSummary(tenant: String) -> impl IntoView {
         <div id="billing-summary" class="rounded-xl border border-slate-200 bg-white p-5 mb-8">
             <div class="flex items-center justify-between">
                 <p class="text-sm text-slate-500">"Billing"</p>
-                <a href=href rel="external" class="text-sm text-indigo-700 underline">"Subscription & invoices"</a>
+                <a href=href rel="external" class="text-sm text-accent underline">"Subscription & invoices"</a>
             </div>
             {move || match overview.get() {
                 None => view! { <p class="text-sm text-slate-500">"Reading Stripe…"</p> }.into_any(),

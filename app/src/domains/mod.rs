@@ -71,7 +71,7 @@ pub fn DomainsPage() -> impl IntoView {
                         <input id="domain-name" class="mt-1 w-72 rounded-md border border-slate-300 px-2 py-1.5" placeholder="example.com" required
                             prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                     </label>
-                    <button id="add-domain-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                    <button id="add-domain-submit" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                         {move || if busy.get() { "Adding…" } else { "Add domain" }}
                     </button>
                 </form>
@@ -90,9 +90,9 @@ pub fn DomainsPage() -> impl IntoView {
                                             {domains.into_iter().map(|d| view! {
                                                 <tr class="border-t border-slate-100" data-domain=d.name.clone()>
                                                     <td class="p-2">
-                                                        <a class="font-medium text-indigo-700" href=format!("/admin/{t}/domains/{}", d.name)>{d.unicode_name.clone()}</a>
+                                                        <a class="font-medium text-accent" href=format!("/admin/{t}/domains/{}", d.name)>{d.unicode_name.clone()}</a>
                                                         {(d.unicode_name != d.name).then(|| view! { <span class="ml-2 text-xs text-slate-500 font-mono">{d.name.clone()}</span> })}
-                                                        {d.is_primary.then(|| view! { <span class="ml-2 rounded bg-indigo-100 px-1.5 text-xs text-indigo-800">"primary"</span> })}
+                                                        {d.is_primary.then(|| view! { <span class="ml-2 rounded bg-slate-100 px-1.5 text-xs text-accent">"primary"</span> })}
                                                     </td>
                                                     <td class="p-2">{status_chip(d.status)}</td>
                                                     <td class="p-2 text-slate-500">{d.last_checked_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
@@ -126,7 +126,7 @@ fn RecordRow(record: DnsRecordView, checking: bool) -> impl IntoView {
             <td class="p-2 font-mono text-xs break-all">
                 {value}
                 {(!record.value.is_empty()).then(|| view! {
-                    <button type="button" class="ml-2 text-indigo-700 underline text-xs" on:click=move |_| copy_to_clipboard(copy_value.clone())>"Copy"</button>
+                    <button type="button" class="ml-2 text-accent underline text-xs" on:click=move |_| copy_to_clipboard(copy_value.clone())>"Copy"</button>
                 })}
             </td>
             <td class="p-2 whitespace-nowrap">
@@ -263,7 +263,7 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
                 </h1>
                 <p class="mb-4 flex items-center gap-3">
                     {status_chip(d.status)}
-                    {d.is_primary.then(|| view! { <span class="rounded bg-indigo-100 px-1.5 text-xs text-indigo-800">"primary"</span> })}
+                    {d.is_primary.then(|| view! { <span class="rounded bg-slate-100 px-1.5 text-xs text-accent">"primary"</span> })}
                     <span class="text-sm text-slate-500">{format!("Last checked: {}", d.last_checked_at.map(format_time).unwrap_or_else(|| "never".into()))}</span>
                     <span class="text-sm text-slate-500" title=d.stalwart_message.clone()>{format!("Stalwart: {}", d.stalwart_state.as_str())}</span>
                 </p>
@@ -278,7 +278,7 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
             }
         }}
         <div class="flex flex-wrap items-center gap-3 mb-6">
-            <button id="recheck" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || checking.get() on:click=move |_| r1("recheck")>
+            <button id="recheck" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || checking.get() on:click=move |_| r1("recheck")>
                 {move || checking.get().then(|| view! { <span class="spinner inline-block h-3 w-3 mr-2 animate-spin rounded-full border-2 border-white border-t-transparent" aria-hidden="true"></span> })}
                 {move || if checking.get() { "Checking DNS…" } else { "Verify now" }}
             </button>

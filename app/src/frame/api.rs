@@ -5,6 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::call::call;
 use crate::error::AppError;
+use wire::branding::ThemeView;
 use wire::tenants::{AdminSidebarView, SessionInfo};
 
 /// The frame of every page: who is signed in (if anyone), sandbox or not, partner mode or not.
@@ -45,14 +46,56 @@ pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppEr
                 tenant_name: owner.tenant().name.clone(),
                 domains_attention: 0,
                 billing_behind: None,
+                plan: None,
+                seats: 0,
             });
         }
         Err(e) => return Err(e),
     };
+    let (plan, seats) = call.platform.billing.mark(&admin).await?;
     Ok(AdminSidebarView {
+        plan,
+        seats,
         tenant_slug: admin.tenant().slug.clone(),
         tenant_name: admin.tenant().name.clone(),
         domains_attention: call.platform.domains.attention_count(&admin).await?,
         billing_behind: call.platform.billing.behind_on_payment(&admin).await?,
     })
+}
+
+/// The theme of the page at `path`: for `/admin/{tenant}/…` that tenant's (after the admin
+/// check, so nothing of a tenant reaches anyone who may not open it), for the start page the
+/// caller's own workspace when they belong to exactly one; otherwise, and on any refusal,
+/// the console's own.
+#[server(prefix = "/api/fn", endpoint = "theme")]
+pub async fn get_theme(path: String) -> Result<ThemeView, AppError> {
+    let call = call()?;
+    if call.user.is_none() {
+        return Ok(ThemeView::dezky());
+    }
+    let branding = &call.platform.branding;
+    if let Some(slug) = admin_tenant_of(&path) {
+        return Ok(match call.tenant_admin(&slug).await {
+            Ok(admin) => branding.theme_for_admin(&admin).await?,
+            Err(_) => ThemeView::dezky(),
+        });
+    }
+    if matches!(path.as_str(), "/" | "/profile") {
+        let mut workspaces = call.platform.access.member_workspaces(&call.ctx).await?;
+        if workspaces.len() == 1 {
+            if let Some(member) = workspaces.pop() {
+                return Ok(branding.theme_for_member(&member).await?);
+            }
+        }
+    }
+    Ok(ThemeView::dezky())
+}
+
+/// `acme` of `/admin/acme/members`; `None` elsewhere (and for `/admin` itself).
+pub fn admin_tenant_of(path: &str) -> Option<String> {
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next()) {
+        (Some("admin"), Some(slug)) if !slug.is_empty() => Some(slug.to_string()),
+        _ => None,
+    }
 }

@@ -8,13 +8,37 @@ pub use api::*;
 pub use sidebar::{AdminSection, AdminSidebar};
 
 use leptos::prelude::*;
+use leptos_meta::{Style, Title};
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
+use wire::branding::ThemeView;
 use wire::tenants::SessionInfo;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let info = Resource::new(|| (), |_| get_session_info());
+    // The theme of the tenant in the path, read on the server before the first byte (the
+    // routes render with `SsrMode::Async`), so the page never shows the default colours first.
+    let location = use_location();
+    let theme_key = Memo::new(move |_| {
+        let path = location.pathname.get();
+        match api::admin_tenant_of(&path) {
+            Some(slug) => format!("/admin/{slug}"),
+            None if path == "/" || path == "/profile" => path,
+            None => String::new(),
+        }
+    });
+    let theme = Resource::new(
+        move || theme_key.get(),
+        |key| async move {
+            if key.is_empty() {
+                ThemeView::dezky()
+            } else {
+                get_theme(key).await.unwrap_or_else(|_| ThemeView::dezky())
+            }
+        },
+    );
     // Set only in the browser, once the wasm has taken over the page.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -26,9 +50,13 @@ pub fn Layout(children: Children) -> impl IntoView {
         >
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    match info.await {
-                        Ok(info) => view! { <Header info/> }.into_any(),
-                        Err(_) => view! { <Header info=SessionInfo { me: None, sandbox: false, partner_mode: false }/> }.into_any(),
+                    let theme = theme.await;
+                    let info = info.await.unwrap_or(SessionInfo { me: None, sandbox: false, partner_mode: false });
+                    let (css, title) = (theme.css(), format!("{} console", theme.product_name));
+                    view! {
+                        <Style id="theme">{css}</Style>
+                        <Title text=title/>
+                        <Header info theme/>
                     }
                 })}
             </Suspense>
@@ -38,7 +66,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 #[component]
-fn Header(info: SessionInfo) -> impl IntoView {
+fn Header(info: SessionInfo, theme: ThemeView) -> impl IntoView {
     let menu_open = RwSignal::new(false);
     let exiting = RwSignal::new(false);
     let exit = move |_| {
@@ -65,7 +93,10 @@ fn Header(info: SessionInfo) -> impl IntoView {
         })}
         <header class="bg-white border-b border-slate-200">
             <div class="max-w-6xl mx-auto px-4 h-14 flex items-center justify-between">
-                <A href="/" attr:class="font-bold text-lg text-indigo-700">"Dezky"</A>
+                <A href="/" attr:class="flex items-center gap-2 font-bold text-lg text-accent" attr:id="brand">
+                    {theme.logo_url.clone().map(|src| view! { <img id="brand-logo" src=src alt="" class="h-8 w-auto max-w-32 object-contain"/> })}
+                    <span id="product-name">{theme.product_name.clone()}</span>
+                </A>
                 {match me {
                     Some(me) => view! {
                         <div class="relative">
@@ -76,7 +107,7 @@ fn Header(info: SessionInfo) -> impl IntoView {
                                 aria-expanded=move || menu_open.get().to_string()
                                 on:click=move |_| menu_open.update(|o| *o = !*o)
                             >
-                                <span class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-indigo-600 text-white text-xs font-semibold">
+                                <span class="inline-flex h-7 w-7 items-center justify-center rounded-full bg-accent text-on-accent text-xs font-semibold">
                                     {initials(&me.name)}
                                 </span>
                                 <span id="user-name" class="text-sm font-medium">{me.name.clone()}</span>
@@ -103,7 +134,7 @@ fn Header(info: SessionInfo) -> impl IntoView {
                         </div>
                     }.into_any(),
                     None => view! {
-                        <a href="/login" class="text-sm font-medium text-indigo-700">"Sign in"</a>
+                        <a href="/login" class="text-sm font-medium text-accent">"Sign in"</a>
                     }.into_any(),
                 }}
             </div>

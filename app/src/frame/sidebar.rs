@@ -22,10 +22,11 @@ pub enum AdminSection {
     Audit,
     Storage,
     Billing,
+    Branding,
 }
 
 impl AdminSection {
-    pub const ALL: [AdminSection; 9] = [
+    pub const ALL: [AdminSection; 10] = [
         AdminSection::Dashboard,
         AdminSection::Members,
         AdminSection::Domains,
@@ -35,6 +36,7 @@ impl AdminSection {
         AdminSection::Audit,
         AdminSection::Storage,
         AdminSection::Billing,
+        AdminSection::Branding,
     ];
 
     pub fn label(self) -> &'static str {
@@ -48,6 +50,7 @@ impl AdminSection {
             AdminSection::Audit => "Audit log",
             AdminSection::Storage => "Storage",
             AdminSection::Billing => "Billing",
+            AdminSection::Branding => "Branding",
         }
     }
 
@@ -63,6 +66,7 @@ impl AdminSection {
             AdminSection::Audit => format!("/admin/{tenant}/audit"),
             AdminSection::Storage => format!("/admin/{tenant}/storage"),
             AdminSection::Billing => format!("/admin/{tenant}/billing"),
+            AdminSection::Branding => format!("/admin/{tenant}/branding"),
         }
     }
 
@@ -77,6 +81,7 @@ impl AdminSection {
             AdminSection::Audit => "nav-audit",
             AdminSection::Storage => "nav-storage",
             AdminSection::Billing => "nav-billing",
+            AdminSection::Branding => "nav-branding",
         }
     }
 }
@@ -92,11 +97,11 @@ pub fn AdminSidebar(current: AdminSection) -> impl IntoView {
     let data = Resource::new(tenant, get_admin_sidebar);
     view! {
         <nav class="w-48 shrink-0" aria-label="Admin">
-            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None/> }>
+            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None plan=None seats=None/> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name current attention=d.domains_attention behind=d.billing_behind/> },
-                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None/> },
+                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name current attention=d.domains_attention behind=d.billing_behind plan=d.plan seats=Some(d.seats)/> },
+                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None plan=None seats=None/> },
                     }
                 })}
             </Suspense>
@@ -111,6 +116,8 @@ fn SidebarLinks(
     current: AdminSection,
     attention: i64,
     behind: Option<wire::billing::SubscriptionState>,
+    plan: Option<String>,
+    seats: Option<i64>,
 ) -> impl IntoView {
     // Dunning: the subscription is behind on payment; the way to fix it is the card.
     let dunning = behind.map(|state| {
@@ -128,7 +135,7 @@ fn SidebarLinks(
         .map(|section| {
             let active = section == current;
             let class = if active {
-                "flex items-center justify-between rounded-md bg-indigo-50 px-3 py-2 text-sm font-medium text-indigo-700"
+                "flex items-center justify-between rounded-md bg-slate-100 px-3 py-2 text-sm font-medium text-accent"
             } else {
                 "flex items-center justify-between rounded-md px-3 py-2 text-sm text-slate-700 hover:bg-slate-100"
             };
@@ -150,14 +157,44 @@ fn SidebarLinks(
         .collect_view();
     view! {
         {dunning}
-        <p id="sidebar-tenant" class="text-xs font-semibold uppercase text-slate-500 mb-2">{name}</p>
+        <div id="sidebar-mark" class="mb-3 border-l-4 border-accent pl-2">
+            <p id="sidebar-tenant" class="text-sm font-semibold text-slate-900">{name}</p>
+            <p id="sidebar-plan" class="text-xs text-slate-600">
+                {mark_line(plan.as_deref(), seats)}
+            </p>
+        </div>
         {links}
+    }
+}
+
+/// "Team plan · 3 seats", "No plan · 1 seat".
+fn mark_line(plan: Option<&str>, seats: Option<i64>) -> String {
+    let plan = match plan {
+        Some(p) if p.to_lowercase().ends_with("plan") => p.to_string(),
+        Some(p) => format!("{p} plan"),
+        None => "No plan".into(),
+    };
+    match seats {
+        Some(1) => format!("{plan} · 1 seat"),
+        Some(n) => format!("{plan} · {n} seats"),
+        None => plan,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::AdminSection;
+    use super::{mark_line, AdminSection};
+
+    #[test]
+    fn the_mark_names_plan_and_seats() {
+        assert_eq!(mark_line(Some("Team"), Some(3)), "Team plan · 3 seats");
+        assert_eq!(
+            mark_line(Some("Business plan"), Some(1)),
+            "Business plan · 1 seat"
+        );
+        assert_eq!(mark_line(None, Some(2)), "No plan · 2 seats");
+        assert_eq!(mark_line(None, None), "No plan");
+    }
 
     #[test]
     fn every_section_has_its_own_page() {
@@ -173,7 +210,8 @@ mod tests {
                 "/admin/acme/mfa",
                 "/admin/acme/audit",
                 "/admin/acme/storage",
-                "/admin/acme/billing"
+                "/admin/acme/billing",
+                "/admin/acme/branding"
             ]
         );
     }

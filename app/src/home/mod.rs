@@ -105,7 +105,7 @@ pub fn ProfilePage() -> impl IntoView {
                             {p.tenants.into_iter().map(|t| view! {
                                 <li data-tenant=t.slug.clone() data-role=t.role.as_str()>
                                     {t.name.clone()}" — "<span class="profile-role font-medium">{t.role.as_str()}</span>
-                                    {t.role.is_admin().then(|| view! { <a class="ml-2 text-indigo-700 underline" href=format!("/admin/{}", t.slug)>"Admin console"</a> })}
+                                    {t.role.is_admin().then(|| view! { <a class="ml-2 text-accent underline" href=format!("/admin/{}", t.slug)>"Admin console"</a> })}
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -131,7 +131,7 @@ pub fn SignedOutPage() -> impl IntoView {
         <section id="signed-out" class="max-w-xl mx-auto mt-12 rounded-xl border border-slate-200 bg-white p-8">
             <h1 class="text-xl font-semibold mb-2">"You have signed out"</h1>
             <p class="text-slate-700 mb-6">"Your Dezky session has ended and the identity provider has been told."</p>
-            <a href="/login" class="inline-block rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium">"Sign in again"</a>
+            <a href="/login" class="inline-block rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium">"Sign in again"</a>
         </section>
     }
 }

@@ -147,3 +147,21 @@ pub async fn cancel_member(tenant: String, id: String) -> Result<(), AppError> {
     let admin = call.tenant_admin(&tenant).await?;
     Ok(call.platform.members.cancel(&call.ctx, &admin, &id).await?)
 }
+
+/// Sends a member's welcome message (how to sign in; never the password) to an address the
+/// admin gives. `member` is the member's id or address.
+#[server(prefix = "/api/fn", endpoint = "send_welcome")]
+pub async fn send_welcome(
+    tenant: String,
+    member: String,
+    to: String,
+) -> Result<wire::branding::WelcomeSent, AppError> {
+    let call = call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    let request = wire::branding::WelcomeRequest { to };
+    Ok(call
+        .platform
+        .branding
+        .send_welcome(&call.ctx, &admin, &member, &request)
+        .await?)
+}

@@ -60,14 +60,33 @@ struct Pending {
 /// The one-time password shown once, with a copy button.
 #[component]
 fn PasswordReveal(
+    tenant: String,
     address: String,
     password: String,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let p = password.clone();
+    // The sign-in instructions (never the password) to the person's own address.
+    let to = RwSignal::new(String::new());
+    let sent = RwSignal::new(None::<Result<String, String>>);
+    let sending = RwSignal::new(false);
+    let member = address.clone();
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sending.set(true);
+        let (t, m, a) = (tenant.clone(), member.clone(), to.get_untracked());
+        leptos::task::spawn_local(async move {
+            let r = send_welcome(t, m, a).await;
+            sent.set(Some(match r {
+                Ok(w) => Ok(format!("Sent \u{201c}{}\u{201d} to {}.", w.subject, w.to)),
+                Err(e) => Err(e.message()),
+            }));
+            sending.set(false);
+        });
+    };
     view! {
-        <section id="otp-reveal" role="dialog" aria-label="One-time password" class="mb-6 rounded-xl border-2 border-indigo-300 bg-indigo-50 p-5">
+        <section id="otp-reveal" role="dialog" aria-label="One-time password" class="mb-6 rounded-xl border-2 border-accent bg-slate-100 p-5">
             <h2 class="text-lg font-semibold mb-1">"One-time password for " {address}</h2>
             <p class="text-sm text-slate-700 mb-3">
                 "It is set on their sign-in and their mailbox. It is shown only now and is not stored anywhere: copy it and hand it over safely. They should change it after their first sign-in."
@@ -78,10 +97,21 @@ fn PasswordReveal(
                     on:click=move |_| { copy_to_clipboard(p.clone()); copied.set(true); }>
                     {move || if copied.get() { "Copied" } else { "Copy" }}
                 </button>
-                <button id="otp-done" type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white" on:click=move |_| on_close.run(())>
+                <button id="otp-done" type="button" class="rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent" on:click=move |_| on_close.run(())>
                     "Done"
                 </button>
             </div>
+            <form id="welcome-form" class="mt-4 flex flex-wrap items-center gap-2 text-sm" on:submit=send>
+                <label for="welcome-to">"Email the sign-in instructions (without the password) to"</label>
+                <input id="welcome-to" type="email" required placeholder="their.personal@example.com" class="rounded-md border border-slate-300 px-2 py-1"
+                    prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                <button id="welcome-send" type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1 disabled:opacity-50" disabled=move || sending.get()>"Send"</button>
+                <p id="welcome-result" role="status" class="w-full"
+                    class:text-emerald-700=move || matches!(sent.get(), Some(Ok(_)))
+                    class:text-red-700=move || matches!(sent.get(), Some(Err(_)))>
+                    {move || sent.get().map(|r| r.unwrap_or_else(|e| e)).unwrap_or_default()}
+                </p>
+            </form>
         </section>
     }
 }
@@ -184,7 +214,7 @@ fn CreateMemberDialog(
                         {can_manage_owners.then(|| view! { <option value="owner">"Owner"</option> })}
                     </select>
                 </label>
-                <button id="create-member-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                <button id="create-member-submit" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                     {move || if busy.get() { "Creating…" } else { "Create member" }}
                 </button>
             </form>
@@ -193,7 +223,7 @@ fn CreateMemberDialog(
             })}
             {move || progress.get().map(|steps| view! {
                 <div id="member-progress" class="mt-4" data-busy=move || busy.get().to_string()>
-                    {move || busy.get().then(|| view! { <p class="text-sm text-slate-600 mb-2"><span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-indigo-500 border-t-transparent" aria-hidden="true"></span>"Creating the sign-in, the mailbox and the file space…"</p> })}
+                    {move || busy.get().then(|| view! { <p class="text-sm text-slate-600 mb-2"><span class="spinner inline-block h-3 w-3 mr-1 animate-spin rounded-full border-2 border-accent border-t-transparent" aria-hidden="true"></span>"Creating the sign-in, the mailbox and the file space…"</p> })}
                     {(!steps.is_empty()).then(|| view! { <StepList steps=steps.clone()/> })}
                 </div>
             })}
@@ -315,7 +345,7 @@ pub fn MembersPage() -> impl IntoView {
                 <div role="tablist" class="flex gap-1 border-b border-slate-200 mb-4">
                     {[("members", "Members"), ("groups", "Groups"), ("invitations", "Invitations"), ("service_accounts", "Service accounts")].into_iter().map(|(id, label)| view! {
                         <button type="button" role="tab" id=format!("tab-{id}") aria-selected=move || (tab.get() == id).to_string()
-                            class=move || if tab.get() == id { "px-3 py-2 text-sm font-medium border-b-2 border-indigo-600 text-indigo-700" } else { "px-3 py-2 text-sm text-slate-600" }
+                            class=move || if tab.get() == id { "px-3 py-2 text-sm font-medium border-b-2 border-accent text-accent" } else { "px-3 py-2 text-sm text-slate-600" }
                             on:click=move |_| tab.set(id)>{label}</button>
                     }).collect_view()}
                 </div>
@@ -327,7 +357,7 @@ pub fn MembersPage() -> impl IntoView {
                 }}
                 <div class:hidden=move || tab.get() != "members">
                     {move || reveal.get().map(|(address, password)| view! {
-                        <PasswordReveal address password on_close=move |_| reveal.set(None)/>
+                        <PasswordReveal tenant=tenant() address password on_close=move |_| reveal.set(None)/>
                     })}
                     {move || notice.get().map(|n| view! { <p id="member-notice" role="status" class="mb-3 rounded-md bg-emerald-50 p-2 text-sm text-emerald-800">{n}</p> })}
                     {move || failure.get().map(|n| view! { <p id="member-error" role="alert" class="mb-3 rounded-md bg-red-50 p-2 text-sm text-red-800">{n}</p> })}
@@ -369,7 +399,7 @@ pub fn MembersPage() -> impl IntoView {
                                     </ul>
                                 })}
                                 <div class="flex gap-2">
-                                    <button id="confirm-yes" type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white disabled:opacity-50" disabled=move || working.get() on:click=confirm>
+                                    <button id="confirm-yes" type="button" class="rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent disabled:opacity-50" disabled=move || working.get() on:click=confirm>
                                         {move || if working.get() { "Working…" } else { "Confirm" }}
                                     </button>
                                     <button id="confirm-no" type="button" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm" on:click=move |_| pending.set(None)>"Back"</button>
@@ -408,7 +438,7 @@ pub fn MembersPage() -> impl IntoView {
                                         }.into_any(),
                                         Some(_) => view! {
                                             <div class="mb-4">
-                                                <button id="add-member" type="button" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium" on:click=move |_| creating.update(|c| *c = !*c)>
+                                                <button id="add-member" type="button" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium" on:click=move |_| creating.update(|c| *c = !*c)>
                                                     "Add member"
                                                 </button>
                                             </div>

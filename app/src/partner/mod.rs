@@ -109,7 +109,7 @@ pub fn PartnerHome() -> impl IntoView {
                                             <td class="p-2 text-right">
                                                 <button
                                                     id=format!("open-{}", t.tenant.slug)
-                                                    class="rounded-md bg-indigo-600 px-3 py-1 text-white"
+                                                    class="rounded-md bg-accent px-3 py-1 text-on-accent"
                                                     disabled=busy
                                                     on:click={ let slug = slug.clone(); move |_| open(slug.clone()) }
                                                 >
@@ -232,7 +232,7 @@ pub fn CreateTenantWizard(#[prop(into)] on_settled: Callback<()>) -> impl IntoVi
                         })
                     })}
                 </Suspense>
-                <button id="create-tenant-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                <button id="create-tenant-submit" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                     {move || if busy.get() { "Creating…" } else { "Create workspace" }}
                 </button>
             </form>

@@ -182,7 +182,7 @@ fn PolicyForm(tenant: String, view: SecurityPolicyView) -> impl IntoView {
                 }
             })}
             <div class="flex items-center gap-3">
-                <button id="save-policy" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                <button id="save-policy" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                     {move || if busy.get() { "Saving…" } else { "Save" }}
                 </button>
                 {move || saved.get().map(|m| view! { <span id="policy-saved" role="status" class="text-sm text-emerald-700">{m}</span> })}
@@ -223,7 +223,7 @@ pub fn MfaPage() -> impl IntoView {
                                     let href = if key.is_empty() { format!("/admin/{t}/mfa") } else { format!("/admin/{t}/mfa?show={key}") };
                                     let on = move || show() == key;
                                     view! {
-                                        <a class=move || format!("mfa-filter text-xs rounded-full px-3 py-0.5 {}", if on() { "bg-indigo-600 text-white" } else { "border border-slate-300 bg-white" })
+                                        <a class=move || format!("mfa-filter text-xs rounded-full px-3 py-0.5 {}", if on() { "bg-accent text-on-accent" } else { "border border-slate-300 bg-white" })
                                             aria-pressed=move || on().to_string() data-show=key href=href>{label}</a>
                                     }
                                 };

@@ -56,7 +56,7 @@ fn Endpoints(endpoints: Option<SsoEndpoints>) -> impl IntoView {
 #[component]
 fn SecretReveal(secret: SsoAppSecret, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     view! {
-        <section id="secret-reveal" role="dialog" aria-label="Client credentials" class="mb-6 rounded-xl border-2 border-indigo-300 bg-indigo-50 p-5">
+        <section id="secret-reveal" role="dialog" aria-label="Client credentials" class="mb-6 rounded-xl border-2 border-accent bg-slate-100 p-5">
             <h2 class="text-lg font-semibold mb-1">{format!("Credentials of {}", secret.detail.app.name)}</h2>
             <p class="text-sm text-slate-700 mb-3">
                 "The client secret is shown only now and Dezky keeps no copy: put it in your app's configuration. If it is lost, rotate it."
@@ -65,7 +65,7 @@ fn SecretReveal(secret: SsoAppSecret, #[prop(into)] on_close: Callback<()>) -> i
             <Copyable id="client-secret" label="Client secret" value=secret.client_secret/>
             <h3 class="mt-4 mb-2 text-sm font-semibold">"Endpoints"</h3>
             <Endpoints endpoints=secret.detail.endpoints/>
-            <button id="secret-done" type="button" class="mt-3 rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white" on:click=move |_| on_close.run(())>
+            <button id="secret-done" type="button" class="mt-3 rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent" on:click=move |_| on_close.run(())>
                 "Done"
             </button>
         </section>
@@ -164,7 +164,7 @@ fn AppForm(
                     <input id="sso-launch-url" class=INPUT placeholder="https://wiki.example.com/" prop:value=move || launch.get() on:input=move |ev| launch.set(event_target_value(&ev))/>
                 </label>
                 <div>
-                    <button id="sso-submit" type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
+                    <button id="sso-submit" type="submit" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium disabled:opacity-50" disabled=move || busy.get()>
                         {move || match (busy.get(), is_edit) {
                             (true, false) => "Registering in Authentik…",
                             (true, true) => "Saving…",
@@ -281,7 +281,7 @@ pub fn SsoAppsPage() -> impl IntoView {
                     "Connect your own tools (a wiki, a CRM, an internal app) to your workspace's sign-in with OpenID Connect. Only members of this workspace can sign in to them."
                 </p>
                 <div class="mb-4">
-                    <button id="sso-register" type="button" class="rounded-md bg-indigo-600 px-4 py-2 text-white text-sm font-medium"
+                    <button id="sso-register" type="button" class="rounded-md bg-accent px-4 py-2 text-on-accent text-sm font-medium"
                         on:click=move |_| { reveal.set(None); form.update(|f| *f = if f.is_some() { None } else { Some(None) }); }>
                         "Register app"
                     </button>
@@ -302,7 +302,7 @@ pub fn SsoAppsPage() -> impl IntoView {
                             <h2 class="text-lg font-semibold mb-1">{title}</h2>
                             <p class="text-sm text-slate-700 mb-3">{explain}</p>
                             <div class="flex gap-2">
-                                <button id="sso-confirm-yes" type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm text-white disabled:opacity-50" disabled=move || working.get() on:click=run>
+                                <button id="sso-confirm-yes" type="button" class="rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent disabled:opacity-50" disabled=move || working.get() on:click=run>
                                     {move || if working.get() { "Working…" } else { "Confirm" }}
                                 </button>
                                 <button id="sso-confirm-no" type="button" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm" on:click=move |_| confirm.set(None)>"Back"</button>

@@ -1,6 +1,7 @@
 //! Domain types: parsed once, trusted afterwards.
 
 pub mod billing;
+pub mod branding;
 mod mail_domain;
 mod member;
 mod slug;

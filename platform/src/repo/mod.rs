@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod billing;
+pub mod branding;
 pub mod identity;
 pub mod leases;
 pub mod mail_domains;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod branding;
 pub mod domains;
 pub mod health;
 pub mod members;
@@ -56,6 +57,10 @@ pub struct PlatformConfig {
     pub geoip: Option<security::network::GeoIp>,
     /// The Authentik objects a tenant SSO app's provider is made with.
     pub sso: sso_apps::SsoSettings,
+    /// Outgoing mail (`SMTP_URL`); `None`: nothing is sent, welcome messages are refused.
+    pub mailer: Option<crate::upstream::smtp::Mailer>,
+    /// The console's public URL (links in the messages it sends).
+    pub public_url: String,
 }
 
 /// Every service, built once at start and shared (behind an `Arc`) by pages and API.
@@ -73,6 +78,7 @@ pub struct Platform {
     pub sso_apps: sso_apps::SsoAppService,
     pub billing: billing::BillingService,
     pub storage: storage::StorageService,
+    pub branding: branding::BrandingService,
     pub oidc: Arc<OidcClient>,
     sealer: SecretBox,
 }
@@ -118,6 +124,8 @@ impl Platform {
                 seats: seats.clone(),
             },
         );
+        let notices =
+            branding::Notices::new(db.clone(), audit.clone(), cfg.mailer, &cfg.public_url);
         let members = members::MemberService::new(
             db.clone(),
             audit.clone(),
@@ -126,6 +134,7 @@ impl Platform {
                 stalwart: cfg.stalwart.clone().map(StalwartClient::new),
                 ocis: cfg.ocis.clone().map(OcisClient::new),
                 seats: seats.clone(),
+                notices: notices.clone(),
             },
         );
         let sso_apps = sso_apps::SsoAppService::new(
@@ -142,6 +151,7 @@ impl Platform {
             cfg.stalwart.clone().map(StalwartClient::new),
             cfg.ocis.clone().map(OcisClient::new),
         );
+        let branding = branding::BrandingService::new(db.clone(), audit.clone(), notices);
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         let domains = domains::DomainService::new(
             db.clone(),
@@ -166,6 +176,7 @@ impl Platform {
             sso_apps,
             billing,
             storage,
+            branding,
             oidc,
             sealer,
         })

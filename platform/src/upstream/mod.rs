@@ -3,6 +3,7 @@
 
 pub mod authentik;
 pub mod ocis;
+pub mod smtp;
 pub mod stalwart;
 pub mod stripe;
 

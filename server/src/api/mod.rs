@@ -9,6 +9,7 @@
 
 mod audit;
 mod billing;
+mod branding;
 mod domains;
 mod members;
 mod security;
@@ -43,8 +44,10 @@ fn table() -> Routes {
         router: Router::new(),
         paths: Vec::new(),
     };
-    storage::routes(billing::routes(sso_apps::routes(security::routes(
-        audit::routes(domains::routes(members::routes(tenants::routes(routes)))),
+    branding::routes(storage::routes(billing::routes(sso_apps::routes(
+        security::routes(audit::routes(domains::routes(members::routes(
+            tenants::routes(routes),
+        )))),
     ))))
 }
 

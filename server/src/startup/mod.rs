@@ -71,6 +71,9 @@ pub struct Application {
     pub stalwart_sandbox: Option<(StalwartSandbox, String)>,
     /// The embedded OCIS stand-in and its base URL, in sandbox mode.
     pub ocis_sandbox: Option<(OcisSandbox, String)>,
+    /// The sandbox's SMTP sink (every message the console sends), in sandbox mode without
+    /// `SMTP_URL`.
+    pub smtp_sink: Option<sandbox::smtp::SmtpSink>,
     /// What the sandbox's control routes require in `x-sandbox-token`.
     pub sandbox_control_token: String,
     sandbox: bool,
@@ -89,6 +92,31 @@ impl Application {
             .await
             .context("opening the database")?;
         let upstreams = resolve_upstreams(&settings, Some(&public_url)).await?;
+        // Outgoing mail: SMTP_URL, or in sandbox mode a local sink that keeps every message.
+        let smtp_sink = match (&settings.smtp_url, settings.sandbox) {
+            (None, true) => Some(
+                sandbox::smtp::SmtpSink::start()
+                    .await
+                    .context("starting the sandbox SMTP sink")?,
+            ),
+            _ => None,
+        };
+        let smtp_url = settings.smtp_url.clone().or_else(|| {
+            smtp_sink
+                .as_ref()
+                .map(|s| secrecy::SecretString::from(s.url()))
+        });
+        let mailer = match smtp_url {
+            None => None,
+            Some(url) => Some(
+                platform::upstream::smtp::Mailer::new(&platform::upstream::smtp::SmtpConfig {
+                    url,
+                    from: settings.smtp_from.clone(),
+                    timeout: std::time::Duration::from_secs(20),
+                })
+                .context("SMTP_URL")?,
+            ),
+        };
         let platform = Platform::new(
             db,
             PlatformConfig {
@@ -137,6 +165,8 @@ impl Application {
                 refresh_margin: settings.token_refresh_margin,
                 session_lifetime: settings.session_lifetime,
                 sso: settings.sso.clone(),
+                mailer,
+                public_url: public_url.as_str().to_string(),
                 geoip: match &settings.geoip_db {
                     None => None,
                     Some(path) => Some(
@@ -198,6 +228,7 @@ impl Application {
             ocis_sandbox: upstreams.ocis_sandbox,
             stalwart_sandbox: upstreams.stalwart_sandbox,
             dns_sandbox: upstreams.dns_sandbox,
+            smtp_sink,
             sandbox_control_token: settings.sandbox_control_token.clone(),
             sandbox: settings.sandbox,
             localstripe: (settings.stripe.enabled
@@ -221,6 +252,12 @@ impl Application {
                 println!(
                     "Billing on localstripe at {stripe} (test cards only, nothing real is charged; \
                      card 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined)"
+                );
+            }
+            if let Some(sink) = &self.smtp_sink {
+                println!(
+                    "Outgoing mail is kept by the sandbox SMTP sink at {} (nothing is delivered)",
+                    sink.addr
                 );
             }
             if let Some((dns, control)) = &self.dns_sandbox {

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: Option<TestDatabase>,
     /// What the sandbox's control routes require in `x-sandbox-token`.
     pub control_token: String,
+    /// The sandbox SMTP sink: every message the console sent.
+    pub smtp: sandbox::smtp::SmtpSink,
 }
 
 /// Every test app runs on one runtime that lives as long as the test binary: Leptos's
@@ -91,6 +93,9 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
             stalwart,
             app.platform.clone(),
             app.sandbox_control_token.clone(),
+            app.smtp_sink
+                .clone()
+                .expect("sandbox mode without SMTP_URL"),
         );
         let _ = tx.send(started);
         let _ = app.run_until_stopped().await;
@@ -104,6 +109,7 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         (stalwart, stalwart_url),
         platform,
         control_token,
+        smtp,
     ) = rx.await.expect("the app started");
     TestApp {
         address,
@@ -116,6 +122,7 @@ pub async fn spawn_app_with(backend: Backend, extra: Vec<(&'static str, String)>
         platform,
         db: Some(db),
         control_token,
+        smtp,
     }
 }
 

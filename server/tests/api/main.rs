@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod billing;
+mod branding;
 mod doctor;
 mod domains;
 mod errors;

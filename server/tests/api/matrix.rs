@@ -98,7 +98,8 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
         // Stripe's webhook: authenticated by its signature, not a session.
         ("api", "POST", "/webhooks/stripe") => Public,
         ("api", _, p) if p.starts_with("/api/tenants/{slug}/") => AcmeAdmins,
-        ("fn", _, "/api/fn/session_info") => Public,
+        // The theme answers everyone; a tenant's only after its own access check.
+        ("fn", _, "/api/fn/session_info" | "/api/fn/theme") => Public,
         ("fn", _, "/api/fn/profile" | "/api/fn/exit_partner_mode" | "/api/fn/launch_tiles") => {
             SignedIn
         }
@@ -159,7 +160,17 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/start_card_change"
             | "/api/fn/finish_card_change"
             | "/api/fn/storage"
-            | "/api/fn/set_storage_quota",
+            | "/api/fn/set_storage_quota"
+            | "/api/fn/branding"
+            | "/api/fn/check_accent"
+            | "/api/fn/update_branding"
+            | "/api/fn/upload_logo"
+            | "/api/fn/remove_logo"
+            | "/api/fn/email_templates"
+            | "/api/fn/save_email_template"
+            | "/api/fn/reset_email_template"
+            | "/api/fn/preview_email_template"
+            | "/api/fn/send_welcome",
         ) => AcmeAdmins,
         ("page", _, "/" | "/profile") => SignedIn,
         ("page", _, "/signed-out") => Public,
@@ -209,6 +220,16 @@ const FN_ARGS: &[(&str, &str)] = &[
     // Quotas that get through are refused as invalid (neither given).
     ("mail_quota", ""),
     ("files_quota", ""),
+    // Branding that gets through: the name and colour back to the defaults; a logo, a
+    // template and a welcome message that get through are refused as invalid.
+    ("product_name", ""),
+    ("accent", ""),
+    ("data_url", ""),
+    ("subject", ""),
+    ("body", ""),
+    ("member", "nobody@matrix.example"),
+    ("to", ""),
+    ("path", "/admin/acme"),
 ];
 
 /// Fills a path's parameters for tenant acme.
@@ -217,6 +238,7 @@ fn concrete(path: &str) -> String {
         .replace("{tenant}", "acme")
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
         .replace("{domain}", "matrix-nowhere.example")
+        .replace("{kind}", "welcome")
 }
 
 async fn the_access_matrix_holds_for_every_endpoint_and_caller(backend: Backend) {

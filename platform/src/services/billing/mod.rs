@@ -204,6 +204,9 @@ pub struct BillingService {
     stripe: Option<std::sync::Arc<StripeClient>>,
     settings: std::sync::Arc<BillingSettings>,
     seats: SeatSync,
+    /// Plan names by id, as Stripe last described them (the sidebar mark reads them without
+    /// asking Stripe on every page).
+    plan_names: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl BillingService {
@@ -214,7 +217,41 @@ impl BillingService {
             stripe: seats.stripe(),
             settings: std::sync::Arc::new(settings),
             seats,
+            plan_names: Default::default(),
         }
+    }
+
+    /// The sidebar mark: the plan's name (from Stripe, remembered after the first read; `None`
+    /// without a plan or when Stripe cannot say) and the seats (what Stripe bills when known,
+    /// else the members). Never fails on Stripe.
+    pub async fn mark(&self, admin: &TenantAdmin) -> Result<(Option<String>, i64), BillingError> {
+        let row = crate::repo::billing::get(&self.db, &admin.tenant().id).await?;
+        let seats = match row.seats_paid {
+            Some(paid) => paid,
+            None => crate::repo::members::of_tenant(&self.db, &admin.tenant().id)
+                .await?
+                .len() as i64,
+        };
+        let Some(plan) = row.plan_id else {
+            return Ok((None, seats));
+        };
+        let known = self
+            .plan_names
+            .lock()
+            .ok()
+            .and_then(|names| names.get(&plan).cloned());
+        if let Some(name) = known {
+            return Ok((Some(name), seats));
+        }
+        let read = match self.stripe.as_deref() {
+            Some(stripe) => stripe.plan(&plan).await.ok().flatten(),
+            None => None,
+        };
+        let name = read.map(|p| p.name);
+        if let (Some(name), Ok(mut names)) = (&name, self.plan_names.lock()) {
+            names.insert(plan, name.clone());
+        }
+        Ok((name, seats))
     }
 
     /// The subscription's state when it is behind on payment (past due, unpaid), as last

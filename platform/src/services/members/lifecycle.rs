@@ -51,7 +51,9 @@ impl MemberService {
             Some(&admin.user().email),
         )
         .await?;
-        self.set_access(ctx, admin, row, false).await
+        let view = self.set_access(ctx, admin, row.clone(), false).await?;
+        self.up.notices.suspended(ctx, admin, &row).await;
+        Ok(view)
     }
 
     /// Resume: everything suspend did is undone; the old password works again.

@@ -62,6 +62,8 @@ pub struct MemberUpstreams {
     pub ocis: Option<OcisClient>,
     /// The subscription's seats follow the members (a recorded, retryable step).
     pub seats: crate::services::billing::SeatSync,
+    /// The suspension notice to the workspace's admins.
+    pub notices: crate::services::branding::Notices,
 }
 
 #[derive(Clone)]
