@@ -36,6 +36,12 @@ test("an admin creates a member who signs in, is suspended and signed out, resum
   await page.locator("#otp-copy").click();
   await expect(page.locator("#otp-copy")).toHaveText("Copied");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(otp);
+  // The sign-in instructions (never the password) to her own address, through SMTP (the
+  // sandbox's sink keeps it).
+  await page.locator("#welcome-to").fill("jane.roe@home.example");
+  await page.locator("#welcome-send").click();
+  await expect(page.locator("#welcome-result")).toContainText("Sent");
+  await expect(page.locator("#welcome-result")).toContainText("to jane.roe@home.example");
   await page.locator("#otp-done").click();
   await expect(page.locator("#otp-reveal")).toHaveCount(0);
   const address = `jane.roe@${domain}`;
