@@ -481,6 +481,13 @@ async fn plan_seats_and_card_follow_the_workspace(backend: Backend) {
     assert_eq!(sub["monthly"]["minor"], 800 * paid as i64);
     assert_eq!(sub["monthly"]["currency"], "EUR");
     assert_eq!(seats_at_stripe(&customer).await, paid);
+    // The sidebar's workspace mark names the plan and the seats billed.
+    let r = app
+        .server_fn(&owner, "admin_sidebar", &[("tenant", "acme")])
+        .await;
+    let mark: Value = r.json().await.unwrap();
+    assert_eq!(mark["plan"], "Team (monthly)", "{mark}");
+    assert_eq!(mark["seats"], paid, "{mark}");
     // Choosing it again changes nothing at Stripe.
     let (s, again) = put_plan(&app, &partner, EUR_PLAN).await;
     assert_eq!((s, &again["id"]), (StatusCode::OK, &sub["id"]));
