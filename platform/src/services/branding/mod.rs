@@ -94,6 +94,26 @@ impl BrandingService {
         Self { db, audit, notices }
     }
 
+    /// Audits one action on this tenant's branding, refusals too.
+    async fn record(
+        &self,
+        ctx: &Ctx,
+        admin: &TenantAdmin,
+        action: &str,
+        target: &str,
+        ok: bool,
+        details: serde_json::Value,
+    ) {
+        let outcome = if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        self.audit
+            .record_in(ctx, &admin.tenant().id, action, target, outcome, details)
+            .await;
+    }
+
     // ---- the theme ---------------------------------------------------------------------------
 
     /// The theme of a tenant's admin pages (the partner's view of it included).
@@ -152,20 +172,15 @@ impl BrandingService {
                 "product_name": update.product_name, "accent": update.accent,
             }),
         };
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "branding.update",
-                &admin.tenant().slug,
-                if result.is_ok() {
-                    Outcome::Success
-                } else {
-                    Outcome::Failure
-                },
-                details,
-            )
-            .await;
+        self.record(
+            ctx,
+            admin,
+            "branding.update",
+            &admin.tenant().slug,
+            result.is_ok(),
+            details,
+        )
+        .await;
         result?;
         self.view(admin).await
     }
@@ -235,20 +250,15 @@ impl BrandingService {
             .map_err(BrandingError::from),
             Err(e) => Err(logo_error(e)),
         };
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "branding.logo",
-                &admin.tenant().slug,
-                if stored.is_ok() {
-                    Outcome::Success
-                } else {
-                    Outcome::Failure
-                },
-                details,
-            )
-            .await;
+        self.record(
+            ctx,
+            admin,
+            "branding.logo",
+            &admin.tenant().slug,
+            stored.is_ok(),
+            details,
+        )
+        .await;
         stored?;
         self.view(admin).await
     }
@@ -260,16 +270,15 @@ impl BrandingService {
         admin: &TenantAdmin,
     ) -> Result<BrandingView, BrandingError> {
         repo::set_logo(&self.db, &admin.tenant().id, None).await?;
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "branding.logo_remove",
-                &admin.tenant().slug,
-                Outcome::Success,
-                json!({}),
-            )
-            .await;
+        self.record(
+            ctx,
+            admin,
+            "branding.logo_remove",
+            &admin.tenant().slug,
+            true,
+            json!({}),
+        )
+        .await;
         self.view(admin).await
     }
 
@@ -351,20 +360,15 @@ impl BrandingService {
             }
             Err(e) => json!({ "error": e.to_string(), "field": crate::error::Classify::field(e) }),
         };
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "email_template.save",
-                kind.as_str(),
-                if result.is_ok() {
-                    Outcome::Success
-                } else {
-                    Outcome::Failure
-                },
-                details,
-            )
-            .await;
+        self.record(
+            ctx,
+            admin,
+            "email_template.save",
+            kind.as_str(),
+            result.is_ok(),
+            details,
+        )
+        .await;
         result?;
         self.template(admin, kind).await
     }
@@ -377,16 +381,15 @@ impl BrandingService {
         kind: EmailKind,
     ) -> Result<EmailTemplateView, BrandingError> {
         let had = repo::reset_template(&self.db, &admin.tenant().id, kind).await?;
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "email_template.reset",
-                kind.as_str(),
-                Outcome::Success,
-                json!({ "had_own": had }),
-            )
-            .await;
+        self.record(
+            ctx,
+            admin,
+            "email_template.reset",
+            kind.as_str(),
+            true,
+            json!({ "had_own": had }),
+        )
+        .await;
         self.template(admin, kind).await
     }
 
@@ -434,20 +437,15 @@ impl BrandingService {
                         "field": crate::error::Classify::field(e) }),
             ),
         };
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "member.welcome_email",
-                &target,
-                if result.is_ok() {
-                    Outcome::Success
-                } else {
-                    Outcome::Failure
-                },
-                details,
-            )
-            .await;
+        self.record(
+            ctx,
+            admin,
+            "member.welcome_email",
+            &target,
+            result.is_ok(),
+            details,
+        )
+        .await;
         result.map(|(_, sent)| sent)
     }
 }
