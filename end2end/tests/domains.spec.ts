@@ -79,3 +79,42 @@ test("a domain goes from added to verified, a wrong record shows what was found,
   await expect(page).toHaveURL(/\/admin\/acme\/domains$/);
   await expect(page.locator(`#domains tr[data-domain="${domain}"]`)).toHaveCount(0);
 });
+
+test("in the sandbox a newcomer walks through in the browser: add a domain, publish its records in the sandbox DNS, make it primary, add a member", async ({ page }) => {
+  const domain = `walk-${Date.now().toString(36)}.example`;
+  await page.goto("/admin/acme/domains");
+  await signInAtIdp(page, ADMIN);
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+  await page.locator("#domain-name").fill(domain);
+  await page.locator("#add-domain-submit").click();
+  await expect(page).toHaveURL(new RegExp(`/admin/acme/domains/${domain}$`));
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+  // Stalwart's DKIM keys first (they come shortly after creation), then one click.
+  await expect
+    .poll(async () => {
+      const view = await (await page.request.get(`/api/tenants/acme/domains/${domain}`)).json();
+      return view.records.filter((r: { kind: string; state: string }) => r.kind === "DKIM" && r.state !== "pending").length;
+    })
+    .toBe(2);
+  await page.reload();
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+  await page.locator("#sandbox-publish").click();
+  await expect(page.locator("#domain-notice")).toContainText("the domain is verified");
+  await expect(page.locator(".domain-status")).toHaveAttribute("data-status", "verified");
+  await page.locator("#make-primary").click();
+  await expect(page.locator("#domain-title")).toContainText(domain);
+  await expect(page.getByText("primary", { exact: true })).toBeVisible();
+
+  await page.goto("/admin/acme/members");
+  await expect(page.locator("#app")).toHaveAttribute("data-hydrated", "true");
+  await page.locator("#add-member").click();
+  await page.locator("#member-first-name").fill("Walk");
+  await page.locator("#member-last-name").fill("Through");
+  await page.locator("#member-local-part").fill("walk");
+  await page.locator("#create-member-submit").click();
+  await expect(page.locator("#otp-reveal")).toContainText(`walk@${domain}`);
+  // Leave acme's member count as the later journeys expect it.
+  const members = await (await page.request.get("/api/tenants/acme/members")).json();
+  const walk = members.members.find((m: { address: string }) => m.address === `walk@${domain}`);
+  expect((await page.request.delete(`/api/tenants/acme/members/${walk.id}`)).status()).toBe(204);
+});

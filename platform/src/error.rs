@@ -223,7 +223,8 @@ impl Classify for DomainError {
             | DomainError::ExistsUpstream(_)
             | DomainError::NotVerified(_)
             | DomainError::PrimaryWithOthers(_)
-            | DomainError::InUse { .. } => ErrorClass::Conflict,
+            | DomainError::InUse { .. }
+            | DomainError::SandboxOnly => ErrorClass::Conflict,
             DomainError::Upstream { .. } => ErrorClass::Upstream,
             DomainError::Store(_) => ErrorClass::Internal,
         }
@@ -238,6 +239,7 @@ impl Classify for DomainError {
             DomainError::NotVerified(_) => "not_verified",
             DomainError::PrimaryWithOthers(_) => "primary_domain",
             DomainError::InUse { .. } => "domain_in_use",
+            DomainError::SandboxOnly => "sandbox_only",
             DomainError::Upstream { .. } => "upstream",
             DomainError::Store(_) => "internal",
         }

@@ -44,6 +44,7 @@ async fn two_instances_check_each_domain_once(backend: Backend) {
                 stalwart: None,
                 dns: DnsResolver::new(&[dns.addr], Duration::from_millis(500)),
                 mail_host: "mail.dezky.example".into(),
+                sandbox_dns: None,
             },
         )
     };

@@ -77,6 +77,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
                 Duration::from_millis(100),
             ),
             mail_host: "mail.dezky.example".into(),
+            sandbox_dns: None,
         },
     );
     let members = MemberService::new(

@@ -86,6 +86,32 @@ impl DnsSandbox {
         true
     }
 
+    /// Adds a record as the control API takes it: `"TXT"` with its value (split into strings
+    /// of at most 255 bytes, RFC 1035 §3.3.14), or `"MX"` with `"10 host"`. False (nothing
+    /// added) for another type or an MX value that is not one.
+    pub fn publish(&self, name: &str, kind: &str, value: &str) -> bool {
+        match kind {
+            "TXT" => {
+                let parts: Vec<String> = value
+                    .as_bytes()
+                    .chunks(255)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+                self.txt(name, &parts);
+                true
+            }
+            "MX" => match value
+                .split_once(' ')
+                .and_then(|(p, h)| Some((p.parse().ok()?, h)))
+            {
+                Some((pref, host)) => self.mx(name, pref, host),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
     /// Removes every record of a name.
     pub fn clear(&self, name: &str) {
         let k = key(name);
@@ -138,26 +164,10 @@ impl DnsSandbox {
             name: String,
         }
         async fn add(State(dns): State<DnsSandbox>, Json(r): Json<NewRecord>) -> StatusCode {
-            match r.kind.as_str() {
-                "TXT" => {
-                    let parts: Vec<&str> = r
-                        .value
-                        .as_bytes()
-                        .chunks(255)
-                        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-                        .collect();
-                    dns.txt(&r.name, &parts);
-                    StatusCode::NO_CONTENT
-                }
-                "MX" => match r
-                    .value
-                    .split_once(' ')
-                    .and_then(|(p, h)| Some((p.parse().ok()?, h)))
-                {
-                    Some((pref, host)) if dns.mx(&r.name, pref, host) => StatusCode::NO_CONTENT,
-                    _ => StatusCode::BAD_REQUEST,
-                },
-                _ => StatusCode::BAD_REQUEST,
+            if dns.publish(&r.name, &r.kind, &r.value) {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::BAD_REQUEST
             }
         }
         async fn clear(State(dns): State<DnsSandbox>, Query(q): Query<Clear>) -> StatusCode {

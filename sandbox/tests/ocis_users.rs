@@ -96,8 +96,17 @@ async fn users_are_created_strictly_and_names_are_unique() {
             json!({ "displayName": "A", "onPremisesSamAccountName": "a b" }),
             "Invalid username",
         ),
+        // OCIS's default rule: a letter or `_` first, ASCII only.
         (
-            json!({ "displayName": "A", "onPremisesSamAccountName": "a/b" }),
+            json!({ "displayName": "A", "onPremisesSamAccountName": "2fa@example.net" }),
+            "Invalid username",
+        ),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "-ops@example.net" }),
+            "Invalid username",
+        ),
+        (
+            json!({ "displayName": "A", "onPremisesSamAccountName": "jäne@example.net" }),
             "Invalid username",
         ),
         (json!({ "displayName": "A" }), "Invalid username"),

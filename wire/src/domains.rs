@@ -152,6 +152,9 @@ pub struct MailDomainView {
     /// ms since the Unix epoch.
     pub last_checked_at: Option<i64>,
     pub records: Vec<DnsRecordView>,
+    /// Sandbox mode: the page may publish the expected records in the sandbox's DNS server.
+    #[serde(default)]
+    pub sandbox_dns: bool,
 }
 
 impl MailDomainView {

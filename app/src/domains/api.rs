@@ -39,6 +39,22 @@ pub async fn recheck_domain(tenant: String, name: String) -> Result<MailDomainVi
         .await?)
 }
 
+/// Sandbox mode only: publishes the expected records in the sandbox's DNS server, then
+/// verifies.
+#[server(prefix = "/api/fn", endpoint = "publish_sandbox_records")]
+pub async fn publish_sandbox_records(
+    tenant: String,
+    name: String,
+) -> Result<MailDomainView, AppError> {
+    let call = call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    Ok(call
+        .platform
+        .domains
+        .publish_in_sandbox(&call.ctx, &admin, &name)
+        .await?)
+}
+
 /// The DMARC policy (`none`, `quarantine`, `reject`) and the aggregate report address (empty:
 /// none).
 #[server(prefix = "/api/fn", endpoint = "set_domain_dmarc")]

@@ -185,7 +185,7 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
         move |action: &'static str| {
             let (t, n) = (tenant.clone(), name.clone());
             notice.set(None);
-            if action == "recheck" {
+            if action == "recheck" || action == "publish" {
                 checking.set(true);
             }
             if action == "recheck" {
@@ -235,14 +235,24 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
                             .map(Some)
                     }
                     "primary" => make_domain_primary(t.clone(), n).await.map(Some),
+                    "publish" => publish_sandbox_records(t.clone(), n).await.map(Some),
                     _ => remove_domain(t.clone(), n).await.map(|_| None),
                 };
                 checking.set(false);
                 in_check.set(Vec::new());
                 match result {
                     Ok(Some(v)) => {
+                        let done = match (action, v.status) {
+                            ("publish", DomainStatus::Verified) => {
+                                "Published in the sandbox DNS: the domain is verified."
+                            }
+                            ("publish", _) => {
+                                "Published in the sandbox DNS; see each record's check below."
+                            }
+                            _ => "Saved.",
+                        };
                         state.set(v);
-                        notice.set(Some(Ok("Saved.".into())));
+                        notice.set(Some(Ok(done.into())));
                     }
                     Ok(None) => {
                         let _ = window().location().set_href(&format!("/admin/{t}/domains"));
@@ -252,7 +262,8 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
             });
         }
     };
-    let (r1, r2, r3, r4) = (run.clone(), run.clone(), run.clone(), run);
+    let (r1, r2, r3, r4) = (run.clone(), run.clone(), run.clone(), run.clone());
+    let r5 = run;
     view! {
         {move || {
             let d = state.get();
@@ -268,6 +279,15 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
                     <span class="text-sm text-slate-500" title=d.stalwart_message.clone()>{format!("Stalwart: {}", d.stalwart_state.as_str())}</span>
                 </p>
                 <p class="text-sm text-slate-700 mb-2">"Publish these records at your DNS provider, then verify. Values are compared by meaning: other SPF mechanisms may stay."</p>
+                {d.sandbox_dns.then(|| view! {
+                    <div id="sandbox-dns" class="mb-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950">
+                        <p class="mb-2">"Sandbox: no real DNS provider is involved. The console can publish exactly these records in the sandbox's own DNS server, so you can verify the domain here."</p>
+                        <button id="sandbox-publish" type="button" class="rounded-md border border-amber-400 bg-white px-3 py-1.5 font-medium disabled:opacity-50"
+                            disabled=move || checking.get() on:click={ let r5 = r5.clone(); move |_| r5("publish") }>
+                            "Publish these records in the sandbox DNS"
+                        </button>
+                    </div>
+                })}
                 <div class="flex gap-3 mb-3">
                     <a id="zone-download" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm" href=zone download=format!("{}.zone", d.name)>"Download zone file"</a>
                 </div>

@@ -101,6 +101,25 @@ pub struct NewMember {
     pub role: Role,
 }
 
+impl LocalPart {
+    /// OCIS's default username rule (`GRAPH_USERNAME_MATCH=default`, services/graph
+    /// `usernameMatchDefault`: `^[a-zA-Z_][a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]*(@domain)*$`): the
+    /// member's address is their OCIS username, so it must start with a letter or `_`.
+    /// Checked before anything is created whenever OCIS provisioning is on.
+    pub fn check_ocis_username(&self) -> Result<(), MemberInputError> {
+        match self.0.chars().next() {
+            Some(c) if c.is_ascii_alphabetic() || c == '_' => Ok(()),
+            _ => Err(invalid(
+                "local_part",
+                format!(
+                    "{} cannot be a files (OCIS) username: an address must start with a letter or an underscore.",
+                    self.0
+                ),
+            )),
+        }
+    }
+}
+
 impl NewMember {
     pub fn parse(
         first_name: &str,
@@ -124,6 +143,24 @@ impl NewMember {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ocis_usernames_start_with_a_letter_or_underscore() {
+        for ok in ["jane", "_ops", "Zed"] {
+            assert!(
+                LocalPart::parse(ok).unwrap().check_ocis_username().is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in ["2fa", "-ops", "9"] {
+            let e = LocalPart::parse(bad)
+                .unwrap()
+                .check_ocis_username()
+                .unwrap_err();
+            assert_eq!(e.field, "local_part");
+            assert!(e.message.contains("start with a letter"), "{}", e.message);
+        }
+    }
 
     #[test]
     fn local_parts_are_normalised_and_checked() {

@@ -61,6 +61,8 @@ pub struct PlatformConfig {
     pub mailer: Option<crate::upstream::smtp::Mailer>,
     /// The console's public URL (links in the messages it sends).
     pub public_url: String,
+    /// The sandbox's DNS server, in sandbox mode only (`domains::SandboxDns`).
+    pub sandbox_dns: Option<Arc<dyn domains::SandboxDns>>,
 }
 
 /// Every service, built once at start and shared (behind an `Arc`) by pages and API.
@@ -160,6 +162,7 @@ impl Platform {
                 stalwart: cfg.stalwart.map(StalwartClient::new),
                 dns: crate::dns::resolver::DnsResolver::new(&cfg.dns_resolvers, cfg.dns_timeout),
                 mail_host: cfg.mail_host,
+                sandbox_dns: cfg.sandbox_dns,
             },
         );
         Arc::new(Self {

@@ -85,13 +85,18 @@ fn invalid(message: &str) -> Response {
     odata_error(StatusCode::BAD_REQUEST, "invalidRequest", message)
 }
 
-/// The default `GRAPH_USERNAME_MATCH` rule as the sandbox applies it: letters, digits and
-/// `_ . @ + -`; never empty, never whitespace or `/`.
+/// OCIS's default `GRAPH_USERNAME_MATCH` rule (services/graph `usernameMatchDefault`): ASCII,
+/// starts with a letter or `_`, then the characters of an email local part, then any number
+/// of `@domain` parts; at most 254 characters.
 fn valid_username(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-'))
+    static RULE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let rule = RULE.get_or_init(|| {
+        regex::Regex::new(
+            r"^[a-zA-Z_][a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]*(@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)*$",
+        )
+        .expect("the username rule")
+    });
+    !name.is_empty() && name.len() <= 254 && rule.is_match(name)
 }
 
 fn valid_mail(mail: &str) -> bool {

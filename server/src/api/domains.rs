@@ -19,6 +19,22 @@ pub(super) fn routes(r: super::Routes) -> super::Routes {
             "/api/tenants/{slug}/domains/{domain}/recheck",
             post(recheck),
         )
+        .route(
+            "/api/tenants/{slug}/domains/{domain}/sandbox-publish",
+            post(sandbox_publish),
+        )
+}
+
+/// `POST …/domains/{domain}/sandbox-publish` (sandbox mode only): publishes exactly the
+/// expected records in the sandbox's DNS server, then verifies; 200 with the domain. 409
+/// `sandbox_only` anywhere else.
+async fn sandbox_publish(a: Admin, Path(p): Name) -> Api<MailDomainView> {
+    Ok(Json(
+        a.platform
+            .domains
+            .publish_in_sandbox(&a.ctx, &a.admin, &p.domain)
+            .await?,
+    ))
 }
 
 /// The domain name in `/domains/{domain}…`.

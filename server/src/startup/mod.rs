@@ -35,6 +35,18 @@ pub use seed::demo_seed;
 use upstreams::{derived_public_url, join};
 pub use upstreams::{resolve_upstreams, ResolvedUpstreams, SANDBOX_APP_SLUG, SANDBOX_CLIENT_ID};
 
+/// The sandbox DNS server as the domain service writes to it (sandbox mode only).
+struct SandboxDnsWriter(DnsSandbox);
+
+impl platform::services::domains::SandboxDns for SandboxDnsWriter {
+    fn replace(&self, name: &str, records: &[(String, String)]) -> bool {
+        self.0.clear(name);
+        records.iter().fold(true, |ok, (kind, value)| {
+            self.0.publish(name, kind, value) && ok
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub platform: Arc<Platform>,
@@ -167,6 +179,10 @@ impl Application {
                 sso: settings.sso.clone(),
                 mailer,
                 public_url: public_url.as_str().to_string(),
+                sandbox_dns: upstreams.dns_sandbox.as_ref().map(|(dns, _)| {
+                    Arc::new(SandboxDnsWriter(dns.clone()))
+                        as Arc<dyn platform::services::domains::SandboxDns>
+                }),
                 geoip: match &settings.geoip_db {
                     None => None,
                     Some(path) => Some(

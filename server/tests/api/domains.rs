@@ -629,3 +629,66 @@ on_both_backends!(
     stalwart_adoption,
     a_domain_on_the_mail_server_is_adopted_only_when_ours
 );
+
+/// Sandbox mode: the domain page publishes exactly the expected records in the sandbox's own
+/// DNS server and the domain verifies; with real resolvers configured there is nothing to
+/// publish to and the request is refused.
+async fn the_sandbox_publishes_the_expected_records(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.stalwart().set_dkim_delay(std::time::Duration::ZERO);
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let r = add(&app, &admin, "acme", "walkthrough.example").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let view: Value = r.json().await.unwrap();
+    assert_eq!(view["sandbox_dns"], true, "{view}");
+    assert_eq!(view["status"], "pending");
+
+    let r = app
+        .post_json(
+            &admin,
+            "/api/tenants/acme/domains/walkthrough.example/sandbox-publish",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let view: Value = r.json().await.unwrap();
+    assert_eq!(view["status"], "verified", "{view}");
+    let audit = app.audit().await;
+    let published = audit
+        .iter()
+        .find(|e| e.action == "domain.sandbox_publish")
+        .expect("audited");
+    assert_eq!(published.target, "walkthrough.example");
+    // Another workspace's admin cannot publish for acme.
+    let gina = Browser::new();
+    app.sign_in(&gina, &GLOBEX_ADMIN, "/").await;
+    let r = app
+        .post_json(
+            &gina,
+            "/api/tenants/acme/domains/walkthrough.example/sandbox-publish",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.cleanup().await;
+
+    let (app, _dns) = app_with_dns(backend).await;
+    let admin = Browser::new();
+    app.sign_in(&admin, &ADMIN, "/").await;
+    let r = add(&app, &admin, "acme", "real-dns.example").await;
+    let view: Value = r.json().await.unwrap();
+    assert_eq!(view["sandbox_dns"], false, "{view}");
+    let r = app
+        .post_json(
+            &admin,
+            "/api/tenants/acme/domains/real-dns.example/sandbox-publish",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "sandbox_only");
+    app.cleanup().await;
+}
+on_both_backends!(sandbox_publish, the_sandbox_publishes_the_expected_records);

@@ -124,6 +124,7 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/domain"
             | "/api/fn/add_domain"
             | "/api/fn/recheck_domain"
+            | "/api/fn/publish_sandbox_records"
             | "/api/fn/set_domain_dmarc"
             | "/api/fn/make_domain_primary"
             | "/api/fn/remove_domain"

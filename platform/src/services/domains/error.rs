@@ -37,6 +37,11 @@ pub enum DomainError {
         #[source]
         source: StalwartError,
     },
+    /// Publishing records is for the sandbox's DNS server only.
+    #[error(
+        "Records can only be published for you in sandbox mode; publish them at your DNS provider."
+    )]
+    SandboxOnly,
     #[error("The database failed: {0}")]
     Store(#[from] sqlx::Error),
 }

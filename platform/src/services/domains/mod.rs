@@ -9,6 +9,7 @@
 
 mod add;
 mod error;
+mod publish;
 mod records;
 mod removal;
 mod settings;
@@ -37,6 +38,22 @@ pub struct DomainUpstreams {
     pub dns: DnsResolver,
     /// The MX host expected when Stalwart provisioning is disabled.
     pub mail_host: String,
+    /// The sandbox's DNS server, in sandbox mode only: the domain page can publish the
+    /// expected records there. `None` everywhere else (the button never exists).
+    pub sandbox_dns: Option<Arc<dyn SandboxDns>>,
+}
+
+/// A DNS server whose records the console may set: the sandbox's, never a real one.
+pub trait SandboxDns: Send + Sync {
+    /// Replaces every record at `name` with `records`: (`"MX"`, `"10 host"`) or
+    /// (`"TXT"`, value). False when a value could not be published.
+    fn replace(&self, name: &str, records: &[(String, String)]) -> bool;
+}
+
+impl std::fmt::Debug for dyn SandboxDns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SandboxDns")
+    }
 }
 
 #[derive(Clone)]

@@ -52,6 +52,7 @@ impl DomainService {
             stalwart_message: row.stalwart_message.clone(),
             last_checked_at: row.last_checked_at,
             records: serde_json::from_str(&row.checks).unwrap_or_default(),
+            sandbox_dns: self.up.sandbox_dns.is_some(),
         }
     }
 

@@ -76,6 +76,9 @@ impl MemberService {
         role: &str,
     ) -> Result<MemberRow, MemberError> {
         let input = NewMember::parse(first_name, last_name, local_part, role)?;
+        if self.up.ocis.is_some() {
+            input.local_part.check_ocis_username()?;
+        }
         if input.role == Role::Owner && !Self::may_manage_owners(admin) {
             return Err(MemberError::Denied(
                 "Only an owner of this workspace can make owners.".into(),
