@@ -661,6 +661,26 @@ async fn addresses_are_checked_before_anything_is_created(backend: Backend) {
         (status, body["field"].as_str()),
         (StatusCode::BAD_REQUEST, Some("role"))
     );
+    // OCIS's default username rule (the address is the files username): a letter or `_`
+    // first. Refused on the field before any upstream is asked.
+    let before = (app.authentik.user_count(), app.stalwart().account_count());
+    for local in ["2fa", "-ops"] {
+        let (status, body) = app.create_member(&owner, local, "member").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{local}: {body}");
+        assert_eq!(body["field"], "local_part");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("start with a letter"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        (app.authentik.user_count(), app.stalwart().account_count()),
+        before,
+        "nothing was created"
+    );
     // Someone else's mailbox on the server already has the address.
     let r = reqwest::Client::new()
         .post(format!("{}/_sandbox/stalwart/accounts", app.stalwart_url))
