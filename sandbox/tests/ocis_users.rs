@@ -424,3 +424,71 @@ async fn drives_carry_a_live_quota_and_take_a_quota_patch() {
 fn urlencode(s: &str) -> String {
     s.replace('$', "%24")
 }
+
+#[tokio::test]
+async fn group_members_are_added_and_removed_by_reference() {
+    let o = ocis().await;
+    let (_, user) = o.create(jane()).await;
+    let user = user["id"].as_str().unwrap().to_string();
+    let (s, group) = o
+        .send(
+            reqwest::Method::POST,
+            "/groups",
+            Some(json!({ "displayName": "tenant-acme" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let group = group["id"].as_str().unwrap().to_string();
+    let path = format!("/groups/{group}/members/$ref");
+    let reference = json!({ "@odata.id": format!("{}/graph/v1.0/users/{user}", o.base) });
+
+    for (body, message) in [
+        (json!({}), "@odata.id reference is missing"),
+        (
+            json!({ "@odata.id": "nope" }),
+            "Error parsing @odata.id url",
+        ),
+        (
+            json!({ "@odata.id": format!("{}/graph/v1.0/groups/{group}", o.base) }),
+            "Only users are allowed as group members",
+        ),
+    ] {
+        let (s, e) = o.send(reqwest::Method::POST, &path, Some(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["error"]["message"], message);
+    }
+    // Added twice: the second is skipped, as upstream.
+    for _ in 0..2 {
+        let (s, _) = o
+            .send(reqwest::Method::POST, &path, Some(reference.clone()))
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(o.sandbox.group_members(&group), vec![user.clone()]);
+    let (s, _) = o
+        .send(
+            reqwest::Method::POST,
+            "/groups/00000000-0000-0000-0000-000000000000/members/$ref",
+            Some(reference.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, _) = o
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/groups/{group}/members/{user}/$ref"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(o.sandbox.group_members(&group).is_empty());
+
+    // A deleted user leaves every group.
+    o.send(reqwest::Method::POST, &path, Some(reference)).await;
+    let (s, _) = o
+        .send(reqwest::Method::DELETE, &format!("/users/{user}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(o.sandbox.group_members(&group).is_empty());
+}

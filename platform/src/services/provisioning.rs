@@ -369,11 +369,44 @@ impl ProvisioningService {
                 },
             }
         };
-        Step::ensured(step.await.map_err(|e| e.to_string()), |e| {
+        // Every member with an OCIS user is in the group (adding one already there is
+        // skipped upstream): repairs a membership lost upstream or a group made anew.
+        let with_members = async {
+            let (group, done) = step.await?;
+            let mut added = 0;
+            for user in self.ocis_users_of(tenant).await {
+                if ocis.add_group_member(&group, &user).await? {
+                    added += 1;
+                }
+            }
+            Ok::<_, UpstreamError>((group, format!("{done} {added} member(s) in the group.")))
+        };
+        Step::ensured(with_members.await.map_err(|e| e.to_string()), |e| {
             Step::Error(format!(
-                "OCIS: could not ensure the tenant group {name}: {e}"
+                "OCIS: could not ensure the tenant group {name} and its members: {e}"
             ))
         })
+    }
+
+    /// The OCIS user ids of the tenant's members (as their steps recorded them), except
+    /// members being removed.
+    async fn ocis_users_of(&self, tenant: &Tenant) -> Vec<String> {
+        use crate::repo::members as members_repo;
+        let Ok(rows) = members_repo::of_tenant(&self.db, &tenant.id).await else {
+            return Vec::new();
+        };
+        let ids: Vec<String> = rows
+            .iter()
+            .filter(|m| m.status != wire::members::MemberStatus::Removing)
+            .map(|m| m.id.clone())
+            .collect();
+        members_repo::steps(&self.db, &ids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s.upstream == OCIS)
+            .filter_map(|s| s.upstream_id)
+            .collect()
     }
 
     fn stalwart_step(&self) -> Step {

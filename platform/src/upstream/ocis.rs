@@ -125,6 +125,46 @@ impl OcisClient {
         success(UPSTREAM, response).await.map(|_| ())
     }
 
+    /// Adds a user to a group (`POST /groups/{id}/members/$ref` with the user's `@odata.id`,
+    /// `shared/reference/ocis.md` §6): 204, and a member already there is skipped upstream, so
+    /// this is idempotent. `Ok(false)` when the group or the user does not exist (404).
+    pub async fn add_group_member(&self, group: &str, user: &str) -> Result<bool, UpstreamError> {
+        let member = format!(
+            "{}/graph/v1.0/users/{user}",
+            self.cfg.base_url.trim_end_matches('/')
+        );
+        let response = send(
+            UPSTREAM,
+            self.req(
+                reqwest::Method::POST,
+                &format!("/groups/{group}/members/$ref"),
+            )
+            .json(&serde_json::json!({ "@odata.id": member })),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        success(UPSTREAM, response).await.map(|_| true)
+    }
+
+    /// Removes a user from a group (`DELETE /groups/{id}/members/{user}/$ref`); a group or
+    /// user already gone is fine.
+    pub async fn remove_group_member(&self, group: &str, user: &str) -> Result<(), UpstreamError> {
+        let response = send(
+            UPSTREAM,
+            self.req(
+                reqwest::Method::DELETE,
+                &format!("/groups/{group}/members/{user}/$ref"),
+            ),
+        )
+        .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        success(UPSTREAM, response).await.map(|_| ())
+    }
+
     /// Creates a user; `Ok(None)` when the username is taken (409 `nameAlreadyExists`).
     pub async fn create_user(
         &self,

@@ -2,7 +2,10 @@
 //! `services/graph/pkg/service/v0/groups.go` at v7.0.0): list (with `$search` on the display
 //! name), create (a strict body; the display name is required, at most 256 characters, and
 //! unique: 409 `nameAlreadyExists`), read by id — a non-UUID is looked up among user names,
-//! never group names, so store the id — and delete.
+//! never group names, so store the id — and delete; members added and removed by reference
+//! (`POST …/members/$ref` with `{"@odata.id": "…/users/{id}"}`, `DELETE
+//! …/members/{user-id}/$ref`, both 204; adding a member already there is skipped, as the
+//! LDAP backend's `AddMembersToGroup` does; only users may be members).
 
 use std::collections::HashMap;
 
@@ -20,11 +23,30 @@ pub struct OcisGroup {
     pub id: String,
     pub display_name: String,
     pub description: Option<String>,
+    /// User ids.
+    pub members: Vec<String>,
 }
 
 impl OcisSandbox {
     pub fn groups(&self) -> Vec<OcisGroup> {
         self.lock().groups.clone()
+    }
+
+    /// The ids of a group's members (empty for an unknown group).
+    pub fn group_members(&self, id: &str) -> Vec<String> {
+        self.lock()
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.members.clone())
+            .unwrap_or_default()
+    }
+
+    /// Removes a member out of band (tests use it to make drift).
+    pub fn drop_group_member(&self, group: &str, user: &str) {
+        if let Some(g) = self.lock().groups.iter_mut().find(|g| g.id == group) {
+            g.members.retain(|m| m != user);
+        }
     }
 
     /// Deletes a group out of band (tests use it to make drift).
@@ -110,6 +132,7 @@ pub(super) async fn create(
         id: uuid::Uuid::new_v4().to_string(),
         display_name: name,
         description: req.description,
+        members: Vec::new(),
     };
     st.groups.push(group.clone());
     (StatusCode::CREATED, Json(group_json(&group))).into_response()
@@ -144,5 +167,96 @@ pub(super) async fn remove(
     if st.groups.len() == before {
         return odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found");
     }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MemberReference {
+    #[serde(rename = "@odata.id")]
+    odata_id: Option<String>,
+}
+
+/// `POST /graph/v1.0/groups/{id}/members/$ref` (upstream `PostGroupMember`): the member is
+/// read from the last two path segments of `@odata.id`, which must be `users/{id}`.
+pub(super) async fn add_member(
+    State(s): State<OcisSandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(r) = authenticated(&s, &headers) {
+        return r;
+    }
+    let reference = match serde_json::from_slice::<MemberReference>(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return odata_error(
+                StatusCode::BAD_REQUEST,
+                "invalidRequest",
+                &format!("invalid request body: {e}"),
+            )
+        }
+    };
+    let Some(url) = reference.odata_id else {
+        return odata_error(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            "@odata.id reference is missing",
+        );
+    };
+    let segments: Vec<String> = url::Url::parse(&url)
+        .ok()
+        .map(|u| {
+            u.path_segments()
+                .map(|s| s.map(String::from).collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let [.., kind, user] = segments.as_slice() else {
+        return odata_error(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            "Error parsing @odata.id url",
+        );
+    };
+    if kind != "users" {
+        return odata_error(
+            StatusCode::BAD_REQUEST,
+            "invalidRequest",
+            "Only users are allowed as group members",
+        );
+    }
+    let mut st = s.lock();
+    if !st.users.iter().any(|u| &u.id == user) {
+        return odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found");
+    }
+    let Some(group) = st.groups.iter_mut().find(|g| g.id == id) else {
+        return odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found");
+    };
+    if !group.members.contains(user) {
+        group.members.push(user.clone());
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `DELETE /graph/v1.0/groups/{id}/members/{user-id}/$ref`: 204; an unknown group or user is
+/// 404 `itemNotFound`.
+pub(super) async fn remove_member(
+    State(s): State<OcisSandbox>,
+    headers: HeaderMap,
+    Path((id, user)): Path<(String, String)>,
+) -> Response {
+    if let Some(r) = authenticated(&s, &headers) {
+        return r;
+    }
+    let mut st = s.lock();
+    if !st.users.iter().any(|u| u.id == user) {
+        return odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found");
+    }
+    let Some(group) = st.groups.iter_mut().find(|g| g.id == id) else {
+        return odata_error(StatusCode::NOT_FOUND, "itemNotFound", "not found");
+    };
+    group.members.retain(|m| *m != user);
     StatusCode::NO_CONTENT.into_response()
 }

@@ -7,7 +7,8 @@
 //!
 //! - [`users`] (§4): create, read by id or user name, list with `$search`/`$orderby`,
 //!   update, delete.
-//! - [`groups`] (§6): create, read by id, list, delete.
+//! - [`groups`] (§6): create, read by id, list, delete; members added and removed by
+//!   reference.
 //! - [`drives`] (§5, §8, §9): the personal drive each user gets at their first authenticated
 //!   request, purged when the user is deleted; listed, read and patched (quota) through
 //!   `/graph/v1.0/drives`.
@@ -71,6 +72,14 @@ impl OcisSandbox {
             .route(
                 "/graph/v1.0/groups/{id}",
                 get(groups::read).delete(groups::remove),
+            )
+            .route(
+                "/graph/v1.0/groups/{id}/members/$ref",
+                post(groups::add_member),
+            )
+            .route(
+                "/graph/v1.0/groups/{id}/members/{user}/$ref",
+                axum::routing::delete(groups::remove_member),
             )
             .route(
                 "/graph/v1.0/users",

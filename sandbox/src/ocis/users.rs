@@ -420,5 +420,8 @@ pub(super) async fn delete_user(
     // §4.5: the personal space is disabled and purged, then the user is deleted.
     let user = st.users.remove(i);
     st.drives.retain(|d| d.owner != user.id);
+    for g in st.groups.iter_mut() {
+        g.members.retain(|m| *m != user.id);
+    }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -91,7 +91,29 @@ async fn lifecycle_from_create_to_removal(backend: Backend) {
         .unwrap();
     assert!(group.users.contains(&sso.pk), "in the tenant group");
     assert!(app.stalwart().authenticates(&jane, &otp));
-    assert!(app.ocis.user(&jane).is_some());
+    let ocis_user = app.ocis.user(&jane).expect("an OCIS user")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // In the tenant's OCIS group too; a membership lost upstream comes back on reconcile.
+    let acme = platform::repo::identity::tenant_by_slug(&app.platform.db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let ocis_group = platform::repo::provisioning::steps(&app.platform.db, &acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.upstream == "ocis")
+        .and_then(|s| s.upstream_id)
+        .expect("the tenant's OCIS group");
+    assert_eq!(app.ocis.group_members(&ocis_group), vec![ocis_user.clone()]);
+    app.ocis.drop_group_member(&ocis_group, &ocis_user);
+    let r = app
+        .post_json(&owner, "/api/tenants/acme/reconcile", json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.ocis.group_members(&ocis_group), vec![ocis_user.clone()]);
     assert!(
         !app.ocis.has_personal_drive(&jane),
         "no drive before the first sign-in"
@@ -205,6 +227,7 @@ async fn lifecycle_from_create_to_removal(backend: Backend) {
     assert!(app.stalwart().account(&jane).is_none());
     assert!(app.ocis.user(&jane).is_none());
     assert!(!app.ocis.has_personal_drive(&jane));
+    assert!(app.ocis.group_members(&ocis_group).is_empty());
     assert_eq!(app.me_status(&jane_browser).await, StatusCode::UNAUTHORIZED);
     let r = owner
         .get(&app.url(&format!("/api/tenants/acme/members/{id}")))

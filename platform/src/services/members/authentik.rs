@@ -65,12 +65,16 @@ impl MemberService {
         }
     }
 
-    /// The tenant's Authentik group, once tenant provisioning made it.
-    async fn tenant_group(&self, admin: &TenantAdmin) -> Result<Option<String>, sqlx::Error> {
-        Ok(tenant_steps::steps(&self.db, &admin.tenant().id)
+    /// The tenant's group at `upstream` (Authentik, OCIS), once tenant provisioning made it.
+    pub(super) async fn tenant_group(
+        &self,
+        tenant_id: &str,
+        upstream: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        Ok(tenant_steps::steps(&self.db, tenant_id)
             .await?
             .into_iter()
-            .find(|s| s.upstream == AUTHENTIK && s.state == StepState::Ok)
+            .find(|s| s.upstream == upstream && s.state == StepState::Ok)
             .and_then(|s| s.upstream_id))
     }
 
@@ -90,7 +94,7 @@ impl MemberService {
                 row.address
             ))
         };
-        let group = match self.tenant_group(admin).await {
+        let group = match self.tenant_group(&admin.tenant().id, AUTHENTIK).await {
             Ok(Some(g)) => g,
             Ok(None) => {
                 return fail("the workspace's Authentik group is not provisioned yet; reconcile the workspace first".into())
@@ -334,7 +338,7 @@ impl MemberService {
             }
         };
         if keep {
-            let group = match self.tenant_group(admin).await {
+            let group = match self.tenant_group(&admin.tenant().id, AUTHENTIK).await {
                 Ok(g) => g,
                 Err(e) => return Step::Error(format!("Authentik: {e}")),
             };

@@ -10,6 +10,15 @@ use crate::upstream::ocis::NewOcisUser;
 use crate::upstream::UpstreamError;
 
 impl MemberService {
+    /// The tenant's OCIS group id, once its provisioning made it (unreadable: none yet; the
+    /// provisioning's reconcile adds the members).
+    async fn ocis_group(&self, tenant_id: &str) -> Option<String> {
+        self.tenant_group(tenant_id, crate::services::provisioning::OCIS)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Whether an OCIS user already has this username (never, with OCIS off).
     pub(super) async fn ocis_user_exists(&self, address: &str) -> Result<bool, UpstreamCause> {
         match &self.up.ocis {
@@ -27,7 +36,7 @@ impl MemberService {
                     .into(),
             );
         };
-        let result = async {
+        let user = async {
             if let Some(id) = &stored {
                 if let Some(u) = o.get_user(id).await? {
                     return Ok((u.id, format!("Checked the OCIS user {}.", row.address)));
@@ -52,6 +61,24 @@ impl MemberService {
                 },
             }
         };
+        // In the tenant's OCIS group (made by the workspace's provisioning; when it is not
+        // there yet, the provisioning's reconcile adds the members).
+        let result = async {
+            let (id, done) = user.await?;
+            let note = match self.ocis_group(&row.tenant_id).await {
+                Some(group) => {
+                    if !o.add_group_member(&group, &id).await? {
+                        return Err(UpstreamError::Protocol {
+                            upstream: "OCIS",
+                            detail: "the tenant group is gone; reconcile the workspace".into(),
+                        });
+                    }
+                    "In the tenant group."
+                }
+                None => "The tenant group is not made yet; the workspace's provisioning adds them.",
+            };
+            Ok((id, format!("{done} {note}")))
+        };
         Step::ensured(result.await.map_err(|e| e.to_string()), |e| {
             Step::Error(format!(
                 "OCIS: could not set up the user {}: {e}",
@@ -72,10 +99,26 @@ impl MemberService {
             return Step::Skipped("OCIS provisioning is disabled: no file space.".into());
         };
         if keep {
-            return Step::Gone(format!(
-                "Kept the OCIS user {} (a member of another workspace).",
-                row.address
-            ));
+            // Out of this tenant's group only.
+            let user = match stored.clone() {
+                Some(id) => Ok(Some(id)),
+                None => o.get_user(&row.address).await.map(|u| u.map(|u| u.id)),
+            };
+            let left = match (user, self.ocis_group(&row.tenant_id).await) {
+                (Ok(Some(user)), Some(group)) => o.remove_group_member(&group, &user).await,
+                (Err(e), _) => Err(e),
+                _ => Ok(()),
+            };
+            return match left {
+                Ok(()) => Step::Gone(format!(
+                    "Kept the OCIS user {} (a member of another workspace), out of this tenant's group.",
+                    row.address
+                )),
+                Err(e) => Step::Error(format!(
+                    "OCIS: could not take {} out of the tenant group: {e}",
+                    row.address
+                )),
+            };
         }
         let found = match stored {
             Some(id) => o.get_user(&id).await,
