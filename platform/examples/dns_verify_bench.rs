@@ -10,13 +10,23 @@ use platform::dns::resolver::DnsResolver;
 use platform::dns::{verify, Expectation};
 use sandbox::dns::DnsSandbox;
 
+const ED: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+
 #[tokio::main]
 async fn main() {
     let d = "bench.example";
     let dns = DnsSandbox::start().await.expect("dns sandbox");
     dns.mx(d, 10, "mail.dezky.example");
     dns.txt(d, &["v=spf1 mx -all"]);
-    dns.txt(&format!("sel._domainkey.{d}"), &["v=DKIM1; k=rsa; p=KEY"]);
+    // An Ed25519 key (RFC 8463 §A.2); the mail host's address for SPF.
+    dns.txt(
+        &format!("sel._domainkey.{d}"),
+        &[&format!("v=DKIM1; k=ed25519; p={ED}")],
+    );
+    dns.address(
+        "mail.dezky.example",
+        std::net::IpAddr::from([192, 0, 2, 25]),
+    );
     dns.txt(&format!("_dmarc.{d}"), &["v=DMARC1; p=reject"]);
     dns.txt(&format!("_dezky.{d}"), &["dezky-verification=t"]);
     for n in [
@@ -35,11 +45,11 @@ async fn main() {
         },
         Expectation::Spf {
             name: d.into(),
-            mechanism: "mx".into(),
+            mail_host: "mail.dezky.example".into(),
         },
         Expectation::Dkim {
             name: format!("sel._domainkey.{d}"),
-            key: "KEY".into(),
+            record: format!("v=DKIM1; k=ed25519; p={ED}"),
         },
         Expectation::Dmarc {
             name: format!("_dmarc.{d}"),

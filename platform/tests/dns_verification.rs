@@ -1,5 +1,8 @@
 //! DNS verification over real queries to a loopback DNS server whose zone each test sets:
-//! correct, missing, wrong value, two SPF records, MX elsewhere, and a resolver timeout.
+//! correct, missing, wrong value, two SPF records, MX elsewhere, a resolver timeout; and the
+//! verdicts mail servers reach, by mail-auth: SPF `a:`, `redirect=`, `include` chains, the
+//! 10-lookup limit and a TXT split mid-token; DKIM and DMARC behind CNAMEs, a CNAME loop; a
+//! DMARC version in the wrong case.
 
 use std::time::Duration;
 
@@ -9,6 +12,11 @@ use platform::dns::{verify, Expectation};
 use sandbox::dns::DnsSandbox;
 
 const D: &str = "acme-corp.example";
+const MAIL: &str = "mail.dezky.example";
+/// The mail host's address (TEST-NET-1).
+const MAIL_IP: &str = "192.0.2.25";
+/// An Ed25519 public key (RFC 8463 §A.2).
+const ED: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
 fn expectations() -> Vec<Expectation> {
     vec![
@@ -19,11 +27,11 @@ fn expectations() -> Vec<Expectation> {
         },
         Expectation::Spf {
             name: D.into(),
-            mechanism: "mx".into(),
+            mail_host: MAIL.into(),
         },
         Expectation::Dkim {
-            name: format!("v1-rsa._domainkey.{D}"),
-            key: "MIIBIjANBgkq".into(),
+            name: format!("v1-ed25519._domainkey.{D}"),
+            record: format!("v=DKIM1; k=ed25519; p={ED}"),
         },
         Expectation::Dmarc {
             name: format!("_dmarc.{D}"),
@@ -42,6 +50,7 @@ fn outcome_of(checks: &[platform::dns::Check], i: usize) -> Outcome {
 
 async fn setup() -> (DnsSandbox, DnsResolver) {
     let dns = DnsSandbox::start().await.unwrap();
+    dns.address(MAIL, MAIL_IP.parse().unwrap());
     let resolver = DnsResolver::new(&[dns.addr], Duration::from_millis(500));
     (dns, resolver)
 }
@@ -51,11 +60,15 @@ async fn a_correct_zone_verifies() {
     let (dns, resolver) = setup().await;
     dns.mx(D, 10, "mail.dezky.example");
     dns.txt(D, &["v=spf1 include:_spf.other.example mx ~all"]);
+    dns.txt("_spf.other.example", &["v=spf1 ip4:203.0.113.0/24 -all"]);
     dns.txt(D, &["google-site-verification=abc"]);
-    // A long DKIM record split into several strings, as published.
+    // A DKIM record split into several strings, mid-key, as long records are published.
     dns.txt(
-        &format!("v1-rsa._domainkey.{D}"),
-        &["v=DKIM1; k=rsa; p=MIIBIj", "ANBgkq"],
+        &format!("v1-ed25519._domainkey.{D}"),
+        &[
+            "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQ",
+            "HOg7hcvPapiMlrwIaaPcHURo=",
+        ],
     );
     dns.txt(
         &format!("_dmarc.{D}"),
@@ -75,8 +88,8 @@ async fn missing_wrong_and_conflicting_records_are_named() {
     dns.txt(D, &["v=spf1 mx -all"]);
     dns.txt(D, &["v=spf1 include:old.example -all"]);
     dns.txt(
-        &format!("v1-rsa._domainkey.{D}"),
-        &["v=DKIM1; k=rsa; p=SOMETHINGELSE"],
+        &format!("v1-ed25519._domainkey.{D}"),
+        &["v=DKIM1; k=ed25519; p=SOMETHINGELSE"],
     );
     dns.txt(&format!("_dmarc.{D}"), &["v=DMARC1; p=none"]);
     let checks = verify(&resolver, &expectations()).await;
@@ -91,7 +104,7 @@ async fn missing_wrong_and_conflicting_records_are_named() {
     assert_eq!(
         outcome_of(&checks, 2),
         Outcome::Mismatch {
-            found: vec!["v=DKIM1; k=rsa; p=SOMETHINGELSE".into()]
+            found: vec!["v=DKIM1; k=ed25519; p=SOMETHINGELSE".into()]
         }
     );
     assert!(matches!(outcome_of(&checks, 3), Outcome::Mismatch { .. }));
@@ -107,7 +120,7 @@ async fn a_silent_resolver_is_an_error_not_a_missing_record() {
     let (dns, resolver) = setup().await;
     for name in [
         D.to_string(),
-        format!("v1-rsa._domainkey.{D}"),
+        format!("v1-ed25519._domainkey.{D}"),
         format!("_dmarc.{D}"),
         format!("_dezky.{D}"),
     ] {
@@ -125,4 +138,139 @@ async fn a_silent_resolver_is_an_error_not_a_missing_record() {
         resolver.txt(&format!("_dmarc.{D}")).await,
         Err(LookupError::Timeout)
     );
+}
+
+/// The SPF verdict for `D` with the given zone.
+async fn spf_of(dns: &DnsSandbox, resolver: &DnsResolver) -> platform::dns::checks::Verdict {
+    let _ = dns;
+    platform::dns::check(
+        resolver,
+        &Expectation::Spf {
+            name: D.into(),
+            mail_host: MAIL.into(),
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn spf_passes_as_receivers_evaluate_it() {
+    // The mail host named by `a:`: the same server, so it passes.
+    let (dns, resolver) = setup().await;
+    dns.txt(D, &["v=spf1 a:mail.dezky.example -all"]);
+    let v = spf_of(&dns, &resolver).await;
+    assert_eq!(v.outcome, Outcome::Ok, "{v:?}");
+    assert!(v.note.unwrap().contains("192.0.2.25"));
+
+    // `redirect=` to a record that authorises it.
+    let (dns, resolver) = setup().await;
+    dns.txt(D, &["v=spf1 redirect=_spf.acme-corp.example"]);
+    dns.txt(
+        "_spf.acme-corp.example",
+        &["v=spf1 a:mail.dezky.example -all"],
+    );
+    assert_eq!(spf_of(&dns, &resolver).await.outcome, Outcome::Ok);
+
+    // An include chain two deep, the last one by `ip4`; `~all` passes with a note.
+    let (dns, resolver) = setup().await;
+    dns.txt(D, &["v=spf1 include:_a.example ~all"]);
+    dns.txt("_a.example", &["v=spf1 include:_b.example -all"]);
+    dns.txt("_b.example", &["v=spf1 ip4:192.0.2.0/24 -all"]);
+    let v = spf_of(&dns, &resolver).await;
+    assert_eq!(v.outcome, Outcome::Ok, "{v:?}");
+    assert!(v.note.unwrap().contains("softfail"));
+
+    // A record split into two strings mid-token is one record once joined (RFC 7208 §3.3).
+    let (dns, resolver) = setup().await;
+    dns.txt(D, &["v=spf1 a:mail.dez", "ky.example -all"]);
+    assert_eq!(spf_of(&dns, &resolver).await.outcome, Outcome::Ok);
+}
+
+#[tokio::test]
+async fn spf_that_does_not_authorise_the_mail_host_fails_with_the_rule() {
+    // Another server only.
+    let (dns, resolver) = setup().await;
+    dns.txt(D, &["v=spf1 ip4:198.51.100.7 -all"]);
+    let v = spf_of(&dns, &resolver).await;
+    assert!(
+        matches!(&v.outcome, Outcome::Mismatch { found } if found == &vec!["v=spf1 ip4:198.51.100.7 -all".to_string()])
+    );
+    assert!(
+        v.note.unwrap().contains("gets fail"),
+        "the rule that decided"
+    );
+
+    // Eleven lookups: past the limit of 10 (RFC 7208 §4.6.4), a permerror.
+    let (dns, resolver) = setup().await;
+    let includes: Vec<String> = (0..11).map(|i| format!("include:_n{i}.example")).collect();
+    let record = format!("v=spf1 {} a:mail.dezky.example -all", includes.join(" "));
+    dns.txt(D, &[&record]);
+    for i in 0..11 {
+        dns.txt(&format!("_n{i}.example"), &["v=spf1 -all"]);
+    }
+    let v = spf_of(&dns, &resolver).await;
+    assert!(matches!(v.outcome, Outcome::Mismatch { .. }), "{v:?}");
+    assert!(v.note.unwrap().starts_with("permerror"));
+
+    // A mail host without an address cannot be evaluated: said so.
+    let (dns, resolver) = setup().await;
+    dns.clear(MAIL);
+    dns.txt(D, &["v=spf1 mx -all"]);
+    let v = spf_of(&dns, &resolver).await;
+    assert!(
+        matches!(&v.outcome, Outcome::Error { message } if message.contains("no A or AAAA")),
+        "{v:?}"
+    );
+}
+
+#[tokio::test]
+async fn dkim_and_dmarc_are_read_behind_cnames_and_a_loop_is_an_error() {
+    let (dns, resolver) = setup().await;
+    let selector = format!("v1-ed25519._domainkey.{D}");
+    dns.cname(&selector, "keys.provider.example");
+    dns.txt(
+        "keys.provider.example",
+        &[&format!("v=DKIM1; k=ed25519; p={ED}")],
+    );
+    let dmarc = format!("_dmarc.{D}");
+    dns.cname(&dmarc, "dmarc.provider.example");
+    dns.txt(
+        "dmarc.provider.example",
+        &["v=DMARC1; p=reject; pct=100; rua=mailto:r@provider.example"],
+    );
+    let dkim_exp = Expectation::Dkim {
+        name: selector.clone(),
+        record: format!("v=DKIM1; k=ed25519; p={ED}"),
+    };
+    let dmarc_exp = Expectation::Dmarc {
+        name: dmarc.clone(),
+        policy: wire::domains::DmarcPolicy::Reject,
+    };
+    assert_eq!(
+        platform::dns::check(&resolver, &dkim_exp).await.outcome,
+        Outcome::Ok
+    );
+    let v = platform::dns::check(&resolver, &dmarc_exp).await;
+    assert_eq!(v.outcome, Outcome::Ok);
+    assert_eq!(
+        v.note.unwrap(),
+        "p=reject, pct=100, rua=mailto:r@provider.example"
+    );
+
+    // A CNAME loop: a clear error, at once.
+    dns.clear(&dmarc);
+    dns.cname(&dmarc, "loop-a.example");
+    dns.cname("loop-a.example", "loop-b.example");
+    dns.cname("loop-b.example", "loop-a.example");
+    let started = std::time::Instant::now();
+    let v = platform::dns::check(&resolver, &dmarc_exp).await;
+    assert!(matches!(v.outcome, Outcome::Error { .. }), "{v:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "no hang");
+
+    // The version in the wrong case: not a DMARC record.
+    dns.clear(&dmarc);
+    dns.txt(&dmarc, &["v=dmarc1; p=reject"]);
+    let v = platform::dns::check(&resolver, &dmarc_exp).await;
+    assert!(matches!(v.outcome, Outcome::Mismatch { .. }), "{v:?}");
+    assert!(v.note.unwrap().contains("case-sensitive"));
 }

@@ -1,13 +1,15 @@
 //! A DNS server on loopback (UDP) whose zones each test sets: answers from a table of
-//! records, NXDOMAIN for names it does not know, and silence for names marked as timing out,
-//! so every verification outcome can be produced over real DNS queries.
+//! records (TXT, MX, A, AAAA, CNAME), NXDOMAIN for names it does not know, and silence for
+//! names marked as timing out, so every verification outcome can be produced over real DNS
+//! queries. It answers as a recursive resolver does: a name with a CNAME is answered with the
+//! chain and the target's records (at most 8 links); a loop or a longer chain is SERVFAIL.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::{MX, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
@@ -108,8 +110,41 @@ impl DnsSandbox {
                 Some((pref, host)) => self.mx(name, pref, host),
                 None => false,
             },
+            "A" | "AAAA" => match value.trim().parse::<std::net::IpAddr>() {
+                Ok(ip) if ip.is_ipv4() == (kind == "A") => {
+                    self.address(name, ip);
+                    true
+                }
+                _ => false,
+            },
+            "CNAME" => self.cname(name, value),
             _ => false,
         }
+    }
+
+    /// Adds an A or AAAA record (by the address's family).
+    pub fn address(&self, name: &str, ip: std::net::IpAddr) {
+        let (kind, data) = match ip {
+            std::net::IpAddr::V4(v4) => (RecordType::A, RData::A(A(v4))),
+            std::net::IpAddr::V6(v6) => (RecordType::AAAA, RData::AAAA(AAAA(v6))),
+        };
+        self.lock()
+            .records
+            .entry((key(name), kind))
+            .or_default()
+            .push(data);
+    }
+
+    /// Sets `name` as an alias of `target` (CNAME); false when `target` is not a name.
+    pub fn cname(&self, name: &str, target: &str) -> bool {
+        let Ok(target) = Name::from_ascii(format!("{}.", target.trim_end_matches('.'))) else {
+            return false;
+        };
+        self.lock().records.insert(
+            (key(name), RecordType::CNAME),
+            vec![RData::CNAME(CNAME(target))],
+        );
+        true
     }
 
     /// Removes every record of a name.
@@ -129,8 +164,8 @@ impl DnsSandbox {
     }
 
     /// An HTTP control API on `addr` for tests outside this process (Playwright) and the
-    /// sandbox demo: `POST /_sandbox/dns/records` `{"name", "type": "TXT"|"MX", "value"}`
-    /// (MX value `"10 host"`), `DELETE /_sandbox/dns/records?name=…`, and
+    /// sandbox demo: `POST /_sandbox/dns/records` `{"name", "type": "TXT"|"MX"|"A"|"AAAA"|"CNAME",
+    /// "value"}` (MX value `"10 host"`), `DELETE /_sandbox/dns/records?name=…`, and
     /// `POST /_sandbox/dns/delays` `{"name", "delay_ms"}`. Returns the bound address.
     /// With `token`, every control request must carry it (`x-sandbox-token`).
     pub async fn serve_control(
@@ -228,15 +263,39 @@ fn answer(zones: &Mutex<Zones>, packet: &[u8]) -> Option<(Vec<u8>, Option<std::t
         .set_recursion_available(true)
         .add_query(query.clone());
     let delay = zones.delays.get(&name).copied();
-    let known = zones.records.keys().any(|(n, _)| *n == name);
-    match zones.records.get(&(name, query.query_type())) {
+    // Follow CNAMEs as a recursive resolver does, answering with the chain.
+    let mut owner = query.name().clone();
+    let mut current = name;
+    let mut seen = HashSet::new();
+    if query.query_type() != RecordType::CNAME {
+        while let Some(RData::CNAME(target)) = zones
+            .records
+            .get(&(current.clone(), RecordType::CNAME))
+            .and_then(|r| r.first())
+        {
+            if !seen.insert(current.clone()) || seen.len() > 8 {
+                response.take_answers();
+                response.set_response_code(ResponseCode::ServFail);
+                return response.to_vec().ok().map(|bytes| (bytes, delay));
+            }
+            response.add_answer(Record::from_rdata(
+                owner.clone(),
+                60,
+                RData::CNAME(target.clone()),
+            ));
+            owner = target.0.clone();
+            current = key(&target.0.to_ascii());
+        }
+    }
+    let known = zones.records.keys().any(|(n, _)| *n == current);
+    match zones.records.get(&(current, query.query_type())) {
         Some(rdatas) => {
             for r in rdatas {
-                response.add_answer(Record::from_rdata(query.name().clone(), 60, r.clone()));
+                response.add_answer(Record::from_rdata(owner.clone(), 60, r.clone()));
             }
             response.set_response_code(ResponseCode::NoError);
         }
-        None if known => {
+        None if known || !seen.is_empty() => {
             response.set_response_code(ResponseCode::NoError);
         }
         None => {

@@ -140,7 +140,7 @@ fn RecordRow(record: DnsRecordView, checking: bool) -> impl IntoView {
                 {(!record.to_remove.is_empty()).then(|| view! {
                     <div class="to-remove text-red-700">"Remove: " {record.to_remove.join(" | ")}</div>
                 })}
-                {record.message.clone().map(|m| view! { <div class="text-slate-600">{m}</div> })}
+                {record.message.clone().map(|m| view! { <div class="rule text-slate-600">{m}</div> })}
             </td>
         </tr>
     }
@@ -278,7 +278,7 @@ fn DomainDetail(tenant: String, domain: MailDomainView) -> impl IntoView {
                     <span class="text-sm text-slate-500">{format!("Last checked: {}", d.last_checked_at.map(format_time).unwrap_or_else(|| "never".into()))}</span>
                     <span class="text-sm text-slate-500" title=d.stalwart_message.clone()>{format!("Stalwart: {}", d.stalwart_state.as_str())}</span>
                 </p>
-                <p class="text-sm text-slate-700 mb-2">"Publish these records at your DNS provider, then verify. Values are compared by meaning: other SPF mechanisms may stay."</p>
+                <p class="text-sm text-slate-700 mb-2">"Publish these records at your DNS provider, then verify. They are judged as receiving mail servers judge them: SPF is evaluated for the mail server's own addresses (any record that authorises it passes), DKIM and DMARC records are parsed by their standards. Each check says which rule decided."</p>
                 {d.sandbox_dns.then(|| view! {
                     <div id="sandbox-dns" class="mb-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950">
                         <p class="mb-2">"Sandbox: no real DNS provider is involved. The console can publish exactly these records in the sandbox's own DNS server, so you can verify the domain here."</p>

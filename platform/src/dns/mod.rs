@@ -2,8 +2,9 @@
 //! meaning (not text) of the two.
 //!
 //! - `zonefile`: the records Stalwart asks for, parsed from its BIND-style `dnsZoneFile`.
-//! - `checks`: pure comparisons of expected against found values (SPF by mechanism, DKIM by
-//!   key, DMARC by policy, MX by host), including records that conflict and must go.
+//! - `checks`: expected against found as mail servers judge it (SPF evaluated by mail-auth for
+//!   the mail host's addresses, DKIM key and DMARC records parsed by mail-auth, MX by host),
+//!   including records that conflict and must go, and the rule that decided.
 //! - `resolver`: hickory-resolver against the configured resolvers, no cache, one timeout per
 //!   query; lookups run concurrently.
 
@@ -26,13 +27,15 @@ pub enum Expectation {
         host: String,
         preference: u16,
     },
+    /// The domain's SPF policy must give `pass` for every address of the mail host.
     Spf {
         name: String,
-        mechanism: String,
+        mail_host: String,
     },
+    /// The key record Stalwart published (`v=DKIM1; k=…; p=…`).
     Dkim {
         name: String,
-        key: String,
+        record: String,
     },
     Dmarc {
         name: String,
@@ -64,12 +67,58 @@ pub struct Check {
 }
 
 fn failed(e: LookupError) -> Verdict {
-    Verdict {
-        outcome: Outcome::Error {
-            message: e.to_string(),
-        },
-        to_remove: Vec::new(),
+    Verdict::of(Outcome::Error {
+        message: e.to_string(),
+    })
+}
+
+/// SPF as a receiving mail server evaluates it: the one SPF record at the domain (parsed by
+/// mail-auth), then mail-auth's `check_host()` (RFC 7208 §4: `include`, `redirect`, `a`, `mx`,
+/// `ip4`/`ip6`, the 10-lookup limit) for each A and AAAA address of the mail host, with the
+/// domain's postmaster as the sender.
+async fn spf(resolver: &DnsResolver, name: &str, mail_host: &str) -> Verdict {
+    let found = match resolver.txt(name).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
+    };
+    let record = match checks::spf_record(&found) {
+        Ok(r) => r,
+        Err(verdict) => return verdict,
+    };
+    let parsed = match checks::spf_syntax(&record) {
+        Ok(p) => p,
+        Err(reason) => {
+            return Verdict::noted(
+                Outcome::Mismatch {
+                    found: vec![record],
+                },
+                reason,
+            )
+        }
+    };
+    let ips = match resolver.ips(mail_host).await {
+        Ok(ips) if ips.is_empty() => {
+            return Verdict::of(Outcome::Error {
+                message: format!(
+                    "The mail host {mail_host} has no A or AAAA record, so SPF cannot be evaluated for it."
+                ),
+            })
+        }
+        Ok(ips) => ips,
+        Err(e) => return failed(e),
+    };
+    let sender = format!("postmaster@{name}");
+    let mut results = Vec::new();
+    for ip in ips {
+        let out = resolver
+            .authenticator()
+            .verify_spf(mail_auth::spf::verify::SpfParameters::verify_mail_from(
+                ip, mail_host, mail_host, &sender,
+            ))
+            .await;
+        results.push((ip, out.result()));
     }
+    checks::spf_verdict(&record, &parsed, mail_host, &results)
 }
 
 /// Checks one expectation against live DNS.
@@ -86,8 +135,8 @@ pub async fn check(resolver: &DnsResolver, expectation: &Expectation) -> Verdict
             Ok(found) => Ok(checks::mx(&found, host)),
             Err(e) => Err(failed(e)),
         },
-        Expectation::Spf { mechanism, .. } => txt().await.map(|f| checks::spf(&f, mechanism)),
-        Expectation::Dkim { key, .. } => txt().await.map(|f| checks::dkim(&f, key)),
+        Expectation::Spf { mail_host, .. } => Ok(spf(resolver, name, mail_host).await),
+        Expectation::Dkim { record, .. } => txt().await.map(|f| checks::dkim(&f, record)),
         Expectation::Dmarc { policy, .. } => txt().await.map(|f| checks::dmarc(&f, *policy)),
         Expectation::Txt { value, .. } => txt().await.map(|f| checks::exact_txt(&f, value)),
     };

@@ -10,6 +10,7 @@ use hickory_resolver::config::{
     NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts,
 };
 use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RData;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, TokioResolver};
@@ -26,6 +27,8 @@ pub enum LookupError {
 pub struct DnsResolver {
     resolver: TokioResolver,
     timeout: Duration,
+    /// mail-auth's SPF evaluator, asking the same servers (its own hickory resolver).
+    auth: std::sync::Arc<mail_auth::MessageAuthenticator>,
 }
 
 impl DnsResolver {
@@ -52,7 +55,38 @@ impl DnsResolver {
         )
         .with_options(opts)
         .build();
-        Self { resolver, timeout }
+        Self {
+            resolver,
+            timeout,
+            auth: std::sync::Arc::new(authenticator(servers, timeout)),
+        }
+    }
+
+    /// mail-auth's evaluator over the same servers.
+    pub fn authenticator(&self) -> &mail_auth::MessageAuthenticator {
+        &self.auth
+    }
+
+    /// Every A and AAAA address of `host`.
+    pub async fn ips(&self, host: &str) -> Result<Vec<std::net::IpAddr>, LookupError> {
+        let v4 = self
+            .bounded(self.resolver.ipv4_lookup(Self::fqdn(host)))
+            .await?;
+        let v6 = self
+            .bounded(self.resolver.ipv6_lookup(Self::fqdn(host)))
+            .await?;
+        let mut out: Vec<std::net::IpAddr> = v4
+            .map(|l| l.iter().map(|a| std::net::IpAddr::V4(a.0)).collect())
+            .unwrap_or_default();
+        out.extend(
+            v6.map(|l| {
+                l.iter()
+                    .map(|a| std::net::IpAddr::V6(a.0))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+        );
+        Ok(out)
     }
 
     fn fqdn(name: &str) -> String {
@@ -125,7 +159,16 @@ impl DnsResolver {
         match tokio::time::timeout(self.timeout + Duration::from_millis(200), lookup).await {
             Err(_) => Err(LookupError::Timeout),
             Ok(Ok(v)) => Ok(Some(v)),
-            Ok(Err(e)) if e.is_no_records_found() || e.is_nx_domain() => Ok(None),
+            Ok(Err(e)) if e.is_no_records_found() || e.is_nx_domain() => {
+                match negative_code(&e) {
+                    // The name exists without such records, or does not exist.
+                    None | Some(ResponseCode::NoError | ResponseCode::NXDomain) => Ok(None),
+                    // SERVFAIL and the like: nothing is known (a CNAME loop answers so).
+                    Some(code) => Err(LookupError::Failed(format!(
+                        "the resolvers answered {code} (a CNAME loop, or a zone its servers cannot serve)"
+                    ))),
+                }
+            }
             Ok(Err(e)) => {
                 let text = e.to_string();
                 if text.to_ascii_lowercase().contains("timed out")
@@ -138,4 +181,43 @@ impl DnsResolver {
             }
         }
     }
+}
+
+/// The response code of a negative answer.
+fn negative_code(e: &ResolveError) -> Option<ResponseCode> {
+    match e.proto()?.kind() {
+        hickory_resolver::proto::ProtoErrorKind::NoRecordsFound { response_code, .. } => {
+            Some(*response_code)
+        }
+        _ => None,
+    }
+}
+
+/// mail-auth's authenticator asking `servers` (hickory 0.26, its own), with the same per-query
+/// timeout and no cache.
+fn authenticator(servers: &[SocketAddr], timeout: Duration) -> mail_auth::MessageAuthenticator {
+    use mail_auth::hickory_resolver::config::{
+        ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts,
+    };
+    let name_servers = servers
+        .iter()
+        .map(|s| {
+            let mut ns = NameServerConfig::udp_and_tcp(s.ip());
+            ns.connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
+                .into_iter()
+                .map(|mut c| {
+                    c.port = s.port();
+                    c
+                })
+                .collect();
+            ns
+        })
+        .collect();
+    let mut opts = ResolverOpts::default();
+    opts.timeout = timeout;
+    opts.attempts = 1;
+    opts.cache_size = 0;
+    opts.use_hosts_file = mail_auth::hickory_resolver::config::ResolveHosts::Never;
+    mail_auth::MessageAuthenticator::new(ResolverConfig::from_name_servers(name_servers), opts)
+        .expect("a resolver over fixed name servers builds")
 }

@@ -1,7 +1,9 @@
 //! `x:DkimSignature` (`shared/reference/stalwart.md` §6.3): the keys Stalwart's DKIM
 //! management task generates for a new domain (an Ed25519 and an RSA key, selectors
-//! `v1-<algorithm>-<yyyymmdd>`), query by `domainId`, and destroy. The public keys are
-//! random stand-ins of the real keys' lengths.
+//! `v1-<algorithm>-<yyyymmdd>`), query by `domainId`, and destroy. The public keys are real
+//! keys, so a key record reads as receivers read it: a new Ed25519 key per domain, and one
+//! fixed RSA-2048 key (SubjectPublicKeyInfo, made with `openssl genrsa 2048`) for every
+//! domain, since generating RSA keys per domain would slow every test down.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -20,10 +22,15 @@ pub(super) struct Dkim {
     pub(super) public_key: String,
 }
 
-fn random_b64(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut b);
-    STANDARD.encode(b)
+/// The RSA-2048 public key every domain's RSA selector publishes (DER, base64).
+const RSA_PUBLIC_KEY: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnzZAw3+NCWK8tERf3jQfdRV0URyC+TJ6nA0yW32BCPO0Xqz4pbG8wJGJtpVMfFPX8dEX+Q9aJ0FGoGXMp7v4HB/7LMqNfVEk01rEsmq1r+R/emhm/F8IRRgJFFvmju8qQd6LvQurOWPeGqcvshPfXSqE5n6a7LtHwafacB1nc9kSQk1YrOi8ir4nrydEMPu1DRLuYFESCgzsZssGQppt/4rj9ruJ8jMy+SsFcRb74pCFZyUs/vXll/NEupXZlHN0ee7uD2lN8I6vQEEJBil0jmOuBw3MA6Z4nzyjkgWYtUobH8BMIu3+A1ciaz4eHiTHNbzebpxH+WD4MwbDimSsVQIDAQAB";
+
+/// A new Ed25519 public key (32 bytes, base64), from a random secret key.
+fn ed25519_public_key() -> String {
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    STANDARD.encode(key.verifying_key().to_bytes())
 }
 
 pub(super) fn add_dkim_keys(st: &mut State_, domain_id: &str) {
@@ -34,14 +41,17 @@ pub(super) fn add_dkim_keys(st: &mut State_, domain_id: &str) {
         u8::from(date.month()),
         date.day()
     );
-    for (algorithm, bytes) in [("ed25519", 32), ("rsa", 270)] {
+    for (algorithm, public_key) in [
+        ("ed25519", ed25519_public_key()),
+        ("rsa", RSA_PUBLIC_KEY.to_string()),
+    ] {
         let id = st.new_id();
         st.dkim.push(Dkim {
             id,
             domain_id: domain_id.to_string(),
             selector: format!("v1-{algorithm}-{stamp}"),
             algorithm,
-            public_key: random_b64(bytes),
+            public_key,
         });
     }
 }

@@ -207,6 +207,9 @@ pub async fn resolve_upstreams(
         let dns = DnsSandbox::start()
             .await
             .context("starting the sandbox DNS server")?;
+        // The mail host's address, so SPF can be evaluated for it (the stand-ins run on
+        // loopback).
+        dns.address(&settings.mail_host, std::net::IpAddr::from([127, 0, 0, 1]));
         let control = dns
             .serve_control(
                 SocketAddr::from(([127, 0, 0, 1], settings.sandbox_dns_control_port)),

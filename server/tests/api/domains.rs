@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
+const MAIL_HOST_IP: &str = "192.0.2.25";
+
 async fn app_with_dns(backend: Backend) -> (TestApp, DnsSandbox) {
     let dns = DnsSandbox::start().await.unwrap();
     let app = spawn_app_with(
@@ -24,6 +26,8 @@ async fn app_with_dns(backend: Backend) -> (TestApp, DnsSandbox) {
     .await;
     // DKIM keys are generated at once, so the records are complete right after adding.
     app.stalwart().set_dkim_delay(std::time::Duration::ZERO);
+    // The mail host's address: SPF is evaluated for it.
+    dns.address("mail.dezky.example", MAIL_HOST_IP.parse().unwrap());
     (app, dns)
 }
 
@@ -486,6 +490,7 @@ on_both_backends!(
 
 async fn without_stalwart_domains_are_kept_and_verified_here(backend: Backend) {
     let dns = DnsSandbox::start().await.unwrap();
+    dns.address("mail.dezky.example", MAIL_HOST_IP.parse().unwrap());
     let app = spawn_app_with(
         backend,
         vec![

@@ -98,7 +98,25 @@ impl DomainService {
         Ok((required, optional))
     }
 
-    pub(super) fn expectation(r: &DnsRecordView, policy: DmarcPolicy) -> Option<Expectation> {
+    /// The mail host of the domain's expected MX record (whose addresses SPF must pass), or
+    /// `MAIL_HOST`.
+    pub(super) fn mail_host_of(&self, required: &[DnsRecordView]) -> String {
+        required
+            .iter()
+            .find(|r| r.kind == "MX")
+            .and_then(|r| {
+                r.value
+                    .split_once(' ')
+                    .map(|(_, h)| h.trim_end_matches('.').to_string())
+            })
+            .unwrap_or_else(|| self.up.mail_host.clone())
+    }
+
+    pub(super) fn expectation(
+        r: &DnsRecordView,
+        policy: DmarcPolicy,
+        mail_host: &str,
+    ) -> Option<Expectation> {
         let name = r.name.clone();
         match r.kind.as_str() {
             "Ownership" => Some(Expectation::Txt {
@@ -115,16 +133,13 @@ impl DomainService {
             }
             "SPF" => Some(Expectation::Spf {
                 name,
-                mechanism: "mx".into(),
+                mail_host: mail_host.to_string(),
             }),
-            "DKIM" if r.state != RecordState::Pending => {
-                let key = r
-                    .value
-                    .split(';')
-                    .map(str::trim)
-                    .find_map(|t| t.strip_prefix("p="))?
-                    .to_string();
-                Some(Expectation::Dkim { name, key })
+            "DKIM" if r.state != RecordState::Pending && r.value.contains("p=") => {
+                Some(Expectation::Dkim {
+                    name,
+                    record: r.value.clone(),
+                })
             }
             "DMARC" => Some(Expectation::Dmarc { name, policy }),
             _ => None,

@@ -45,11 +45,12 @@ impl DomainService {
     ) -> Result<DnsRecordView, DomainError> {
         let row = self.row(admin, name).await?;
         let (required, _) = self.expected(&row).await?;
+        let mail_host = self.mail_host_of(&required);
         let mut r = required
             .into_iter()
             .find(|r| r.kind == kind && r.name == record)
             .ok_or_else(|| DomainError::NotFound(format!("{kind} record {record}")))?;
-        let Some(expectation) = Self::expectation(&r, row.dmarc_policy) else {
+        let Some(expectation) = Self::expectation(&r, row.dmarc_policy, &mail_host) else {
             return Ok(r);
         };
         let verdict = dns::check(&self.up.dns, &expectation).await;
@@ -57,16 +58,21 @@ impl DomainService {
         Ok(r)
     }
 
+    /// The verdict onto the record's row: its state, what was found, and the rule that
+    /// decided (or the error).
     fn apply(r: &mut DnsRecordView, verdict: crate::dns::checks::Verdict) {
         r.to_remove = verdict.to_remove;
+        let note = verdict.note;
         (r.state, r.found, r.message) = match verdict.outcome {
-            CheckOutcome::Ok => (RecordState::Ok, vec![], None),
-            CheckOutcome::Missing => (RecordState::Missing, vec![], None),
-            CheckOutcome::Mismatch { found } => (RecordState::Mismatch, found, None),
+            CheckOutcome::Ok => (RecordState::Ok, vec![], note),
+            CheckOutcome::Missing => (RecordState::Missing, vec![], note),
+            CheckOutcome::Mismatch { found } => (RecordState::Mismatch, found, note),
             CheckOutcome::Duplicate { found } => (
                 RecordState::Duplicate,
                 found,
-                Some("Only one such record may exist; remove the others.".into()),
+                Some(note.unwrap_or_else(|| {
+                    "Only one such record may exist; remove the others.".into()
+                })),
             ),
             CheckOutcome::Error { message } => (RecordState::Error, vec![], Some(message)),
         };
@@ -106,10 +112,11 @@ impl DomainService {
         row: &DomainRow,
     ) -> Result<Vec<DnsRecordView>, DomainError> {
         let (required, optional) = self.expected(row).await?;
+        let mail_host = self.mail_host_of(&required);
         let expectations: Vec<(usize, Expectation)> = required
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| Self::expectation(r, row.dmarc_policy).map(|e| (i, e)))
+            .filter_map(|(i, r)| Self::expectation(r, row.dmarc_policy, &mail_host).map(|e| (i, e)))
             .collect();
         let checks = dns::verify(
             &self.up.dns,
