@@ -45,6 +45,7 @@ async fn two_instances_check_each_domain_once(backend: Backend) {
                 dns: DnsResolver::new(&[dns.addr], Duration::from_millis(500)),
                 mail_host: "mail.dezky.example".into(),
                 sandbox_dns: None,
+                notices: None,
             },
         )
     };

@@ -78,6 +78,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             ),
             mail_host: "mail.dezky.example".into(),
             sandbox_dns: None,
+            notices: None,
         },
     );
     let members = MemberService::new(

@@ -124,15 +124,22 @@ pub enum EmailKind {
     Welcome,
     /// To the workspace's owners and admins: an account was suspended.
     Suspended,
+    /// To the workspace's owners and admins: a verified domain lost a record.
+    DomainAttention,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 2] = [EmailKind::Welcome, EmailKind::Suspended];
+    pub const ALL: [EmailKind; 3] = [
+        EmailKind::Welcome,
+        EmailKind::Suspended,
+        EmailKind::DomainAttention,
+    ];
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "welcome" => Some(Self::Welcome),
             "suspended" => Some(Self::Suspended),
+            "domain_attention" => Some(Self::DomainAttention),
             _ => None,
         }
     }
@@ -141,6 +148,7 @@ impl EmailKind {
         match self {
             EmailKind::Welcome => "welcome",
             EmailKind::Suspended => "suspended",
+            EmailKind::DomainAttention => "domain_attention",
         }
     }
 
@@ -148,6 +156,7 @@ impl EmailKind {
         match self {
             EmailKind::Welcome => "Welcome message",
             EmailKind::Suspended => "Account suspended notice",
+            EmailKind::DomainAttention => "Domain needs attention notice",
         }
     }
 }

@@ -212,9 +212,12 @@ pub struct PartnerTenantView {
     pub tenant: Tenant,
     pub steps: Vec<StepStatus>,
     pub seats_used: i64,
-    /// Things needing attention: provisioning steps in error, and a subscription behind on
-    /// payment.
+    /// Things needing attention: provisioning steps in error, mail domains needing attention
+    /// (a verified domain that lost a record), and a subscription behind on payment.
     pub attention: i64,
+    /// Of those, the mail domains needing attention.
+    #[serde(default)]
+    pub domains_attention: i64,
     /// The subscription's last known state (from Stripe's webhooks or the last read of it);
     /// `None` without a subscription.
     pub billing_state: Option<crate::billing::SubscriptionState>,

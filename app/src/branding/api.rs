@@ -142,7 +142,7 @@ fn email_kind(kind: &str) -> Result<EmailKind, AppError> {
     EmailKind::parse(kind).ok_or_else(|| {
         AppError::invalid(
             "kind",
-            "There is no such message: the messages are welcome and suspended.",
+            "There is no such message: the messages are welcome, suspended and domain_attention.",
         )
     })
 }

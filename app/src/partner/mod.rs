@@ -102,6 +102,11 @@ pub fn PartnerHome() -> impl IntoView {
                                             <td class="p-2 seats">{t.seats_used}</td>
                                             <td class="p-2 attention">
                                                 {t.attention}
+                                                {(t.domains_attention > 0).then(|| view! {
+                                                    <span class="domains-chip ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900" title="Verified mail domains that lost a DNS record">
+                                                        {format!("{} domain{}", t.domains_attention, if t.domains_attention == 1 { "" } else { "s" })}
+                                                    </span>
+                                                })}
                                                 {t.billing_state.filter(|s| s.behind_on_payment()).map(|s| view! {
                                                     <span class="billing-chip ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800" title="Behind on payment: Stripe could not collect the last invoice">{s.label()}</span>
                                                 })}

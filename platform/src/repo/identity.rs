@@ -150,6 +150,15 @@ pub async fn ensure_tenant(
         .ok_or(sqlx::Error::RowNotFound)
 }
 
+pub async fn tenant_by_id(db: &Db, id: &str) -> RepoResult<Option<Tenant>> {
+    let row: Option<TenantRow> =
+        sqlx::query_as("SELECT id, slug, name, status FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(Into::into))
+}
+
 pub async fn tenant_by_slug(db: &Db, slug: &str) -> RepoResult<Option<Tenant>> {
     let row: Option<TenantRow> =
         sqlx::query_as("SELECT id, slug, name, status FROM tenants WHERE slug = $1")

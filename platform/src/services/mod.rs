@@ -153,6 +153,7 @@ impl Platform {
             cfg.stalwart.clone().map(StalwartClient::new),
             cfg.ocis.clone().map(OcisClient::new),
         );
+        let notices_for_domains = notices.clone();
         let branding = branding::BrandingService::new(db.clone(), audit.clone(), notices);
         let tenants = tenants::TenantService::new(db.clone(), provisioning.clone());
         let domains = domains::DomainService::new(
@@ -163,6 +164,7 @@ impl Platform {
                 dns: crate::dns::resolver::DnsResolver::new(&cfg.dns_resolvers, cfg.dns_timeout),
                 mail_host: cfg.mail_host,
                 sandbox_dns: cfg.sandbox_dns,
+                notices: Some(notices_for_domains),
             },
         );
         Arc::new(Self {

@@ -60,13 +60,20 @@ impl TenantService {
                 .iter()
                 .find(|(id, _)| *id == tenant.id)
                 .map(|(_, s)| *s);
+            let domains_attention = crate::repo::mail_domains::of_tenant(&self.db, &tenant.id)
+                .await?
+                .iter()
+                .filter(|d| d.status == wire::domains::DomainStatus::NeedsAttention)
+                .count() as i64;
             let attention = steps.iter().filter(|s| s.state == StepState::Error).count() as i64
+                + domains_attention
                 + i64::from(billing_state.is_some_and(|s| s.behind_on_payment()));
             tenants.push(PartnerTenantView {
                 seats_used: identity::count_members(&self.db, &tenant.id).await?,
                 tenant,
                 steps,
                 attention,
+                domains_attention,
                 billing_state,
             });
         }

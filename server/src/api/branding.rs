@@ -118,12 +118,12 @@ fn kind(p: &KindPath) -> Result<EmailKind, ApiError> {
         ApiError::new(
             ErrorClass::NotFound,
             "not_found",
-            "There is no such message: the messages are welcome and suspended.",
+            "There is no such message: the messages are welcome, suspended and domain_attention.",
         )
     })
 }
 
-/// `PUT …/email-templates/{welcome|suspended}` `{"subject", "body"}`: 400 on the field for a
+/// `PUT …/email-templates/{welcome|suspended|domain_attention}` `{"subject", "body"}`: 400 on the field for a
 /// syntax error or an unknown placeholder, with the line.
 async fn save_template(
     a: Admin,

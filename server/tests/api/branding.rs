@@ -313,7 +313,7 @@ async fn templates_are_validated_previewed_saved_and_reset(backend: Backend) {
         .iter()
         .map(|t| t["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["welcome", "suspended"]);
+    assert_eq!(kinds, ["welcome", "suspended", "domain_attention"]);
     assert!(list[0]["placeholders"]
         .as_array()
         .unwrap()

@@ -169,6 +169,35 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
         .into_iter()
         .find(|e| e.action == "domain.status_changed" && e.details["to"] == "needs_attention");
     assert!(changed.is_some());
+    // acme's admins hear of it by email (owner and admin, at their workspace addresses)...
+    for admin_address in ["olivia@acme.example", "adam@acme.example"] {
+        let mail = app.smtp.messages_to(admin_address);
+        assert_eq!(mail.len(), 1, "{admin_address}: {:?}", app.smtp.messages());
+        assert!(mail[0]
+            .data
+            .contains("Subject: acme-corp.example needs attention"));
+        assert!(mail[0].data.contains("SPF duplicate"), "{}", mail[0].data);
+    }
+    // ... and the partner view counts it.
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    let overview: Value = app
+        .server_fn(&pat, "partner_overview", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let acme = overview["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant"]["slug"] == "acme")
+        .unwrap();
+    assert_eq!(acme["domains_attention"], 1, "{acme}");
+    assert!(acme["attention"].as_i64().unwrap() >= 1);
+    // Still needing attention at the next check: no second email.
+    recheck(&app, &admin, "acme-corp.example").await;
+    assert_eq!(app.smtp.messages_to("adam@acme.example").len(), 1);
 
     // A wrong DKIM key is a mismatch with the value found.
     dns.clear("acme-corp.example");

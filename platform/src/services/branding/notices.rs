@@ -1,6 +1,7 @@
 //! The messages the console sends through SMTP, rendered from the workspace's templates (or
 //! the defaults): a new member's welcome message to an address the admin gives, and the
-//! notice to a workspace's owners and admins that an account was suspended.
+//! notices to a workspace's owners and admins that an account was suspended or that a
+//! verified domain lost a record.
 
 use serde_json::json;
 use wire::branding::{EmailKind, WelcomeSent};
@@ -123,41 +124,79 @@ impl Notices {
     /// that `member` was suspended. Never fails the suspension: each recipient's outcome is
     /// audited as `email.suspended_notice`; without a mailer nothing is sent or recorded.
     pub async fn suspended(&self, ctx: &Ctx, admin: &TenantAdmin, member: &MemberRow) {
+        let mut values = Values::new();
+        values.insert("member_name", full_name(member));
+        values.insert("member_email", member.address.clone());
+        values.insert("suspended_by", admin.user().email.clone());
+        let notice = Notice {
+            kind: EmailKind::Suspended,
+            action: "email.suspended_notice",
+            target: &member.address,
+            except_member: Some(&member.id),
+        };
+        self.to_admins(ctx, admin.tenant(), notice, values).await;
+    }
+
+    /// Tells the workspace's active owners and admins that a verified domain lost a record
+    /// (`failing`: "SPF mismatch, DKIM missing"). Audited per recipient as
+    /// `email.domain_attention`; without a mailer nothing is sent.
+    pub async fn domain_attention(&self, ctx: &Ctx, tenant: &Tenant, domain: &str, failing: &str) {
+        let mut values = Values::new();
+        values.insert("domain", domain.to_string());
+        values.insert("failing", failing.to_string());
+        values.insert(
+            "domain_url",
+            format!(
+                "{}/admin/{}/domains/{domain}",
+                self.console_url, tenant.slug
+            ),
+        );
+        let notice = Notice {
+            kind: EmailKind::DomainAttention,
+            action: "email.domain_attention",
+            target: domain,
+            except_member: None,
+        };
+        self.to_admins(ctx, tenant, notice, values).await;
+    }
+
+    /// Renders `notice` with the tenant's names and `values`, and sends it to every active
+    /// owner and admin of the tenant (but `except_member`), auditing each recipient.
+    async fn to_admins(&self, ctx: &Ctx, tenant: &Tenant, notice: Notice<'_>, values: Values) {
         let Some(mailer) = &self.mailer else {
             return;
         };
         let rendered = async {
-            let mut values = self.common(admin.tenant()).await?;
-            values.insert("member_name", full_name(member));
-            values.insert("member_email", member.address.clone());
-            values.insert("suspended_by", admin.user().email.clone());
-            let (subject, body) = self
-                .source(&admin.tenant().id, EmailKind::Suspended)
-                .await?;
-            let recipients: Vec<String> = members_repo::of_tenant(&self.db, &admin.tenant().id)
+            let mut all = self.common(tenant).await?;
+            all.extend(values);
+            let (subject, body) = self.source(&tenant.id, notice.kind).await?;
+            let recipients: Vec<String> = members_repo::of_tenant(&self.db, &tenant.id)
                 .await?
                 .into_iter()
                 .filter(|m| {
-                    m.id != member.id
+                    Some(m.id.as_str()) != notice.except_member
                         && m.status == MemberStatus::Active
                         && matches!(m.role, Role::Owner | Role::Admin)
                 })
                 .map(|m| m.address)
                 .collect();
-            Ok::<_, BrandingError>((templates::render(&subject, &body, &values)?, recipients))
+            Ok::<_, BrandingError>((templates::render(&subject, &body, &all)?, recipients))
         }
         .await;
+        let record = |outcome, details| {
+            self.audit.record_in(
+                ctx,
+                &tenant.id,
+                notice.action,
+                notice.target,
+                outcome,
+                details,
+            )
+        };
         let ((subject, html, text), recipients) = match rendered {
             Ok(r) => r,
             Err(e) => {
-                self.record(
-                    ctx,
-                    admin,
-                    &member.address,
-                    Outcome::Failure,
-                    json!({ "error": e.to_string() }),
-                )
-                .await;
+                record(Outcome::Failure, json!({ "error": e.to_string() })).await;
                 return;
             }
         };
@@ -177,30 +216,17 @@ impl Notices {
                     json!({ "to": to, "error": e.to_string() }),
                 ),
             };
-            self.record(ctx, admin, &member.address, outcome, details)
-                .await;
+            record(outcome, details).await;
         }
     }
+}
 
-    async fn record(
-        &self,
-        ctx: &Ctx,
-        admin: &TenantAdmin,
-        target: &str,
-        outcome: Outcome,
-        details: serde_json::Value,
-    ) {
-        self.audit
-            .record_in(
-                ctx,
-                &admin.tenant().id,
-                "email.suspended_notice",
-                target,
-                outcome,
-                details,
-            )
-            .await;
-    }
+/// One notice to a workspace's admins: its template, its audit action and target.
+struct Notice<'a> {
+    kind: EmailKind,
+    action: &'static str,
+    target: &'a str,
+    except_member: Option<&'a str>,
 }
 
 fn full_name(m: &MemberRow) -> String {

@@ -69,6 +69,22 @@ fn placeholder_table(kind: EmailKind) -> &'static [(&'static str, &'static str, 
                 "olivia@acme.example",
             ),
         ],
+        EmailKind::DomainAttention => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            ("domain", "The mail domain", "acme.example"),
+            (
+                "failing",
+                "The records that no longer pass",
+                "SPF mismatch, DKIM missing",
+            ),
+            (
+                "domain_url",
+                "The domain's page in the console",
+                "https://console.dezky.example/admin/acme/domains/acme.example",
+            ),
+        ],
     }
 }
 
@@ -108,6 +124,12 @@ pub fn default_template(kind: EmailKind) -> (&'static str, &'static str) {
             "<p>The account of {{ member_name }} ({{ member_email }}) in {{ workspace_name }} was suspended by {{ suspended_by }}.</p>\n\
              <p>They can no longer sign in, and their sessions have ended. Mail to them is still delivered and kept.</p>\n\
              <p>To restore the account, resume it in the console: <a href=\"{{ console_url }}\">{{ console_url }}</a></p>",
+        ),
+        EmailKind::DomainAttention => (
+            "{{ domain }} needs attention: its DNS records changed",
+            "<p>The DNS records of {{ domain }} in {{ workspace_name }} no longer pass the checks: {{ failing }}.</p>\n\
+             <p>Until they are fixed, mail from {{ domain }} may be rejected or marked as spam, and mail to it may not arrive.</p>\n\
+             <p>What was found and what is expected: <a href=\"{{ domain_url }}\">{{ domain_url }}</a></p>",
         ),
     }
 }

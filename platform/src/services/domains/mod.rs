@@ -41,6 +41,8 @@ pub struct DomainUpstreams {
     /// The sandbox's DNS server, in sandbox mode only: the domain page can publish the
     /// expected records there. `None` everywhere else (the button never exists).
     pub sandbox_dns: Option<Arc<dyn SandboxDns>>,
+    /// Tells the tenant's admins when a verified domain loses a record (`None`: nobody).
+    pub notices: Option<crate::services::branding::Notices>,
 }
 
 /// A DNS server whose records the console may set: the sandbox's, never a real one.

@@ -157,6 +157,17 @@ impl DomainService {
             .filter(|r| r.state != RecordState::Ok)
             .map(|r| format!("{} {}", r.kind, r.state.as_str()))
             .collect();
+        // A verified domain that loses a record: its admins hear of it (once, at the change).
+        if row.status == DomainStatus::Verified && status == DomainStatus::NeedsAttention {
+            if let (Some(notices), Ok(Some(tenant))) = (
+                &self.up.notices,
+                crate::repo::identity::tenant_by_id(&self.db, &row.tenant_id).await,
+            ) {
+                notices
+                    .domain_attention(ctx, &tenant, &row.name, &failing.join(", "))
+                    .await;
+            }
+        }
         self.audit
             .record(
                 ctx,
