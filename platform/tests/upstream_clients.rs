@@ -160,10 +160,10 @@ async fn ocis_groups() {
 #[tokio::test]
 async fn stalwart_domains_and_referential_integrity() {
     use platform::dns::zonefile;
-    use platform::upstream::stalwart::{StalwartClient, StalwartConfig};
+    use platform::upstream::stalwart::{StalwartAuth, StalwartClient, StalwartConfig};
     use sandbox::stalwart::StalwartSandbox;
 
-    let (_sb, base) = StalwartSandbox::start(
+    let (sb, base) = StalwartSandbox::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         "admin".into(),
         "pw".into(),
@@ -174,12 +174,34 @@ async fn stalwart_domains_and_referential_integrity() {
     let client = |pw: &str| {
         StalwartClient::new(StalwartConfig {
             base_url: base.clone(),
-            user: "admin".into(),
-            password: SecretString::from(pw),
+            auth: StalwartAuth::Basic {
+                user: "admin".into(),
+                password: SecretString::from(pw),
+            },
             timeout: Duration::from_secs(5),
         })
     };
     let refused = client("wrong").find_domain("x.example").await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+    // The least-privilege setup: an API key as a Bearer token (reference §3.3).
+    let with_key = |key: String| {
+        StalwartClient::new(StalwartConfig {
+            base_url: base.clone(),
+            auth: StalwartAuth::ApiKey(SecretString::from(key)),
+            timeout: Duration::from_secs(5),
+        })
+    };
+    assert_eq!(
+        with_key(sb.issue_api_key())
+            .find_domain("x.example")
+            .await
+            .unwrap(),
+        None
+    );
+    let refused = with_key("API_not-issued".into())
+        .find_domain("x.example")
+        .await
+        .unwrap_err();
     assert!(refused.to_string().contains("401"), "{refused}");
     let c = client("pw");
     let id = c
@@ -451,8 +473,10 @@ async fn stalwart() -> (
     .unwrap();
     let c = StalwartClient::new(StalwartConfig {
         base_url: base,
-        user: "admin".into(),
-        password: SecretString::from("pw"),
+        auth: platform::upstream::stalwart::StalwartAuth::Basic {
+            user: "admin".into(),
+            password: SecretString::from("pw"),
+        },
         timeout: Duration::from_secs(5),
     });
     (sb, c)

@@ -36,6 +36,9 @@ pub struct AuthentikSettings {
 pub struct StalwartSettings {
     pub enabled: bool,
     pub url: Option<String>,
+    /// `STALWART_API_KEY` (`API_…`): the recommended credential (an API key of a dedicated
+    /// admin account with a `Replace` permission list); used instead of the admin's password.
+    pub api_key: Option<SecretString>,
     pub admin_user: Option<String>,
     pub admin_password: Option<SecretString>,
     pub timeout: Duration,
@@ -397,6 +400,14 @@ impl Settings {
         let stalwart = StalwartSettings {
             enabled: stalwart_enabled,
             url: s.url("STALWART_URL")?,
+            api_key: match s.opt("STALWART_API_KEY") {
+                Some(k) if k.starts_with("API_") => Some(SecretString::from(k)),
+                Some(_) => return Err(err(
+                    "STALWART_API_KEY",
+                    "must be a Stalwart API key (it starts with API_); see docs/configuration.md",
+                )),
+                None => None,
+            },
             admin_user: s.opt("STALWART_ADMIN_USER"),
             admin_password: s.opt("STALWART_ADMIN_PASSWORD").map(SecretString::from),
             timeout: s.secs("STALWART_TIMEOUT_SECS", 10)?,
@@ -405,6 +416,16 @@ impl Settings {
             return Err(err(
                 "STALWART_URL",
                 "is required when STALWART_PROVISIONING_ENABLED=true",
+            ));
+        }
+        if stalwart.enabled
+            && !sandbox
+            && stalwart.api_key.is_none()
+            && (stalwart.admin_user.is_none() || stalwart.admin_password.is_none())
+        {
+            return Err(err(
+                "STALWART_API_KEY",
+                "is required when STALWART_PROVISIONING_ENABLED=true (or STALWART_ADMIN_USER and STALWART_ADMIN_PASSWORD)",
             ));
         }
         let ocis = OcisSettings {

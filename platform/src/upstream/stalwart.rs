@@ -16,9 +16,21 @@ const UPSTREAM: &str = "Stalwart";
 #[derive(Clone, Debug)]
 pub struct StalwartConfig {
     pub base_url: String,
-    pub user: String,
-    pub password: SecretString,
+    pub auth: StalwartAuth,
     pub timeout: std::time::Duration,
+}
+
+/// How the console authenticates to Stalwart (`shared/reference/stalwart.md` §3).
+#[derive(Clone, Debug)]
+pub enum StalwartAuth {
+    /// `Authorization: Bearer API_…`: an API key of a dedicated admin account with a
+    /// `Replace` permission list (the least-privilege production setup, §3 "Recommended").
+    ApiKey(SecretString),
+    /// HTTP Basic with an administrator's name and password.
+    Basic {
+        user: String,
+        password: SecretString,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +106,7 @@ impl StalwartClient {
             UPSTREAM,
             self.http
                 .post(format!("{}/jmap", self.cfg.base_url.trim_end_matches('/')))
-                .basic_auth(&self.cfg.user, Some(self.cfg.password.expose_secret()))
+                .authorized(&self.cfg.auth)
                 .json(&json!({
                     "using": ["urn:ietf:params:jmap:core", "urn:stalwart:jmap"],
                     "methodCalls": [[method, args, "0"]],
@@ -388,4 +400,20 @@ pub struct NewMailbox<'a> {
     pub domain_id: &'a str,
     pub description: &'a str,
     pub password: &'a SecretString,
+}
+
+/// Adds Stalwart's credentials to a request.
+trait Authorized {
+    fn authorized(self, auth: &StalwartAuth) -> Self;
+}
+
+impl Authorized for reqwest::RequestBuilder {
+    fn authorized(self, auth: &StalwartAuth) -> Self {
+        match auth {
+            StalwartAuth::ApiKey(key) => self.bearer_auth(key.expose_secret()),
+            StalwartAuth::Basic { user, password } => {
+                self.basic_auth(user, Some(password.expose_secret()))
+            }
+        }
+    }
 }

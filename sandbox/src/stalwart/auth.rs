@@ -1,6 +1,7 @@
 //! Who a JMAP request authenticates as (`shared/reference/stalwart.md` §3; upstream
 //! `crates/http/src/auth/authenticate.rs`): HTTP Basic with the administrator credentials
-//! the sandbox was started with, or a mailbox user's sign-in — a `User` account's primary
+//! the sandbox was started with, an administrator's API key (`Bearer API_…`, issued by
+//! [`StalwartSandbox::issue_api_key`] as `x:ApiKey/set` would), or a mailbox user's sign-in — a `User` account's primary
 //! address (lower-cased) and its `Password` credential, when the account's effective
 //! permissions include `authenticate` (§7.5, §9: `Inherit` takes the default roles, which
 //! grant it; `Merge` adds to them; `Replace` stands alone; disabled entries always win).
@@ -69,9 +70,19 @@ pub(super) enum Caller {
 }
 
 pub(super) fn caller(s: &StalwartSandbox, headers: &HeaderMap) -> Option<Caller> {
-    let creds = headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str().ok())?;
+    // An API key (§3.3): the administrator's, with its permissions.
+    if let Some(key) = authorization.strip_prefix("Bearer ") {
+        let st = s.lock();
+        return st
+            .api_keys
+            .iter()
+            .any(|k| k == key.trim())
+            .then_some(Caller::Admin);
+    }
+    let creds = Some(authorization)
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| STANDARD.decode(b.trim()).ok())
         .and_then(|b| String::from_utf8(b).ok())?;

@@ -69,6 +69,7 @@ impl StalwartSandbox {
                 principals: Vec::new(),
                 dkim_delay: Duration::from_millis(150),
                 fail_next: Vec::new(),
+                api_keys: Vec::new(),
             })),
             faults: Faults::default(),
         };
@@ -188,6 +189,21 @@ impl StalwartSandbox {
     }
 
     /// The DKIM `p=` keys of a domain (tests publish them in the DNS sandbox).
+    /// Issues an API key of the administrator (all its permissions), as `x:ApiKey/set` returns
+    /// one (`API_` and a base64url secret); the console's sandbox authenticates with it.
+    pub fn issue_api_key(&self) -> String {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut secret = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut secret);
+        let key = format!(
+            "API_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+        );
+        self.lock().api_keys.push(key.clone());
+        key
+    }
+
     pub fn dkim_records(&self, domain: &str) -> Vec<(String, String)> {
         let st = self.lock();
         let Some(d) = st.domains.iter().find(|d| d.name == domain) else {

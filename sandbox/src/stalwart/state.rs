@@ -20,6 +20,8 @@ pub(super) struct State_ {
     pub(super) dkim_delay: Duration,
     /// JMAP methods whose next call fails with `serverUnavailable` (tests).
     pub(super) fail_next: Vec<String>,
+    /// API keys of the administrator (`Authorization: Bearer API_…`, §3).
+    pub(super) api_keys: Vec<String>,
 }
 
 /// Ids as Stalwart writes them: short base32 strings.

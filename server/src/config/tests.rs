@@ -111,12 +111,14 @@ fn production_speaks_https_except_to_this_machine() {
     vars.extend([
         ("STALWART_PROVISIONING_ENABLED", "true"),
         ("STALWART_URL", "http://stalwart.internal:8080"),
+        ("STALWART_API_KEY", "API_c2VjcmV0"),
     ]);
     assert_eq!(load(&vars).unwrap_err().var, "STALWART_URL");
     let mut vars = production().to_vec();
     vars.extend([
         ("STALWART_PROVISIONING_ENABLED", "true"),
         ("STALWART_URL", "http://127.0.0.1:8080"),
+        ("STALWART_API_KEY", "API_c2VjcmV0"),
     ]);
     assert!(load(&vars).is_ok(), "loopback may be plain http");
     let mut vars = production().to_vec();
@@ -192,4 +194,50 @@ fn enabling_an_upstream_requires_its_url() {
     ]);
     assert_eq!(load(&vars).unwrap_err().var, "OCIS_ADMIN_USER");
     assert!(load(&base).is_ok());
+}
+
+#[test]
+fn stalwart_takes_an_api_key_or_the_admin_password() {
+    let mut vars = production().to_vec();
+    vars.extend([
+        ("STALWART_PROVISIONING_ENABLED", "true"),
+        ("STALWART_URL", "https://mail.example"),
+    ]);
+    assert_eq!(load(&vars).unwrap_err().var, "STALWART_API_KEY");
+    let mut with_key = vars.clone();
+    with_key.push(("STALWART_API_KEY", "API_c2VjcmV0"));
+    assert!(load(&with_key).unwrap().stalwart.api_key.is_some());
+    let mut wrong = vars.clone();
+    wrong.push(("STALWART_API_KEY", "c2VjcmV0"));
+    let e = load(&wrong).unwrap_err();
+    assert_eq!(e.var, "STALWART_API_KEY");
+    assert!(
+        !e.to_string().contains("c2VjcmV0"),
+        "the secret is not echoed: {e}"
+    );
+    let mut basic = vars;
+    basic.extend([
+        ("STALWART_ADMIN_USER", "admin"),
+        ("STALWART_ADMIN_PASSWORD", "pw"),
+    ]);
+    assert!(load(&basic).is_ok());
+}
+
+#[test]
+fn outgoing_mail_needs_an_smtp_url_and_a_mailbox() {
+    let mut vars = production().to_vec();
+    vars.push(("SMTP_URL", "https://mail.example"));
+    assert_eq!(load(&vars).unwrap_err().var, "SMTP_URL");
+    let mut vars = production().to_vec();
+    vars.extend([
+        ("SMTP_URL", "smtps://user:pw@mail.example:465"),
+        ("SMTP_FROM", "not a mailbox"),
+    ]);
+    assert_eq!(load(&vars).unwrap_err().var, "SMTP_FROM");
+    let mut vars = production().to_vec();
+    vars.extend([
+        ("SMTP_URL", "smtps://user:pw@mail.example:465"),
+        ("SMTP_FROM", "Acme <no-reply@acme.example>"),
+    ]);
+    assert!(load(&vars).unwrap().smtp_url.is_some());
 }

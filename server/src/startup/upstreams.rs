@@ -8,7 +8,7 @@ use anyhow::Context;
 use platform::services::health::UpstreamProbe;
 use platform::upstream::authentik::admin::AuthentikAdminConfig;
 use platform::upstream::ocis::OcisConfig;
-use platform::upstream::stalwart::StalwartConfig;
+use platform::upstream::stalwart::{StalwartAuth, StalwartConfig};
 use sandbox::dns::DnsSandbox;
 use sandbox::ocis::OcisSandbox;
 use sandbox::stalwart::StalwartSandbox;
@@ -153,11 +153,13 @@ pub async fn resolve_upstreams(
         .await
         .context("starting the embedded Stalwart sandbox")?;
         sb.faults.require_token(&settings.sandbox_control_token);
+        // As in production: an API key of the admin account, not the admin's password.
+        let _ = password;
+        let key = sb.issue_api_key();
         (
             Some(StalwartConfig {
                 base_url: base.clone(),
-                user: "admin".into(),
-                password: SecretString::from(password),
+                auth: StalwartAuth::ApiKey(SecretString::from(key)),
                 timeout: settings.stalwart.timeout,
             }),
             Some((sb, base)),
@@ -166,12 +168,17 @@ pub async fn resolve_upstreams(
         (
             Some(StalwartConfig {
                 base_url: settings.stalwart.url.clone().unwrap_or_default(),
-                user: settings.stalwart.admin_user.clone().unwrap_or_default(),
-                password: settings
-                    .stalwart
-                    .admin_password
-                    .clone()
-                    .unwrap_or_else(|| SecretString::from("")),
+                auth: match &settings.stalwart.api_key {
+                    Some(key) => StalwartAuth::ApiKey(key.clone()),
+                    None => StalwartAuth::Basic {
+                        user: settings.stalwart.admin_user.clone().unwrap_or_default(),
+                        password: settings
+                            .stalwart
+                            .admin_password
+                            .clone()
+                            .unwrap_or_else(|| SecretString::from("")),
+                    },
+                },
                 timeout: settings.stalwart.timeout,
             }),
             None,
