@@ -80,6 +80,7 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         ("AUTHENTIK_ADMIN_TOKEN", "t"),
         ("STALWART_PROVISIONING_ENABLED", "true"),
         ("STALWART_URL", "http://127.0.0.1:1/"),
+        ("STALWART_API_KEY", "API_ZG9jdG9y"),
     ]))
     .await;
     for name in ["database", "authentik", "stalwart", "authentik sso apps"] {
