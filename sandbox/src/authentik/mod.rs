@@ -150,6 +150,7 @@ impl AuthentikSandbox {
                 next_refresh_id: 1,
                 install_id: uuid::Uuid::new_v4().to_string(),
                 ignore_session_user_filter: false,
+                include_claims_in_id_token: true,
                 devices: Vec::new(),
                 flows: builtin_flows(),
                 keypairs: vec![
@@ -316,6 +317,24 @@ impl AuthentikSandbox {
     /// misspelled filter upstream: everyone's sessions come back).
     pub fn set_ignore_session_user_filter(&self, on: bool) {
         self.lock().ignore_session_user_filter = on;
+    }
+
+    /// Renames a user at the IdP (as an admin would in Authentik's interface).
+    pub fn rename_user(&self, username: &str, name: &str) {
+        if let Some(u) = self
+            .lock()
+            .users
+            .iter_mut()
+            .find(|u| u.username == username)
+        {
+            u.name = name.to_string();
+        }
+    }
+
+    /// The provider's `include_claims_in_id_token`: off, ID tokens carry only `sub` and the
+    /// protocol claims (OIDC Core allows it; the profile is at userinfo).
+    pub fn set_include_claims_in_id_token(&self, on: bool) {
+        self.lock().include_claims_in_id_token = on;
     }
 
     /// How many refresh-token grants succeeded (for tests of the refresh logic).

@@ -89,6 +89,10 @@ pub(crate) struct State_ {
     pub(crate) install_id: String,
     /// Simulates a dropped `user__username` filter on the authenticated-sessions list.
     pub(crate) ignore_session_user_filter: bool,
+    /// The providers' `include_claims_in_id_token` (default true, reference §8.4): when
+    /// false, the ID token carries only `sub` and the protocol claims, the rest is at
+    /// userinfo.
+    pub(crate) include_claims_in_id_token: bool,
     /// Authenticator devices (second factors) of users.
     pub(crate) devices: Vec<Device>,
     /// The built-in flows, key pairs and scope mappings a provider refers to (§7.1).

@@ -409,3 +409,27 @@ on_both_backends!(
     email_verified,
     unverified_addresses_do_not_attribute_audit_events
 );
+
+/// An IdP whose ID token carries only `sub` (Authentik's `include_claims_in_id_token` off, as
+/// OIDC Core allows): the name and address come from userinfo, and follow the IdP at the next
+/// sign-in.
+async fn the_profile_comes_from_userinfo_and_stays_current(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.authentik.set_include_claims_in_id_token(false);
+    let browser = Browser::new();
+    app.sign_in(&browser, &ADMIN, "/").await;
+    let me: serde_json::Value = browser.get(&app.url("/api/me")).await.json().await.unwrap();
+    assert_eq!(me["email"], "adam@acme.example", "{me}");
+    assert_eq!(me["name"], "Adam Admin", "{me}");
+
+    app.authentik.rename_user(ADMIN.username, "Adam Renamed");
+    let again = Browser::new();
+    app.sign_in(&again, &ADMIN, "/").await;
+    let me: serde_json::Value = again.get(&app.url("/api/me")).await.json().await.unwrap();
+    assert_eq!(me["name"], "Adam Renamed", "{me}");
+    app.cleanup().await;
+}
+on_both_backends!(
+    userinfo_profile,
+    the_profile_comes_from_userinfo_and_stays_current
+);

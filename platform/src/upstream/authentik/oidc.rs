@@ -258,12 +258,42 @@ impl OidcClient {
             .map(|n| n.as_str().to_string())
             .or_else(|| claims.preferred_username().map(|u| u.as_str().to_string()))
             .unwrap_or_else(|| email.clone());
-        let identity = VerifiedIdentity {
+        let mut identity = VerifiedIdentity {
             subject: claims.subject().as_str().to_string(),
             email_verified: claims.email_verified().unwrap_or(false),
             email,
             name,
         };
+        // The profile as the IdP has it now, from userinfo (OIDC Core §5.3): the ID token may
+        // carry only `sub` (Authentik's `include_claims_in_id_token` off), and names change.
+        // Taken only when its `sub` is the ID token's (§5.3.4); otherwise, or when userinfo
+        // cannot answer, the ID token's claims stand.
+        let access = SecretString::from(response.access_token().secret().clone());
+        match self.userinfo(&access).await {
+            Ok(info) if info.get("sub").and_then(|v| v.as_str()) == Some(&identity.subject) => {
+                let text = |k: &str| info.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                if let Some(email) = text("email").filter(|e| !e.is_empty()) {
+                    identity.email_verified = info
+                        .get("email_verified")
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false);
+                    identity.email = email;
+                }
+                if let Some(name) = text("name")
+                    .or_else(|| text("preferred_username"))
+                    .filter(|n| !n.is_empty())
+                {
+                    identity.name = name;
+                }
+                if identity.name.is_empty() {
+                    identity.name = identity.email.clone();
+                }
+            }
+            Ok(_) => {
+                tracing::warn!("userinfo answered for another subject; its claims are ignored")
+            }
+            Err(e) => tracing::warn!(error = %e, "userinfo could not be read at sign-in"),
+        }
         Ok((
             IssuedTokens {
                 access_token: SecretString::from(response.access_token().secret().clone()),

@@ -231,6 +231,21 @@ fn issue(
         claims["groups"] = json!([]);
     }
     let mut id_claims = claims.clone();
+    if !st.include_claims_in_id_token {
+        if let Some(map) = id_claims.as_object_mut() {
+            for scope_claim in [
+                "email",
+                "email_verified",
+                "name",
+                "given_name",
+                "preferred_username",
+                "nickname",
+                "groups",
+            ] {
+                map.remove(scope_claim);
+            }
+        }
+    }
     if let Some(n) = &nonce {
         id_claims["nonce"] = json!(if tamper.wrong_nonce {
             "not-the-nonce-you-sent"
