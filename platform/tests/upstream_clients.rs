@@ -481,3 +481,29 @@ async fn stalwart() -> (
     });
     (sb, c)
 }
+
+/// `server doctor`'s check of the console's own provider: sub_mode, offline_access and the
+/// invalidation flow, read from the admin API as Authentik answers them.
+#[tokio::test]
+async fn the_console_provider_is_checked_as_the_console_relies_on() {
+    use platform::services::auth::provider_check;
+    use platform::services::health::CheckStatus;
+    let (sb, base) = authentik().await;
+    let api = admin(&base, common::ADMIN_TOKEN);
+    let ok = provider_check(&api, "c").await;
+    assert_eq!(ok.status, CheckStatus::Ok, "{ok:?}");
+    let unknown = provider_check(&api, "nobody").await;
+    assert_eq!(unknown.status, CheckStatus::Failed);
+    assert!(unknown.detail.contains("nobody"));
+
+    sb.set_console_sub_mode("hashed_user_id");
+    sb.drop_console_scope("offline_access");
+    let bad = provider_check(&api, "c").await;
+    assert_eq!(bad.status, CheckStatus::Failed);
+    assert!(
+        bad.detail.contains("sub_mode is hashed_user_id"),
+        "{}",
+        bad.detail
+    );
+    assert!(bad.detail.contains("offline_access"), "{}", bad.detail);
+}

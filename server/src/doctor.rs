@@ -59,6 +59,9 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
                 resolved.authentik_admin.clone(),
             );
             checks.push(platform::services::sso_apps::setup_check(&api, &settings.sso).await);
+            checks.push(
+                platform::services::auth::provider_check(&api, &resolved.oidc_client_id).await,
+            );
             if let (true, Some(secret_key)) = (settings.stripe.enabled, &settings.stripe.secret_key)
             {
                 let stripe = platform::upstream::stripe::StripeClient::new(

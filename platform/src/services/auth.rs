@@ -420,3 +420,83 @@ fn expiry(t: &IssuedTokens) -> i64 {
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// `server doctor`: the console's own OAuth2 provider, read from Authentik's admin API
+/// (`/providers/oauth2/?client_id=`), is set up as the console relies on
+/// (`shared/reference/authentik.md` §8.4): `sub_mode` `user_uuid` (a member's first sign-in
+/// finds their record by the Authentik user's UUID), the `offline_access` scope mapping
+/// (without it there are no refresh tokens and sessions end when the access token expires),
+/// and an invalidation flow (sign-out at the IdP).
+pub async fn provider_check(
+    api: &crate::upstream::authentik::admin::AuthentikAdmin,
+    client_id: &str,
+) -> crate::services::health::Check {
+    use crate::services::health::{Check, CheckStatus};
+    const OFFLINE: &str = "goauthentik.io/providers/oauth2/scope-offline_access";
+    let check = |status, detail: String, hint: Option<String>| Check {
+        name: "authentik console provider".into(),
+        status,
+        detail,
+        hint,
+    };
+    let provider = match api.oauth2_provider_of_client(client_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return check(
+                CheckStatus::Failed,
+                format!("no OAuth2 provider has the client id {client_id}"),
+                Some(
+                    "check AUTHENTIK_CLIENT_ID, and that the admin token may view providers".into(),
+                ),
+            )
+        }
+        Err(e) => {
+            return check(
+                CheckStatus::Failed,
+                e.to_string(),
+                Some("check AUTHENTIK_ADMIN_TOKEN and the network path to Authentik".into()),
+            )
+        }
+    };
+    let offline = match api.scope_mappings(&[OFFLINE]).await {
+        Ok(m) => m.into_iter().map(|m| m.pk).collect::<Vec<_>>(),
+        Err(e) => return check(CheckStatus::Failed, e.to_string(), None),
+    };
+    let mut problems = Vec::new();
+    if provider.sub_mode != "user_uuid" {
+        problems.push(format!(
+            "sub_mode is {}: members are matched by their Authentik user's UUID, so set the provider's Subject mode to \"Based on the User's UUID\" (user_uuid)",
+            if provider.sub_mode.is_empty() { "unknown" } else { &provider.sub_mode }
+        ));
+    }
+    if !provider
+        .property_mappings
+        .iter()
+        .any(|m| offline.contains(m))
+    {
+        problems.push("the offline_access scope mapping is not selected: Authentik issues no refresh token, so console sessions end when the access token expires".into());
+    }
+    if provider
+        .invalidation_flow
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
+        problems.push("no invalidation flow: signing out cannot end the Authentik session".into());
+    }
+    if problems.is_empty() {
+        check(
+            CheckStatus::Ok,
+            format!(
+                "provider {} (sub_mode user_uuid, offline_access, invalidation flow)",
+                provider.name
+            ),
+            None,
+        )
+    } else {
+        check(
+            CheckStatus::Failed,
+            problems.join("; "),
+            Some(format!("edit the provider {} in Authentik", provider.name)),
+        )
+    }
+}

@@ -131,6 +131,64 @@ impl AuthentikSandbox {
         let next_user_pk = users.iter().map(|u| u.pk).max().unwrap_or(0) + 1;
         let key = EncodingKey::from_rsa_pem(SIGNING_KEY_PEM.as_bytes())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let flows = builtin_flows();
+        let scope_mappings: Vec<state::ScopeMapping> = [
+            "openid",
+            "email",
+            "profile",
+            "offline_access",
+            "entitlements",
+        ]
+        .into_iter()
+        .map(|scope| state::ScopeMapping {
+            pk: uuid::Uuid::new_v4().to_string(),
+            managed: format!("goauthentik.io/providers/oauth2/scope-{scope}"),
+            scope_name: scope.into(),
+        })
+        .chain(std::iter::once(state::ScopeMapping {
+            pk: uuid::Uuid::new_v4().to_string(),
+            managed: "goauthentik.io/providers/oauth2/scope-authentik_api".into(),
+            scope_name: "goauthentik.io/api".into(),
+        }))
+        .collect();
+        let flow_pk = |slug: &str| {
+            flows
+                .iter()
+                .find(|f| f.slug == slug)
+                .map(|f| f.pk.clone())
+                .unwrap_or_default()
+        };
+        // The console's provider as the setup guide makes it: `user_uuid` subjects, the
+        // openid, email, profile and offline_access scopes, the provider invalidation flow.
+        let console_provider = state::Provider {
+            pk: 1,
+            name: "Dezky console".into(),
+            client_type: "confidential".into(),
+            client_id: client.client_id.clone(),
+            client_secret: client.client_secret.clone(),
+            redirect_uris: client
+                .redirect_uris
+                .iter()
+                .map(|u| state::RedirectUri {
+                    matching_mode: "strict".into(),
+                    url: u.clone(),
+                })
+                .collect(),
+            authorization_flow: flow_pk("default-provider-authorization-implicit-consent"),
+            invalidation_flow: flow_pk("default-provider-invalidation-flow"),
+            signing_key: None,
+            property_mappings: scope_mappings
+                .iter()
+                .filter(|m| {
+                    ["openid", "email", "profile", "offline_access"]
+                        .contains(&m.scope_name.as_str())
+                })
+                .map(|m| m.pk.clone())
+                .collect(),
+            sub_mode: "user_uuid".into(),
+            access_token_validity: "minutes=10".into(),
+            refresh_token_validity: "days=30".into(),
+        };
         let sandbox = Self {
             state: Arc::new(Mutex::new(State_ {
                 base_url: base_url.clone(),
@@ -152,7 +210,7 @@ impl AuthentikSandbox {
                 ignore_session_user_filter: false,
                 include_claims_in_id_token: true,
                 devices: Vec::new(),
-                flows: builtin_flows(),
+                flows,
                 keypairs: vec![
                     state::KeyPair {
                         pk: uuid::Uuid::new_v4().to_string(),
@@ -165,29 +223,12 @@ impl AuthentikSandbox {
                         managed: Some("goauthentik.io/crypto/jwt-managed".into()),
                     },
                 ],
-                scope_mappings: [
-                    "openid",
-                    "email",
-                    "profile",
-                    "offline_access",
-                    "entitlements",
-                ]
-                .into_iter()
-                .map(|scope| state::ScopeMapping {
-                    pk: uuid::Uuid::new_v4().to_string(),
-                    managed: format!("goauthentik.io/providers/oauth2/scope-{scope}"),
-                    scope_name: scope.into(),
-                })
-                .chain(std::iter::once(state::ScopeMapping {
-                    pk: uuid::Uuid::new_v4().to_string(),
-                    managed: "goauthentik.io/providers/oauth2/scope-authentik_api".into(),
-                    scope_name: "goauthentik.io/api".into(),
-                }))
-                .collect(),
+                scope_mappings,
                 providers: Vec::new(),
                 applications: Vec::new(),
                 bindings: Vec::new(),
                 static_clients: 1,
+                console_provider,
             })),
             key: Arc::new(key),
             faults: Faults::default(),
@@ -329,6 +370,25 @@ impl AuthentikSandbox {
         {
             u.name = name.to_string();
         }
+    }
+
+    /// The console provider's `sub_mode` (`user_uuid`, `hashed_user_id`, `user_id`,
+    /// `user_username`, `user_email`, `user_upn`): the subjects it issues follow.
+    pub fn set_console_sub_mode(&self, mode: &str) {
+        self.lock().console_provider.sub_mode = mode.to_string();
+    }
+
+    /// Takes a scope (`offline_access`, …) off the console provider's property mappings.
+    pub fn drop_console_scope(&self, scope: &str) {
+        let mut st = self.lock();
+        let pk = st
+            .scope_mappings
+            .iter()
+            .find(|m| m.scope_name == scope)
+            .map(|m| m.pk.clone());
+        st.console_provider
+            .property_mappings
+            .retain(|m| Some(m) != pk.as_ref());
     }
 
     /// The provider's `include_claims_in_id_token`: off, ID tokens carry only `sub` and the

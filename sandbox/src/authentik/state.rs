@@ -105,6 +105,34 @@ pub(crate) struct State_ {
     pub(crate) bindings: Vec<Binding>,
     /// How many of `clients` were registered at start (the rest mirror applications).
     pub(crate) static_clients: usize,
+    /// The console's own OAuth2 provider (of the client registered at start), listed by the
+    /// admin API with the others; its `sub_mode` decides the subjects it issues.
+    pub(crate) console_provider: Provider,
+}
+
+impl State_ {
+    /// The provider of an OAuth client: the console's, or one made through the admin API.
+    pub(crate) fn provider_of_client(&self, client_id: &str) -> Option<&Provider> {
+        std::iter::once(&self.console_provider)
+            .chain(self.providers.iter())
+            .find(|p| p.client_id == client_id)
+    }
+
+    /// The `sub` a provider issues for a user, by its `sub_mode` (authentik
+    /// `providers/oauth2/models.py` `SubModes`; reference §8.4).
+    pub(crate) fn subject(&self, provider: Option<&Provider>, user: &super::User) -> String {
+        match provider.map(|p| p.sub_mode.as_str()) {
+            Some("hashed_user_id") => super::admin::user_uid(self, user.pk),
+            Some("user_id") => user.pk.to_string(),
+            Some("user_username") => user.username.clone(),
+            Some("user_email") => user.email.clone(),
+            Some("user_upn") => user.attributes["upn"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| user.email.clone()),
+            _ => user.uuid.clone(),
+        }
+    }
 }
 
 /// A flow (`/flows/instances/`).

@@ -36,6 +36,12 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         CheckStatus::Ok,
         "the sandbox's Stalwart stand-in answers"
     );
+    assert_eq!(
+        by("authentik console provider").status,
+        CheckStatus::Ok,
+        "{:?}",
+        by("authentik console provider")
+    );
     assert_eq!(by("stripe").status, CheckStatus::Disabled);
     assert!(
         checks.iter().all(|c| c.name != "stripe plans"),
@@ -83,7 +89,13 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         ("STALWART_API_KEY", "API_ZG9jdG9y"),
     ]))
     .await;
-    for name in ["database", "authentik", "stalwart", "authentik sso apps"] {
+    for name in [
+        "database",
+        "authentik",
+        "stalwart",
+        "authentik sso apps",
+        "authentik console provider",
+    ] {
         let c = broken.iter().find(|c| c.name == name).unwrap();
         assert_eq!(c.status, CheckStatus::Failed, "{name}");
         assert!(

@@ -433,3 +433,23 @@ on_both_backends!(
     userinfo_profile,
     the_profile_comes_from_userinfo_and_stays_current
 );
+
+/// The stand-in issues subjects by the provider's `sub_mode`, as Authentik does: with
+/// `hashed_user_id` a member's sign-in no longer finds their record (matched by the user's
+/// UUID), which is why `server doctor` insists on `user_uuid`.
+async fn subjects_follow_the_providers_sub_mode(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.authentik.set_console_sub_mode("hashed_user_id");
+    let browser = Browser::new();
+    app.sign_in(&browser, &ADMIN, "/").await;
+    let me: serde_json::Value = browser.get(&app.url("/api/me")).await.json().await.unwrap();
+    assert_eq!(me["tenants"], serde_json::json!([]), "{me}");
+
+    app.authentik.set_console_sub_mode("user_uuid");
+    let again = Browser::new();
+    app.sign_in(&again, &ADMIN, "/").await;
+    let me: serde_json::Value = again.get(&app.url("/api/me")).await.json().await.unwrap();
+    assert_eq!(me["tenants"][0]["slug"], "acme", "{me}");
+    app.cleanup().await;
+}
+on_both_backends!(sub_mode, subjects_follow_the_providers_sub_mode);

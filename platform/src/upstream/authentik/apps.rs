@@ -60,6 +60,15 @@ pub struct OAuth2Provider {
     pub redirect_uris: Vec<RedirectUri>,
     #[serde(default)]
     pub assigned_application_slug: Option<String>,
+    /// How `sub` is made (`hashed_user_id`, `user_uuid`, …).
+    #[serde(default)]
+    pub sub_mode: String,
+    /// Scope mapping pks.
+    #[serde(default)]
+    pub property_mappings: Vec<String>,
+    /// The invalidation flow's pk.
+    #[serde(default)]
+    pub invalidation_flow: Option<String>,
 }
 
 /// A provider as created: the provider and the client secret Authentik generated, which the
@@ -227,6 +236,17 @@ impl AuthentikAdmin {
             return Ok(None);
         }
         read_json(UPSTREAM, response).await.map(Some)
+    }
+
+    /// The provider of an OAuth client (`?client_id=`), if any.
+    pub async fn oauth2_provider_of_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<OAuth2Provider>, UpstreamError> {
+        let found: Vec<OAuth2Provider> = self
+            .list_all("/providers/oauth2/", &[("client_id", client_id)])
+            .await?;
+        Ok(found.into_iter().find(|p| p.client_id == client_id))
     }
 
     /// The provider with exactly this name (names are unique upstream), if any.

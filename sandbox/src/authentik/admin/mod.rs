@@ -38,6 +38,7 @@ use serde_json::json;
 
 use super::AuthentikSandbox;
 pub use groups::Group;
+pub(crate) use users::user_uid;
 
 pub(super) fn routes(sandbox: AuthentikSandbox) -> Router {
     Router::new()

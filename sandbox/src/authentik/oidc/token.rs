@@ -212,8 +212,10 @@ fn issue(
     let iat = now();
     let ttl = st.access_token_ttl;
     let iss = AuthentikSandbox::issuer(&st.base_url, &client.slug);
+    // The subject by the client's provider's `sub_mode` (§8.4).
+    let sub = st.subject(st.provider_of_client(&client.client_id), user);
     let mut claims = json!({
-        "iss": iss, "sub": user.uuid, "aud": client.client_id,
+        "iss": iss, "sub": sub, "aud": client.client_id,
         "exp": iat + ttl, "iat": iat, "auth_time": auth_time,
         "acr": "goauthentik.io/providers/oauth2/default", "amr": ["pwd"],
         // authentik's `sid` is a hash of the session key, never the key itself.

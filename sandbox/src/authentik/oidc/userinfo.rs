@@ -19,17 +19,21 @@ pub(super) async fn userinfo(State(s): State<AuthentikSandbox>, headers: HeaderM
         .map(str::trim)
         .map(String::from);
     let st = s.lock();
-    let user = bearer
-        .and_then(|t| {
-            st.access_tokens
-                .get(&t)
-                .filter(|a| a.expires > now())
-                .map(|a| a.user_pk)
-        })
-        .and_then(|pk| st.users.iter().find(|u| u.pk == pk && u.is_active));
+    let token = bearer.and_then(|t| {
+        st.access_tokens
+            .get(&t)
+            .filter(|a| a.expires > now())
+            .map(|a| (a.user_pk, a.client_id.clone()))
+    });
+    let user = token.and_then(|(pk, client)| {
+        st.users
+            .iter()
+            .find(|u| u.pk == pk && u.is_active)
+            .map(|u| (u, client))
+    });
     match user {
-        Some(u) => Json(json!({
-            "sub": u.uuid, "email": u.email, "email_verified": false, "name": u.name,
+        Some((u, client)) => Json(json!({
+            "sub": st.subject(st.provider_of_client(&client), u), "email": u.email, "email_verified": false, "name": u.name,
             "given_name": u.name, "preferred_username": u.username, "nickname": u.username,
             "groups": []
         }))

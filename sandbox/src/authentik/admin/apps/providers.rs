@@ -194,8 +194,8 @@ pub(in crate::authentik::admin) async fn list_providers(
     RawQuery(raw): RawQuery,
 ) -> Response {
     page(&s, &headers, raw, |st, q| {
-        st.providers
-            .iter()
+        std::iter::once(&st.console_provider)
+            .chain(st.providers.iter())
             .filter(|p| q.get("name").is_none_or(|n| p.name == n))
             .filter(|p| q.get("client_id").is_none_or(|c| p.client_id == c))
             .map(|p| provider_json(st, p))
@@ -257,7 +257,8 @@ pub(in crate::authentik::admin) async fn get_provider(
         return r;
     }
     let st = s.lock();
-    match provider_pk(&pk).and_then(|pk| st.providers.iter().find(|p| p.pk == pk)) {
+    let console = std::iter::once(&st.console_provider);
+    match provider_pk(&pk).and_then(|pk| console.chain(st.providers.iter()).find(|p| p.pk == pk)) {
         Some(p) => Json(provider_json(&st, p)).into_response(),
         None => not_found(),
     }

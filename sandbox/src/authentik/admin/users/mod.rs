@@ -21,8 +21,9 @@ use super::drf::{
 use super::{authorize, authorized_body, not_found, Group};
 use crate::authentik::{AuthentikSandbox, User};
 use crate::clock;
+pub(super) use serializer::user_json;
+pub(crate) use serializer::user_uid;
 use serializer::{set_user_groups, validate_user, USER_TYPES};
-pub(super) use serializer::{user_json, user_uid};
 
 fn user_pk_param(raw: &str) -> Option<i64> {
     raw.parse().ok()
