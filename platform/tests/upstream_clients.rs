@@ -110,7 +110,7 @@ async fn authentik_lists_are_paged_by_page_number() {
 
 #[tokio::test]
 async fn ocis_groups() {
-    let (_sb, base) = OcisSandbox::start(
+    let (sb, base) = OcisSandbox::start(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         "svc".into(),
         "tok".into(),
@@ -134,6 +134,22 @@ async fn ocis_groups() {
     assert!(
         c.find_group_by_name("t-a").await.unwrap().is_none(),
         "an empty list may be {{}}"
+    );
+    // An injected failure answers OCIS's own OData error, and the message reads it.
+    sb.faults.add(sandbox::faults::Fault {
+        path_prefix: "/graph/v1.0/groups".into(),
+        count: 1,
+        status: Some(503),
+        delay_ms: 0,
+        skip: 0,
+        timeout: false,
+        method: None,
+        after: false,
+    });
+    let failed = c.get_group("x").await.unwrap_err();
+    assert_eq!(
+        failed.to_string(),
+        "OCIS answered 503: serviceNotAvailable: sandbox fault injection: 503 Service Unavailable"
     );
     let g = c
         .create_group("t-a", "Dezky tenant a")

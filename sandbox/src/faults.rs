@@ -1,6 +1,9 @@
 //! Fault injection: the next N requests whose path starts with a prefix fail with a status,
 //! hang (the client's timeout fires), or are slowed down. Set through `POST /_sandbox/faults`.
 //! A fault may be limited to one HTTP method (`"method": "DELETE"`, case-insensitive).
+//! A failing status comes with the error body of the upstream the stand-in plays: OCIS's OData
+//! error (`{"error":{"code","message","innererror"}}`), Stalwart's RFC 7807
+//! `application/problem+json`, Authentik's DRF `{"detail"}`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,9 +49,22 @@ fn one() -> u32 {
     1
 }
 
+/// Whose error bodies a stand-in answers faults with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorShape {
+    /// Django REST Framework: `{"detail": …}` (Authentik).
+    #[default]
+    Drf,
+    /// LibreGraph's OData error (OCIS).
+    OData,
+    /// RFC 7807 problem details (Stalwart).
+    Problem,
+}
+
 #[derive(Clone, Default)]
 pub struct Faults {
     inner: Arc<Mutex<Vec<Fault>>>,
+    shape: Arc<std::sync::RwLock<ErrorShape>>,
     /// When set, the control routes (`/_sandbox/…`) answer only requests that carry it in
     /// the `x-sandbox-token` header.
     control_token: Arc<std::sync::RwLock<Option<String>>>,
@@ -81,6 +97,15 @@ impl Faults {
     /// The faults; a lock poisoned by a panicking request is taken over as it is.
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The error bodies faults are answered with.
+    pub fn set_shape(&self, shape: ErrorShape) {
+        *self.shape.write().unwrap_or_else(|e| e.into_inner()) = shape;
+    }
+
+    fn shape(&self) -> ErrorShape {
+        *self.shape.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Requires `token` on the control routes from now on.
@@ -136,6 +161,11 @@ impl Faults {
         routes: Router,
         name: &'static str,
     ) {
+        self.set_shape(match name {
+            "ocis" => ErrorShape::OData,
+            "stalwart" => ErrorShape::Problem,
+            _ => ErrorShape::Drf,
+        });
         let router = routes
             .merge(self.routes())
             .layer(axum::middleware::from_fn_with_state(self.clone(), inject));
@@ -186,23 +216,54 @@ pub async fn inject(State(faults): State<Faults>, req: Request<Body>, next: Next
     if fault.after {
         let done = next.run(req).await;
         return match status {
-            Some(status) => fault_answer(status),
+            Some(status) => fault_answer(faults.shape(), status),
             None => done,
         };
     }
     match status {
-        Some(status) => fault_answer(status),
+        Some(status) => fault_answer(faults.shape(), status),
         None => next.run(req).await,
     }
 }
 
-/// The answer of an injected failure (a JSON error body).
-fn fault_answer(status: StatusCode) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "detail": format!("sandbox fault injection: {status}") })),
-    )
-        .into_response()
+/// The answer of an injected failure, in the upstream's own error shape.
+pub fn fault_answer(shape: ErrorShape, status: StatusCode) -> Response {
+    let message = format!("sandbox fault injection: {status}");
+    match shape {
+        ErrorShape::Drf => (status, Json(serde_json::json!({ "detail": message }))).into_response(),
+        // libregraph `errorcode` (services/graph/pkg/errorcode): the code by status.
+        ErrorShape::OData => {
+            let code = match status.as_u16() {
+                400 => "invalidRequest",
+                401 => "unauthenticated",
+                403 => "accessDenied",
+                404 => "itemNotFound",
+                409 => "nameAlreadyExists",
+                503 => "serviceNotAvailable",
+                _ => "generalException",
+            };
+            (
+                status,
+                Json(serde_json::json!({ "error": {
+                    "code": code,
+                    "message": message,
+                    "innererror": { "date": crate::clock::utc_seconds(crate::clock::now()), "request-id": uuid::Uuid::new_v4().to_string() },
+                } })),
+            )
+                .into_response()
+        }
+        ErrorShape::Problem => (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+            Json(serde_json::json!({
+                "type": "about:blank",
+                "status": status.as_u16(),
+                "title": status.canonical_reason().unwrap_or("Error"),
+                "detail": message,
+            })),
+        )
+            .into_response(),
+    }
 }
 
 #[cfg(test)]

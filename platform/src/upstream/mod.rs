@@ -147,15 +147,57 @@ pub(crate) async fn success(
         .ok()
         .flatten()
         .unwrap_or_default();
-    let detail: String = scrub(&String::from_utf8_lossy(&body))
-        .chars()
-        .take(300)
-        .collect();
+    let detail: String = scrub(&error_text(&body)).chars().take(300).collect();
     Err(UpstreamError::Status {
         upstream,
         status: status.as_u16(),
         detail,
     })
+}
+
+/// The message of an upstream's error body, in its own shape: OCIS's OData error
+/// (`{"error":{"code","message"}}`), RFC 7807 problem details (Stalwart: `title`, `detail`),
+/// OAuth (`error`, `error_description`), Django REST Framework (`{"detail"}`, or field errors
+/// `{"field": ["…"]}` as Authentik answers); anything else as its text.
+pub(crate) fn error_text(body: &[u8]) -> String {
+    use serde_json::Value;
+    let raw = || String::from_utf8_lossy(body).trim().to_string();
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return raw();
+    };
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    if let Some(Value::Object(e)) = obj.get("error") {
+        if let Some(message) = text(e.get("message")) {
+            return match text(e.get("code")) {
+                Some(code) => format!("{code}: {message}"),
+                None => message,
+            };
+        }
+    }
+    if let Some(description) = text(obj.get("error_description")) {
+        return match text(obj.get("error")) {
+            Some(code) => format!("{code}: {description}"),
+            None => description,
+        };
+    }
+    if let Some(detail) = text(obj.get("detail")) {
+        return match text(obj.get("title")) {
+            Some(title) if obj.contains_key("status") => format!("{title}: {detail}"),
+            _ => detail,
+        };
+    }
+    let fields: Vec<String> = obj
+        .iter()
+        .filter_map(|(k, v)| {
+            let first = v.as_array()?.iter().find_map(Value::as_str)?;
+            Some(format!("{k}: {first}"))
+        })
+        .collect();
+    if fields.is_empty() {
+        raw()
+    } else {
+        fields.join("; ")
+    }
 }
 
 pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
@@ -168,7 +210,34 @@ pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
 
 #[cfg(test)]
 mod tests {
-    use super::scrub;
+    use super::{error_text, scrub};
+
+    #[test]
+    fn error_bodies_are_read_in_each_upstreams_shape() {
+        let cases: [(&str, &str); 6] = [
+            (
+                r#"{"error":{"code":"itemNotFound","message":"not found","innererror":{"request-id":"x"}}}"#,
+                "itemNotFound: not found",
+            ),
+            (
+                r#"{"type":"about:blank","status":401,"title":"Unauthorized","detail":"You have to authenticate first."}"#,
+                "Unauthorized: You have to authenticate first.",
+            ),
+            (r#"{"detail":"Not found."}"#, "Not found."),
+            (
+                r#"{"name":["provider with this name already exists."]}"#,
+                "name: provider with this name already exists.",
+            ),
+            (
+                r#"{"error":"invalid_grant","error_description":"The code has expired"}"#,
+                "invalid_grant: The code has expired",
+            ),
+            ("upstream connect error", "upstream connect error"),
+        ];
+        for (body, text) in cases {
+            assert_eq!(error_text(body.as_bytes()), text);
+        }
+    }
 
     #[test]
     fn secrets_are_scrubbed_from_upstream_text() {
