@@ -252,4 +252,7 @@ pub struct AdminSidebarView {
     pub plan: Option<String>,
     /// Members, the seats the subscription is kept at (never below the plan's minimum).
     pub seats: i64,
+    /// The product name (the Branding page's, or "Dezky") over the workspace's name.
+    #[serde(default)]
+    pub product_name: String,
 }

@@ -48,14 +48,22 @@ pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppEr
                 billing_behind: None,
                 plan: None,
                 seats: 0,
+                product_name: ThemeView::dezky().product_name,
             });
         }
         Err(e) => return Err(e),
     };
     let (plan, seats) = call.platform.billing.mark(&admin).await?;
+    let product_name = call
+        .platform
+        .branding
+        .theme_for_admin(&admin)
+        .await?
+        .product_name;
     Ok(AdminSidebarView {
         plan,
         seats,
+        product_name,
         tenant_slug: admin.tenant().slug.clone(),
         tenant_name: admin.tenant().name.clone(),
         domains_attention: call.platform.domains.attention_count(&admin).await?,

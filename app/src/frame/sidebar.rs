@@ -97,11 +97,11 @@ pub fn AdminSidebar(current: AdminSection) -> impl IntoView {
     let data = Resource::new(tenant, get_admin_sidebar);
     view! {
         <nav class="w-48 shrink-0" aria-label="Admin">
-            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None plan=None seats=None/> }>
+            <Suspense fallback=move || view! { <SidebarLinks tenant=tenant() name=tenant() product=String::new() current attention=0 behind=None plan=None seats=None/> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name current attention=d.domains_attention behind=d.billing_behind plan=d.plan seats=Some(d.seats)/> },
-                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() current attention=0 behind=None plan=None seats=None/> },
+                        Ok(d) => view! { <SidebarLinks tenant=d.tenant_slug name=d.tenant_name product=d.product_name current attention=d.domains_attention behind=d.billing_behind plan=d.plan seats=Some(d.seats)/> },
+                        Err(_) => view! { <SidebarLinks tenant=tenant() name=tenant() product=String::new() current attention=0 behind=None plan=None seats=None/> },
                     }
                 })}
             </Suspense>
@@ -113,6 +113,7 @@ pub fn AdminSidebar(current: AdminSection) -> impl IntoView {
 fn SidebarLinks(
     tenant: String,
     name: String,
+    product: String,
     current: AdminSection,
     attention: i64,
     behind: Option<wire::billing::SubscriptionState>,
@@ -158,6 +159,7 @@ fn SidebarLinks(
     view! {
         {dunning}
         <div id="sidebar-mark" class="mb-3 border-l-4 border-accent pl-2">
+            <p id="sidebar-product" class="text-xs font-semibold uppercase tracking-wide text-accent">{product}</p>
             <p id="sidebar-tenant" class="text-sm font-semibold text-slate-900">{name}</p>
             <p id="sidebar-plan" class="text-xs text-slate-600">
                 {mark_line(plan.as_deref(), seats)}

@@ -145,6 +145,15 @@ async fn the_accent_is_checked_and_themes_every_page_of_the_tenant(backend: Back
             "{path}: the header shows the product name"
         );
     }
+    // The sidebar's mark carries the product name over the workspace's.
+    let mark: Value = app
+        .server_fn(&owner, "admin_sidebar", &[("tenant", "acme")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mark["product_name"], "Acme Cloud", "{mark}");
+    assert_eq!(mark["tenant_name"], "Acme Corporation");
     // The partner's view of acme too.
     let pat = Browser::new();
     app.sign_in(&pat, &PARTNER, "/").await;
