@@ -274,3 +274,49 @@ async fn dkim_and_dmarc_are_read_behind_cnames_and_a_loop_is_an_error() {
     assert!(matches!(v.outcome, Outcome::Mismatch { .. }), "{v:?}");
     assert!(v.note.unwrap().contains("case-sensitive"));
 }
+
+/// The domain's own name servers are asked first: a record just published there shows at
+/// once, while the configured resolver still has nothing (as if it had cached the absence);
+/// the verdict says which answered. When they are silent, the resolvers answer.
+#[tokio::test]
+async fn the_domains_own_name_servers_answer_first() {
+    let (dns, _) = setup().await;
+    let authoritative = DnsSandbox::start().await.unwrap();
+    dns.ns(D, "ns1.dns.example");
+    dns.address("ns1.dns.example", "127.0.0.1".parse().unwrap());
+    let resolver = DnsResolver::new(&[dns.addr], Duration::from_millis(500))
+        .with_authoritative_port(authoritative.addr.port());
+    authoritative.txt(&format!("_dmarc.{D}"), &["v=DMARC1; p=reject"]);
+    let exp = vec![Expectation::Dmarc {
+        name: format!("_dmarc.{D}"),
+        policy: wire::domains::DmarcPolicy::Reject,
+    }];
+    let checks = platform::dns::verify_domain(&resolver, D, &exp).await;
+    assert_eq!(
+        checks[0].verdict.outcome,
+        Outcome::Ok,
+        "{:?}",
+        checks[0].verdict
+    );
+    assert!(
+        checks[0]
+            .verdict
+            .note
+            .as_deref()
+            .unwrap()
+            .ends_with("Answered by the domain's name servers (ns1.dns.example)."),
+        "{:?}",
+        checks[0].verdict.note
+    );
+
+    // Silent name servers: the configured resolvers answer (nothing there: missing).
+    authoritative.silence(&format!("_dmarc.{D}"));
+    let checks = platform::dns::verify_domain(&resolver, D, &exp).await;
+    assert_eq!(checks[0].verdict.outcome, Outcome::Missing);
+    assert!(checks[0]
+        .verdict
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("Answered by the configured resolvers."));
+}

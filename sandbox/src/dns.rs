@@ -1,5 +1,5 @@
 //! A DNS server on loopback (UDP) whose zones each test sets: answers from a table of
-//! records (TXT, MX, A, AAAA, CNAME), NXDOMAIN for names it does not know, and silence for
+//! records (TXT, MX, A, AAAA, CNAME, NS), NXDOMAIN for names it does not know, and silence for
 //! names marked as timing out, so every verification outcome can be produced over real DNS
 //! queries. It answers as a recursive resolver does: a name with a CNAME is answered with the
 //! chain and the target's records (at most 8 links); a loop or a longer chain is SERVFAIL.
@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
@@ -118,6 +118,7 @@ impl DnsSandbox {
                 _ => false,
             },
             "CNAME" => self.cname(name, value),
+            "NS" => self.ns(name, value),
             _ => false,
         }
     }
@@ -133,6 +134,19 @@ impl DnsSandbox {
             .entry((key(name), kind))
             .or_default()
             .push(data);
+    }
+
+    /// Adds a name server (NS) of `name`; false when `host` is not a name.
+    pub fn ns(&self, name: &str, host: &str) -> bool {
+        let Ok(host) = Name::from_ascii(format!("{}.", host.trim_end_matches('.'))) else {
+            return false;
+        };
+        self.lock()
+            .records
+            .entry((key(name), RecordType::NS))
+            .or_default()
+            .push(RData::NS(NS(host)));
+        true
     }
 
     /// Sets `name` as an alias of `target` (CNAME); false when `target` is not a name.

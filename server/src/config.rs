@@ -122,6 +122,9 @@ pub struct Settings {
     /// Port for the embedded Stalwart stand-in (0: any free port).
     pub sandbox_stalwart_port: u16,
     pub dns_timeout: Duration,
+    /// The port domains' own name servers are asked on (`DNS_AUTHORITATIVE_PORT`, default 53;
+    /// tests point it at a loopback server).
+    pub dns_authoritative_port: u16,
     pub log_format: LogFormat,
     /// Audit events older than this are purged by a background job (`AUDIT_RETENTION_DAYS`,
     /// default 400).
@@ -640,6 +643,7 @@ impl Settings {
             domain_recheck_interval: s.secs("DOMAIN_RECHECK_INTERVAL_SECS", 3600)?,
             sandbox_stalwart_port: s.number("SANDBOX_STALWART_PORT", 0)?,
             dns_timeout: Duration::from_millis(s.number("DNS_TIMEOUT_MS", 2000)?),
+            dns_authoritative_port: s.number("DNS_AUTHORITATIVE_PORT", 53)?,
             log_format,
             audit_retention: Duration::from_secs(86_400 * audit_retention_days),
             geoip_db,

@@ -121,7 +121,49 @@ async fn spf(resolver: &DnsResolver, name: &str, mail_host: &str) -> Verdict {
     checks::spf_verdict(&record, &parsed, mail_host, &results)
 }
 
-/// Checks one expectation against live DNS.
+/// Checks one expectation against live DNS, asking the domain's own name servers first (a
+/// record just published shows at once) and the configured resolvers when they cannot
+/// answer; the verdict says which answered. SPF's evaluation (`include`, `a`, `mx` of other
+/// names) always runs through the configured resolvers.
+pub async fn check_with(
+    resolver: &DnsResolver,
+    authoritative: Option<&resolver::Authoritative>,
+    expectation: &Expectation,
+) -> Verdict {
+    if let Some(auth) = authoritative {
+        let spf_record_only = matches!(expectation, Expectation::Spf { .. });
+        let verdict = if spf_record_only {
+            // The domain's own record from its servers; evaluated as receivers do.
+            match auth.resolver.txt(expectation.name()).await {
+                Ok(_) => Some(check(resolver, expectation).await),
+                Err(_) => None,
+            }
+        } else {
+            Some(check(&auth.resolver, expectation).await)
+        };
+        if let Some(v) = verdict.filter(|v| !matches!(v.outcome, Outcome::Error { .. })) {
+            return answered_by(
+                v,
+                &format!("the domain's name servers ({})", auth.servers.join(", ")),
+            );
+        }
+    }
+    answered_by(
+        check(resolver, expectation).await,
+        "the configured resolvers",
+    )
+}
+
+fn answered_by(mut v: Verdict, who: &str) -> Verdict {
+    let said = format!("Answered by {who}.");
+    v.note = Some(match v.note.take() {
+        Some(n) => format!("{n} {said}"),
+        None => said,
+    });
+    v
+}
+
+/// Checks one expectation against live DNS through `resolver`.
 pub async fn check(resolver: &DnsResolver, expectation: &Expectation) -> Verdict {
     let name = expectation.name();
     let txt = || async {
@@ -149,6 +191,23 @@ pub async fn verify(resolver: &DnsResolver, expectations: &[Expectation]) -> Vec
         Check {
             expectation: e.clone(),
             verdict: check(resolver, e).await,
+        }
+    }))
+    .await
+}
+
+/// As [`verify`], asking `domain`'s own name servers first (see [`check_with`]).
+pub async fn verify_domain(
+    resolver: &DnsResolver,
+    domain: &str,
+    expectations: &[Expectation],
+) -> Vec<Check> {
+    let authoritative = resolver.authoritative(domain).await;
+    let auth = authoritative.as_ref();
+    futures::future::join_all(expectations.iter().map(|e| async move {
+        Check {
+            expectation: e.clone(),
+            verdict: check_with(resolver, auth, e).await,
         }
     }))
     .await

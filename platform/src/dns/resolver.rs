@@ -29,6 +29,17 @@ pub struct DnsResolver {
     timeout: Duration,
     /// mail-auth's SPF evaluator, asking the same servers (its own hickory resolver).
     auth: std::sync::Arc<mail_auth::MessageAuthenticator>,
+    /// The port a domain's own name servers are asked on (53; tests use another).
+    authoritative_port: u16,
+}
+
+/// A domain's own name servers, asked directly: what was just published shows at once, not
+/// after a resolver's cache expires.
+#[derive(Clone)]
+pub struct Authoritative {
+    /// Their names (the domain's NS records).
+    pub servers: Vec<String>,
+    pub resolver: DnsResolver,
 }
 
 impl DnsResolver {
@@ -59,7 +70,50 @@ impl DnsResolver {
             resolver,
             timeout,
             auth: std::sync::Arc::new(authenticator(servers, timeout)),
+            authoritative_port: 53,
         }
+    }
+
+    /// Asks a domain's own name servers on `port` instead of 53 (tests).
+    pub fn with_authoritative_port(mut self, port: u16) -> Self {
+        self.authoritative_port = port;
+        self
+    }
+
+    /// The domain's name servers (its NS records), without the trailing dot.
+    pub async fn ns(&self, name: &str) -> Result<Vec<String>, LookupError> {
+        let lookup = self
+            .bounded(self.resolver.ns_lookup(Self::fqdn(name)))
+            .await?;
+        Ok(lookup
+            .map(|l| {
+                l.iter()
+                    .map(|ns| ns.0.to_ascii().trim_end_matches('.').to_string())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The domain's own name servers, found through the configured resolvers (NS, then their
+    /// addresses); `None` when they cannot be found.
+    pub async fn authoritative(&self, domain: &str) -> Option<Authoritative> {
+        let servers = self.ns(domain).await.ok().filter(|s| !s.is_empty())?;
+        let mut addrs = Vec::new();
+        for server in &servers {
+            if let Ok(ips) = self.ips(server).await {
+                addrs.extend(
+                    ips.into_iter()
+                        .map(|ip| SocketAddr::new(ip, self.authoritative_port)),
+                );
+            }
+        }
+        if addrs.is_empty() {
+            return None;
+        }
+        Some(Authoritative {
+            servers,
+            resolver: DnsResolver::new(&addrs, self.timeout),
+        })
     }
 
     /// mail-auth's evaluator over the same servers.

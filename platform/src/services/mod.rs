@@ -44,6 +44,8 @@ pub struct PlatformConfig {
     pub stalwart: Option<StalwartConfig>,
     pub dns_resolvers: Vec<std::net::SocketAddr>,
     pub dns_timeout: Duration,
+    /// The port domains' own name servers are asked on (53; `DNS_AUTHORITATIVE_PORT`).
+    pub dns_authoritative_port: u16,
     /// The MX host expected when Stalwart provisioning is disabled.
     pub mail_host: String,
     pub session_secret: SecretString,
@@ -161,7 +163,8 @@ impl Platform {
             audit.clone(),
             domains::DomainUpstreams {
                 stalwart: cfg.stalwart.map(StalwartClient::new),
-                dns: crate::dns::resolver::DnsResolver::new(&cfg.dns_resolvers, cfg.dns_timeout),
+                dns: crate::dns::resolver::DnsResolver::new(&cfg.dns_resolvers, cfg.dns_timeout)
+                    .with_authoritative_port(cfg.dns_authoritative_port),
                 mail_host: cfg.mail_host,
                 sandbox_dns: cfg.sandbox_dns,
                 notices: Some(notices_for_domains),

@@ -148,6 +148,7 @@ impl Application {
                     None => settings.dns_resolvers.clone(),
                 },
                 dns_timeout: settings.dns_timeout,
+                dns_authoritative_port: settings.dns_authoritative_port,
                 mail_host: settings.mail_host.clone(),
                 stripe: settings
                     .stripe

@@ -53,7 +53,8 @@ impl DomainService {
         let Some(expectation) = Self::expectation(&r, row.dmarc_policy, &mail_host) else {
             return Ok(r);
         };
-        let verdict = dns::check(&self.up.dns, &expectation).await;
+        let authoritative = self.up.dns.authoritative(&row.name).await;
+        let verdict = dns::check_with(&self.up.dns, authoritative.as_ref(), &expectation).await;
         Self::apply(&mut r, verdict);
         Ok(r)
     }
@@ -118,8 +119,9 @@ impl DomainService {
             .enumerate()
             .filter_map(|(i, r)| Self::expectation(r, row.dmarc_policy, &mail_host).map(|e| (i, e)))
             .collect();
-        let checks = dns::verify(
+        let checks = dns::verify_domain(
             &self.up.dns,
+            &row.name,
             &expectations
                 .iter()
                 .map(|(_, e)| e.clone())
