@@ -104,13 +104,15 @@ impl StalwartClient {
     async fn call(&self, method: &str, args: Value) -> Result<Value, StalwartError> {
         let response = send(
             UPSTREAM,
-            self.http
-                .post(format!("{}/jmap", self.cfg.base_url.trim_end_matches('/')))
-                .authorized(&self.cfg.auth)
-                .json(&json!({
-                    "using": ["urn:ietf:params:jmap:core", "urn:stalwart:jmap"],
-                    "methodCalls": [[method, args, "0"]],
-                })),
+            authorized(
+                self.http
+                    .post(format!("{}/jmap", self.cfg.base_url.trim_end_matches('/'))),
+                &self.cfg.auth,
+            )
+            .json(&json!({
+                "using": ["urn:ietf:params:jmap:core", "urn:stalwart:jmap"],
+                "methodCalls": [[method, args, "0"]],
+            })),
         )
         .await?;
         let body: Value = read_json(UPSTREAM, response).await?;
@@ -403,17 +405,11 @@ pub struct NewMailbox<'a> {
 }
 
 /// Adds Stalwart's credentials to a request.
-trait Authorized {
-    fn authorized(self, auth: &StalwartAuth) -> Self;
-}
-
-impl Authorized for reqwest::RequestBuilder {
-    fn authorized(self, auth: &StalwartAuth) -> Self {
-        match auth {
-            StalwartAuth::ApiKey(key) => self.bearer_auth(key.expose_secret()),
-            StalwartAuth::Basic { user, password } => {
-                self.basic_auth(user, Some(password.expose_secret()))
-            }
+fn authorized(request: reqwest::RequestBuilder, auth: &StalwartAuth) -> reqwest::RequestBuilder {
+    match auth {
+        StalwartAuth::ApiKey(key) => request.bearer_auth(key.expose_secret()),
+        StalwartAuth::Basic { user, password } => {
+            request.basic_auth(user, Some(password.expose_secret()))
         }
     }
 }

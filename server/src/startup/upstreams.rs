@@ -147,14 +147,13 @@ pub async fn resolve_upstreams(
         let (sb, base) = StalwartSandbox::start(
             SocketAddr::from(([127, 0, 0, 1], settings.sandbox_stalwart_port)),
             "admin".into(),
-            password.clone(),
+            password,
             settings.mail_host.clone(),
         )
         .await
         .context("starting the embedded Stalwart sandbox")?;
         sb.faults.require_token(&settings.sandbox_control_token);
         // As in production: an API key of the admin account, not the admin's password.
-        let _ = password;
         let key = sb.issue_api_key();
         (
             Some(StalwartConfig {

@@ -174,8 +174,7 @@ async fn the_accent_is_checked_and_themes_every_page_of_the_tenant(backend: Back
     // Nobody else: globex's admin opening acme's pages sees the console's own.
     let gina = Browser::new();
     app.sign_in(&gina, &GLOBEX_ADMIN, "/").await;
-    let r = gina.get(&app.url("/admin/acme")).await;
-    let html = r.text().await.unwrap();
+    let html = app.html(&gina, "/admin/acme").await;
     assert!(
         !html.contains("#333333") && !html.contains("Acme Cloud"),
         "{html}"
@@ -271,12 +270,7 @@ async fn logos_are_re_encoded_and_only_images_accepted(backend: Backend) {
     let decoded = image::load_from_memory(&stored).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (64, 32));
     // The header shows it on the tenant's pages.
-    let html = owner
-        .get(&app.url("/admin/acme"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html(&owner, "/admin/acme").await;
     assert!(
         html.contains(&format!("src=\"{}\"", url.replace('&', "&amp;"))),
         "{html}"

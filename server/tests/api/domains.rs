@@ -209,12 +209,7 @@ async fn a_domain_goes_from_added_to_verified_and_back_to_needs_attention(backen
     dns.clear(&dkim_name);
     dns.txt(&dkim_name, &["v=DKIM1; k=ed25519; p=WRONGKEY"]);
     let checked: Value = recheck(&app, &admin, "acme-corp.example").await;
-    let dash = admin
-        .get(&app.url("/admin/acme"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let dash = app.html(&admin, "/admin/acme").await;
     assert!(
         dash.contains(r#"id="domains-badge""#),
         "the sidebar shows the domain needing attention"

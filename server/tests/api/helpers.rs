@@ -387,6 +387,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A page's HTML as `browser` gets it.
+    pub async fn html(&self, browser: &Browser, path: &str) -> String {
+        browser.get(&self.url(path)).await.text().await.unwrap()
+    }
+
     pub async fn audit(&self) -> Vec<platform::domain::AuditEvent> {
         platform::repo::audit::all(&self.platform.db, 1000)
             .await
