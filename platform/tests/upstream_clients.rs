@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{admin, authentik};
-use platform::upstream::ocis::{OcisClient, OcisConfig};
+use platform::upstream::authentik::service_account::ServiceAccountConfig;
+use platform::upstream::ocis::{OcisAuth, OcisClient, OcisConfig};
 use platform::upstream::UpstreamError;
 use sandbox::ocis::OcisSandbox;
 use secrecy::SecretString;
@@ -108,6 +109,112 @@ async fn authentik_lists_are_paged_by_page_number() {
     assert!(client.find_group_by_name("g-24").await.unwrap().is_some());
 }
 
+/// The recommended production path (`shared/reference/ocis.md` §2.4–2.5): the console asks
+/// Authentik for a service account's token through `client_credentials` and OCIS takes it as
+/// the proxy does (issuer, signature, userinfo, the user by `preferred_username`, Admin).
+#[tokio::test]
+async fn ocis_takes_the_service_accounts_bearer_token() {
+    let (idp, idp_base) = authentik().await;
+    idp.register_client(sandbox::OAuthClientRegistration {
+        slug: "ocis".into(),
+        client_id: "ocis-web".into(),
+        client_secret: String::new(),
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+    });
+    let app_password = idp.add_service_account("dezky-svc", "Dezky service account");
+    let erin_password = idp.add_service_account("erin", "Erin, no Admin role in OCIS");
+    let (ocis, base) = OcisSandbox::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "dezky-svc".into(),
+        "app-token-unused-here".into(),
+    )
+    .await
+    .unwrap();
+    ocis.trust_issuer(sandbox::AuthentikSandbox::issuer(&idp_base, "ocis"));
+    let client = |client_id: &str, username: &str, password: &str| {
+        OcisClient::new(OcisConfig {
+            base_url: base.clone(),
+            auth: OcisAuth::ServiceAccount(ServiceAccountConfig {
+                token_url: format!("{idp_base}/application/o/token/"),
+                client_id: client_id.into(),
+                username: username.into(),
+                app_password: SecretString::from(password),
+                scope: "openid profile email".into(),
+                timeout: Duration::from_secs(5),
+            }),
+            timeout: Duration::from_secs(5),
+        })
+    };
+
+    let svc = client("ocis-web", "dezky-svc", &app_password);
+    let group = svc.create_group("t-acme", "Acme").await.unwrap().unwrap();
+    assert!(svc.get_group(&group.id).await.unwrap().is_some());
+    assert_eq!(
+        idp.client_credentials_grants(),
+        1,
+        "one token serves every call until it nears its end"
+    );
+
+    // OCIS refuses the token once (revoked, or its key rotated): a fresh one, one retry.
+    ocis.faults.add(sandbox::faults::Fault {
+        path_prefix: "/graph/v1.0/groups".into(),
+        count: 1,
+        status: Some(401),
+        delay_ms: 0,
+        skip: 0,
+        timeout: false,
+        method: None,
+        after: false,
+    });
+    assert!(svc.get_group(&group.id).await.unwrap().is_some());
+    assert_eq!(idp.client_credentials_grants(), 2);
+
+    // A wrong app password: Authentik's invalid_grant, named, and the password never shown.
+    let refused = client("ocis-web", "dezky-svc", "not-the-app-password")
+        .get_group(&group.id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, UpstreamError::Status { status: 400, .. }),
+        "{refused}"
+    );
+    let said = refused.to_string();
+    assert!(
+        said.contains("invalid_grant") && said.contains("dezky-svc"),
+        "{said}"
+    );
+    assert!(!said.contains("not-the-app-password"), "{said}");
+
+    // A token of another provider (another issuer) is not OCIS's: 401 after the one retry.
+    let other_issuer = client("c", "dezky-svc", &app_password)
+        .get_group(&group.id)
+        .await
+        .unwrap_err();
+    assert_eq!(other_issuer.status(), Some(401), "{other_issuer}");
+
+    // A person OCIS knows, but without the Admin role: 403 accessDenied from RequireAdmin.
+    use platform::upstream::ocis::NewOcisUser;
+    svc.create_user(&NewOcisUser {
+        display_name: "Erin",
+        username: "erin",
+        mail: "erin@a.example",
+        given_name: "Erin",
+        surname: "Doe",
+    })
+    .await
+    .unwrap();
+    let not_admin = client("ocis-web", "erin", &erin_password)
+        .get_group(&group.id)
+        .await
+        .unwrap_err();
+    assert_eq!(not_admin.status(), Some(403), "{not_admin}");
+    assert!(
+        not_admin.to_string().contains("accessDenied"),
+        "{not_admin}"
+    );
+}
+
 #[tokio::test]
 async fn ocis_groups() {
     let (sb, base) = OcisSandbox::start(
@@ -120,8 +227,10 @@ async fn ocis_groups() {
     let client = |token: &str| {
         OcisClient::new(OcisConfig {
             base_url: base.clone(),
-            user: "svc".into(),
-            token: SecretString::from(token),
+            auth: OcisAuth::AppToken {
+                user: "svc".into(),
+                token: SecretString::from(token),
+            },
             timeout: Duration::from_secs(5),
         })
     };
@@ -407,8 +516,10 @@ async fn ocis_users_are_created_once_and_deleted_with_their_drive() {
     .unwrap();
     let c = OcisClient::new(OcisConfig {
         base_url: base,
-        user: "svc".into(),
-        token: SecretString::from("tok"),
+        auth: OcisAuth::AppToken {
+            user: "svc".into(),
+            token: SecretString::from("tok"),
+        },
         timeout: Duration::from_secs(5),
     });
     let new = NewOcisUser {

@@ -48,9 +48,30 @@ pub struct StalwartSettings {
 pub struct OcisSettings {
     pub enabled: bool,
     pub url: Option<String>,
+    /// `OCIS_AUTH`: how the console proves itself to the OCIS proxy.
+    pub auth: OcisAuthMode,
+    /// `OCIS_ADMIN_USER` (app tokens): the OCIS user name of the token's owner.
     pub admin_user: Option<String>,
+    /// `OCIS_ADMIN_PASSWORD` (app tokens): its app token.
     pub admin_password: Option<SecretString>,
+    /// `OCIS_OIDC_CLIENT_ID` (service account): the client id of the Authentik provider
+    /// `OCIS_OIDC_ISSUER` points to.
+    pub oidc_client_id: Option<String>,
+    /// `OCIS_SERVICE_ACCOUNT` (service account): the Authentik username.
+    pub service_account: Option<String>,
+    /// `OCIS_SERVICE_ACCOUNT_APP_PASSWORD` (service account): one of its app passwords.
+    pub service_account_app_password: Option<SecretString>,
     pub timeout: Duration,
+}
+
+/// `OCIS_AUTH` (`shared/reference/ocis.md` §2.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OcisAuthMode {
+    /// `service_account` (the default, recommended): short-lived bearer tokens of an Authentik
+    /// service account through the `client_credentials` grant.
+    ServiceAccount,
+    /// `app_token`: HTTP Basic with an OCIS user's app token (auth-app).
+    AppToken,
 }
 
 #[derive(Clone, Debug)]
@@ -434,15 +455,44 @@ impl Settings {
         let ocis = OcisSettings {
             enabled: s.bool("OCIS_PROVISIONING_ENABLED", false)?,
             url: s.url("OCIS_URL")?,
+            auth: match s.string("OCIS_AUTH", "service_account").as_str() {
+                "service_account" => OcisAuthMode::ServiceAccount,
+                "app_token" => OcisAuthMode::AppToken,
+                _ => return Err(err("OCIS_AUTH", "must be service_account or app_token")),
+            },
             admin_user: s.opt("OCIS_ADMIN_USER"),
             admin_password: s.opt("OCIS_ADMIN_PASSWORD").map(SecretString::from),
+            oidc_client_id: s.opt("OCIS_OIDC_CLIENT_ID"),
+            service_account: s.opt("OCIS_SERVICE_ACCOUNT"),
+            service_account_app_password: s
+                .opt("OCIS_SERVICE_ACCOUNT_APP_PASSWORD")
+                .map(SecretString::from),
             timeout: s.secs("OCIS_TIMEOUT_SECS", 10)?,
         };
         if ocis.enabled && !sandbox {
+            let service_account = ocis.auth == OcisAuthMode::ServiceAccount;
             let required = [
                 ("OCIS_URL", ocis.url.is_none()),
-                ("OCIS_ADMIN_USER", ocis.admin_user.is_none()),
-                ("OCIS_ADMIN_PASSWORD", ocis.admin_password.is_none()),
+                (
+                    "OCIS_OIDC_CLIENT_ID",
+                    service_account && ocis.oidc_client_id.is_none(),
+                ),
+                (
+                    "OCIS_SERVICE_ACCOUNT",
+                    service_account && ocis.service_account.is_none(),
+                ),
+                (
+                    "OCIS_SERVICE_ACCOUNT_APP_PASSWORD",
+                    service_account && ocis.service_account_app_password.is_none(),
+                ),
+                (
+                    "OCIS_ADMIN_USER",
+                    !service_account && ocis.admin_user.is_none(),
+                ),
+                (
+                    "OCIS_ADMIN_PASSWORD",
+                    !service_account && ocis.admin_password.is_none(),
+                ),
             ];
             if let Some((var, _)) = required.into_iter().find(|(_, missing)| *missing) {
                 return Err(err(var, "is required when OCIS_PROVISIONING_ENABLED=true"));

@@ -62,6 +62,10 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
             checks.push(
                 platform::services::auth::provider_check(&api, &resolved.oidc_client_id).await,
             );
+            if let Some(ocis) = &resolved.ocis {
+                let client = platform::upstream::ocis::OcisClient::new(ocis.clone());
+                checks.push(platform::services::health::ocis_credentials(&client).await);
+            }
             if let (true, Some(secret_key)) = (settings.stripe.enabled, &settings.stripe.secret_key)
             {
                 let stripe = platform::upstream::stripe::StripeClient::new(

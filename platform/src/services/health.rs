@@ -104,3 +104,28 @@ pub async fn upstream(probe: &UpstreamProbe, timeout: Duration) -> Check {
         },
     }
 }
+
+/// Whether OCIS takes the console's credentials (`server doctor`): an authenticated Graph
+/// read (`GET /graph/v1.0/groups?$search=…`). With a service account this also proves that
+/// Authentik issues its token and that OCIS trusts the issuer and finds the user; a 401 or
+/// a refused grant fails with the setup to check (`docs/configuration.md`, OCIS).
+pub async fn ocis_credentials(client: &crate::upstream::ocis::OcisClient) -> Check {
+    let name = "ocis credentials".to_string();
+    match client.find_group_by_name("dezky-doctor-probe").await {
+        Ok(_) => Check {
+            name,
+            status: CheckStatus::Ok,
+            detail: format!("OCIS accepted the console's {}", client.credentials_name()),
+            hint: None,
+        },
+        Err(e) => Check {
+            name,
+            status: CheckStatus::Failed,
+            detail: e.to_string(),
+            hint: Some(
+                "with OCIS_AUTH=service_account: OCIS_OIDC_CLIENT_ID must be the client of the provider OCIS_OIDC_ISSUER names, OCIS_SERVICE_ACCOUNT_APP_PASSWORD an unexpired app password, and an OCIS user of the same name must hold the Admin role; with OCIS_AUTH=app_token: rotate the app token"
+                    .into(),
+            ),
+        },
+    }
+}

@@ -7,6 +7,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::upstream::authentik::service_account::{ServiceAccountConfig, ServiceAccountTokens};
 use crate::upstream::{http_client, json as read_json, send, success, UpstreamError};
 
 const UPSTREAM: &str = "OCIS";
@@ -14,10 +15,25 @@ const UPSTREAM: &str = "OCIS";
 #[derive(Clone, Debug)]
 pub struct OcisConfig {
     pub base_url: String,
-    /// The service user and its app token (Basic authentication at the proxy).
-    pub user: String,
-    pub token: SecretString,
+    pub auth: OcisAuth,
     pub timeout: std::time::Duration,
+}
+
+/// How the console proves itself to the OCIS proxy (`shared/reference/ocis.md` §2.1).
+#[derive(Clone, Debug)]
+pub enum OcisAuth {
+    /// The recommended path (§2.5): a short-lived OIDC bearer token of an Authentik service
+    /// account from the `client_credentials` grant, issued by the provider OCIS trusts; the
+    /// account resolves (by `preferred_username`) to an OCIS user holding the Admin role.
+    ServiceAccount(ServiceAccountConfig),
+    /// The fallback (§2.3): HTTP Basic with an OCIS user's app token (the `auth-app`
+    /// service), `user` being its `onPremisesSamAccountName`.
+    AppToken { user: String, token: SecretString },
+}
+
+enum Credentials {
+    Bearer(ServiceAccountTokens),
+    Basic { user: String, token: SecretString },
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -42,26 +58,72 @@ struct NewGroup<'a> {
 }
 
 pub struct OcisClient {
-    cfg: OcisConfig,
+    base_url: String,
+    credentials: Credentials,
     http: reqwest::Client,
 }
 
 impl OcisClient {
     pub fn new(cfg: OcisConfig) -> Self {
         let http = http_client(cfg.timeout);
-        Self { cfg, http }
+        let credentials = match cfg.auth {
+            OcisAuth::ServiceAccount(sa) => Credentials::Bearer(ServiceAccountTokens::new(sa)),
+            OcisAuth::AppToken { user, token } => Credentials::Basic { user, token },
+        };
+        Self {
+            base_url: cfg.base_url,
+            credentials,
+            http,
+        }
+    }
+
+    /// What the client signs in with, for messages: never the secret.
+    pub fn credentials_name(&self) -> String {
+        match &self.credentials {
+            Credentials::Bearer(tokens) => format!(
+                "bearer token of service account {} (Authentik client_credentials)",
+                tokens.username()
+            ),
+            Credentials::Basic { user, .. } => format!("app token of {user}"),
+        }
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(
-                method,
-                format!(
-                    "{}/graph/v1.0{path}",
-                    self.cfg.base_url.trim_end_matches('/')
-                ),
-            )
-            .basic_auth(&self.cfg.user, Some(self.cfg.token.expose_secret()))
+        self.http.request(
+            method,
+            format!("{}/graph/v1.0{path}", self.base_url.trim_end_matches('/')),
+        )
+    }
+
+    /// Sends `request` with the console's credentials. With a service account's bearer
+    /// token, a 401 (the token was revoked, or OCIS no longer trusts its key) drops the token
+    /// and sends once more with a fresh one; a second 401 is the answer.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        match &self.credentials {
+            Credentials::Basic { user, token } => {
+                send(
+                    UPSTREAM,
+                    request.basic_auth(user, Some(token.expose_secret())),
+                )
+                .await
+            }
+            Credentials::Bearer(tokens) => {
+                let again = request.try_clone();
+                let bearer = tokens.bearer().await?;
+                let response = send(UPSTREAM, request.bearer_auth(bearer.expose_secret())).await?;
+                match again {
+                    Some(again) if response.status() == reqwest::StatusCode::UNAUTHORIZED => {
+                        tokens.forget(&bearer).await;
+                        let fresh = tokens.bearer().await?;
+                        send(UPSTREAM, again.bearer_auth(fresh.expose_secret())).await
+                    }
+                    _ => Ok(response),
+                }
+            }
+        }
     }
 
     /// Creates a group; `Ok(None)` when the name already exists (409 `nameAlreadyExists`).
@@ -70,14 +132,12 @@ impl OcisClient {
         name: &str,
         description: &str,
     ) -> Result<Option<OcisGroup>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::POST, "/groups").json(&NewGroup {
+        let response = self
+            .send(self.req(reqwest::Method::POST, "/groups").json(&NewGroup {
                 display_name: name,
                 description: Some(description),
-            }),
-        )
-        .await?;
+            }))
+            .await?;
         if response.status() == reqwest::StatusCode::CONFLICT {
             return Ok(None);
         }
@@ -85,11 +145,9 @@ impl OcisClient {
     }
 
     pub async fn get_group(&self, id: &str) -> Result<Option<OcisGroup>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::GET, &format!("/groups/{id}")),
-        )
-        .await?;
+        let response = self
+            .send(self.req(reqwest::Method::GET, &format!("/groups/{id}")))
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -99,12 +157,12 @@ impl OcisClient {
     /// Finds a group by exact display name through `$search` (used only to recover an id
     /// that was lost between create and store).
     pub async fn find_group_by_name(&self, name: &str) -> Result<Option<OcisGroup>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::GET, "/groups")
-                .query(&[("$search", format!("\"{name}\""))]),
-        )
-        .await?;
+        let response = self
+            .send(
+                self.req(reqwest::Method::GET, "/groups")
+                    .query(&[("$search", format!("\"{name}\""))]),
+            )
+            .await?;
         let list: List<OcisGroup> = read_json(UPSTREAM, response).await?;
         Ok(list
             .value
@@ -114,11 +172,9 @@ impl OcisClient {
     }
 
     pub async fn delete_group(&self, id: &str) -> Result<(), UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::DELETE, &format!("/groups/{id}")),
-        )
-        .await?;
+        let response = self
+            .send(self.req(reqwest::Method::DELETE, &format!("/groups/{id}")))
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(());
         }
@@ -131,17 +187,17 @@ impl OcisClient {
     pub async fn add_group_member(&self, group: &str, user: &str) -> Result<bool, UpstreamError> {
         let member = format!(
             "{}/graph/v1.0/users/{user}",
-            self.cfg.base_url.trim_end_matches('/')
+            self.base_url.trim_end_matches('/')
         );
-        let response = send(
-            UPSTREAM,
-            self.req(
-                reqwest::Method::POST,
-                &format!("/groups/{group}/members/$ref"),
+        let response = self
+            .send(
+                self.req(
+                    reqwest::Method::POST,
+                    &format!("/groups/{group}/members/$ref"),
+                )
+                .json(&serde_json::json!({ "@odata.id": member })),
             )
-            .json(&serde_json::json!({ "@odata.id": member })),
-        )
-        .await?;
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(false);
         }
@@ -151,14 +207,12 @@ impl OcisClient {
     /// Removes a user from a group (`DELETE /groups/{id}/members/{user}/$ref`); a group or
     /// user already gone is fine.
     pub async fn remove_group_member(&self, group: &str, user: &str) -> Result<(), UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(
+        let response = self
+            .send(self.req(
                 reqwest::Method::DELETE,
                 &format!("/groups/{group}/members/{user}/$ref"),
-            ),
-        )
-        .await?;
+            ))
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(());
         }
@@ -170,11 +224,9 @@ impl OcisClient {
         &self,
         user: &NewOcisUser<'_>,
     ) -> Result<Option<OcisUser>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::POST, "/users").json(user),
-        )
-        .await?;
+        let response = self
+            .send(self.req(reqwest::Method::POST, "/users").json(user))
+            .await?;
         if response.status() == reqwest::StatusCode::CONFLICT {
             return Ok(None);
         }
@@ -183,14 +235,12 @@ impl OcisClient {
 
     /// A user by id or username (`mail` may be missing from this answer upstream).
     pub async fn get_user(&self, id_or_username: &str) -> Result<Option<OcisUser>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(
+        let response = self
+            .send(self.req(
                 reqwest::Method::GET,
                 &format!("/users/{}", urlencoding::encode(id_or_username)),
-            ),
-        )
-        .await?;
+            ))
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -199,11 +249,9 @@ impl OcisClient {
 
     /// Deletes a user and purges their personal drive upstream; gone already is fine.
     pub async fn delete_user(&self, id: &str) -> Result<(), UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::DELETE, &format!("/users/{id}")),
-        )
-        .await?;
+        let response = self
+            .send(self.req(reqwest::Method::DELETE, &format!("/users/{id}")))
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(());
         }
@@ -263,12 +311,12 @@ impl OcisClient {
     /// Every personal drive that is not in the trash (`GET /drives?$filter=driveType eq
     /// 'personal'`, one call; the service user lists all drives as an Admin, §5.3).
     pub async fn personal_drives(&self) -> Result<Vec<PersonalDrive>, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(reqwest::Method::GET, "/drives")
-                .query(&[("$filter", "driveType eq 'personal'")]),
-        )
-        .await?;
+        let response = self
+            .send(
+                self.req(reqwest::Method::GET, "/drives")
+                    .query(&[("$filter", "driveType eq 'personal'")]),
+            )
+            .await?;
         let list: List<DriveJson> = read_json(UPSTREAM, response).await?;
         Ok(list
             .value
@@ -307,15 +355,15 @@ impl OcisClient {
         id: &str,
         total: Option<u64>,
     ) -> Result<bool, UpstreamError> {
-        let response = send(
-            UPSTREAM,
-            self.req(
-                reqwest::Method::PATCH,
-                &format!("/drives/{}", urlencoding::encode(id)),
+        let response = self
+            .send(
+                self.req(
+                    reqwest::Method::PATCH,
+                    &format!("/drives/{}", urlencoding::encode(id)),
+                )
+                .json(&serde_json::json!({ "quota": { "total": total.unwrap_or(0) } })),
             )
-            .json(&serde_json::json!({ "quota": { "total": total.unwrap_or(0) } })),
-        )
-        .await?;
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(false);
         }

@@ -228,6 +228,7 @@ impl AuthentikSandbox {
                 applications: Vec::new(),
                 bindings: Vec::new(),
                 static_clients: 1,
+                app_passwords: Vec::new(),
                 console_provider,
             })),
             key: Arc::new(key),
@@ -395,6 +396,55 @@ impl AuthentikSandbox {
     /// protocol claims (OIDC Core allows it; the profile is at userinfo).
     pub fn set_include_claims_in_id_token(&self, on: bool) {
         self.lock().include_claims_in_id_token = on;
+    }
+
+    /// Registers another OAuth client beside the console's, as fixed as it (the OCIS web
+    /// client, whose issuer the OCIS stand-in trusts).
+    pub fn register_client(&self, client: OAuthClientRegistration) {
+        let mut st = self.lock();
+        let at = st.static_clients;
+        st.clients.insert(at, client);
+        st.static_clients += 1;
+    }
+
+    /// Creates a service account as `POST /core/users/service_account/` does (reference §2:
+    /// a user of type `service_account` under `goauthentik.io/service-accounts`, with no
+    /// password, and an unexpiring token of intent `app_password`). Returns the app
+    /// password, which the `client_credentials` grant takes as `password`.
+    pub fn add_service_account(&self, username: &str, name: &str) -> String {
+        let mut st = self.lock();
+        let pk = st.next_user_pk;
+        st.next_user_pk += 1;
+        let now = clock::now();
+        st.users.push(User {
+            pk,
+            uuid: uuid::Uuid::new_v4().to_string(),
+            username: username.into(),
+            email: String::new(),
+            name: name.into(),
+            password: None,
+            is_active: true,
+            attributes: json!({}),
+            path: "goauthentik.io/service-accounts".into(),
+            user_type: "service_account".into(),
+            date_joined: now,
+            last_updated: now,
+            password_change_date: now,
+            last_login: None,
+        });
+        let key = random(40);
+        st.app_passwords.push(state::AppPassword {
+            key: key.clone(),
+            user_pk: pk,
+            expires: None,
+        });
+        key
+    }
+
+    /// How many `client_credentials` (or `password`) grants succeeded (tests of the token
+    /// cache of the console's service account).
+    pub fn client_credentials_grants(&self) -> u64 {
+        self.lock().stats.client_credentials_grants
     }
 
     /// How many refresh-token grants succeeded (for tests of the refresh logic).

@@ -67,6 +67,16 @@ pub(super) struct Stats {
     pub(super) code_grants: u64,
     pub(super) refresh_grants: u64,
     pub(super) rejected_refresh: u64,
+    pub(super) client_credentials_grants: u64,
+}
+
+/// A token of intent `app_password` (authentik `core.models.Token`): what a service account
+/// signs in with on the `client_credentials` grant.
+pub(crate) struct AppPassword {
+    pub(crate) key: String,
+    pub(crate) user_pk: i64,
+    /// Unix seconds; `None` for a token that does not expire.
+    pub(crate) expires: Option<i64>,
 }
 
 pub(crate) struct State_ {
@@ -108,6 +118,8 @@ pub(crate) struct State_ {
     /// The console's own OAuth2 provider (of the client registered at start), listed by the
     /// admin API with the others; its `sub_mode` decides the subjects it issues.
     pub(crate) console_provider: Provider,
+    /// App password tokens of service accounts.
+    pub(crate) app_passwords: Vec<AppPassword>,
 }
 
 impl State_ {

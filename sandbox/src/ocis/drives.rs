@@ -229,7 +229,7 @@ pub(super) async fn list_drives(
     uri: axum::http::Uri,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     list(&s, &q, uri.path().starts_with("/graph/v1.0/me/"))
@@ -245,7 +245,7 @@ pub(super) async fn read(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let st = s.lock();
@@ -262,7 +262,7 @@ pub(super) async fn patch(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let bad = |m: &str| odata_error(StatusCode::BAD_REQUEST, "invalidRequest", m);

@@ -68,7 +68,7 @@ pub(super) async fn list(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let search = q.get("$search").map(|v| v.trim_matches('"').to_lowercase());
@@ -102,7 +102,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let Ok(req) = serde_json::from_slice::<CreateGroup>(&body) else {
@@ -143,7 +143,7 @@ pub(super) async fn read(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     // A non-UUID is looked up among user names, never group names (v7.0.0 behaviour).
@@ -158,7 +158,7 @@ pub(super) async fn remove(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let mut st = s.lock();
@@ -185,7 +185,7 @@ pub(super) async fn add_member(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let reference = match serde_json::from_slice::<MemberReference>(&body) {
@@ -247,7 +247,7 @@ pub(super) async fn remove_member(
     headers: HeaderMap,
     Path((id, user)): Path<(String, String)>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let mut st = s.lock();

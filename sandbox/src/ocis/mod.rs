@@ -2,8 +2,9 @@
 //! `shared/reference/ocis.md` (OCIS v7.0.0; spec in `shared/specs/libregraph-openapi.yaml`),
 //! with the conventions of §1 — strict JSON bodies (unknown fields are 400
 //! `invalidRequest`), OData error bodies, `{"value": […]}` lists (an empty list may come
-//! back as `{}`). Authentication (§2): Basic with the service user's app token; anything
-//! else is 401 with no body, as at the OCIS proxy. One module per resource:
+//! back as `{}`). Authentication (§2) as at the OCIS proxy ([`proxy_auth`]): Basic with the
+//! service user's app token, or an OIDC bearer token of the trusted issuer that resolves to
+//! the service user; anything else is 401 with no body. One module per resource:
 //!
 //! - [`users`] (§4): create, read by id or user name, list with `$search`/`$orderby`,
 //!   update, delete.
@@ -17,22 +18,22 @@
 
 mod drives;
 mod groups;
+mod proxy_auth;
 mod users;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::json;
 
 use crate::faults::Faults;
 use drives::PersonalDrive;
 pub use groups::OcisGroup;
+use proxy_auth::{authenticated, OidcTrust};
 use users::OcisUser;
 
 struct State_ {
@@ -41,11 +42,15 @@ struct State_ {
     groups: Vec<OcisGroup>,
     users: Vec<OcisUser>,
     drives: Vec<PersonalDrive>,
+    /// `OCIS_OIDC_ISSUER`: bearer tokens of this issuer are taken (none: Basic only).
+    oidc: Option<OidcTrust>,
 }
 
 #[derive(Clone)]
 pub struct OcisSandbox {
     state: Arc<Mutex<State_>>,
+    /// The proxy's own client, for the issuer's discovery, JWKS and userinfo.
+    http: reqwest::Client,
     pub faults: Faults,
 }
 
@@ -64,7 +69,12 @@ impl OcisSandbox {
                 groups: Vec::new(),
                 users: Vec::new(),
                 drives: Vec::new(),
+                oidc: None,
             })),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .map_err(std::io::Error::other)?,
             faults: Faults::default(),
         };
         let router = Router::new()
@@ -106,6 +116,12 @@ impl OcisSandbox {
         Ok((sandbox, base))
     }
 
+    /// Trusts bearer tokens of `issuer` (exactly as the issuer's discovery document names
+    /// itself, trailing slash included), as `OCIS_OIDC_ISSUER` does.
+    pub fn trust_issuer(&self, issuer: String) {
+        self.lock().oidc = Some(OidcTrust::new(issuer));
+    }
+
     /// The state; a lock poisoned by a panicking request is taken over as it is.
     fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -122,27 +138,4 @@ fn odata_error(status: StatusCode, code: &str, message: &str) -> Response {
         ),
     )
         .into_response()
-}
-
-fn authenticated(s: &OcisSandbox, headers: &HeaderMap) -> Option<Response> {
-    let ok = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| STANDARD.decode(b.trim()).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .is_some_and(|creds| {
-            let st = s.lock();
-            creds == format!("{}:{}", st.user, st.token)
-        });
-    (!ok).then(|| {
-        (
-            StatusCode::UNAUTHORIZED,
-            [(
-                header::WWW_AUTHENTICATE,
-                "Bearer realm=\"\", Basic realm=\"\"",
-            )],
-        )
-            .into_response()
-    })
 }

@@ -219,7 +219,7 @@ pub(super) async fn create_user(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let f = match strict_user_body(&body).and_then(|m| user_fields(&m)) {
@@ -268,7 +268,7 @@ pub(super) async fn read_user(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let st = s.lock();
@@ -283,7 +283,7 @@ pub(super) async fn list_users(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     if let Some(filter) = q.get("$filter") {
@@ -340,7 +340,7 @@ pub(super) async fn patch_user(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let (m, f) = match strict_user_body(&body).and_then(|m| user_fields(&m).map(|f| (m, f))) {
@@ -410,7 +410,7 @@ pub(super) async fn delete_user(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(r) = authenticated(&s, &headers) {
+    if let Some(r) = authenticated(&s, &headers).await {
         return r;
     }
     let mut st = s.lock();

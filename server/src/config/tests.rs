@@ -192,6 +192,8 @@ fn enabling_an_upstream_requires_its_url() {
         ("OCIS_PROVISIONING_ENABLED", "true"),
         ("OCIS_URL", "https://files.example"),
     ]);
+    assert_eq!(load(&vars).unwrap_err().var, "OCIS_OIDC_CLIENT_ID");
+    vars.push(("OCIS_AUTH", "app_token"));
     assert_eq!(load(&vars).unwrap_err().var, "OCIS_ADMIN_USER");
     assert!(load(&base).is_ok());
 }
@@ -240,4 +242,28 @@ fn outgoing_mail_needs_an_smtp_url_and_a_mailbox() {
         ("SMTP_FROM", "Acme <no-reply@acme.example>"),
     ]);
     assert!(load(&vars).unwrap().smtp_url.is_some());
+}
+
+#[test]
+fn ocis_takes_a_service_account_or_an_app_token() {
+    let mut vars = production().to_vec();
+    vars.extend([
+        ("OCIS_PROVISIONING_ENABLED", "true"),
+        ("OCIS_URL", "https://files.example"),
+        ("OCIS_OIDC_CLIENT_ID", "ocis-web"),
+        ("OCIS_SERVICE_ACCOUNT", "dezky-svc"),
+    ]);
+    assert_eq!(
+        load(&vars).unwrap_err().var,
+        "OCIS_SERVICE_ACCOUNT_APP_PASSWORD"
+    );
+    vars.push(("OCIS_SERVICE_ACCOUNT_APP_PASSWORD", "app-password"));
+    let settings = load(&vars).unwrap();
+    assert_eq!(settings.ocis.auth, OcisAuthMode::ServiceAccount);
+    assert!(
+        !format!("{settings:?}").contains("app-password"),
+        "the app password never shows in Debug"
+    );
+    vars.push(("OCIS_AUTH", "basic"));
+    assert_eq!(load(&vars).unwrap_err().var, "OCIS_AUTH");
 }

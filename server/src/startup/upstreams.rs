@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use platform::services::health::UpstreamProbe;
 use platform::upstream::authentik::admin::AuthentikAdminConfig;
-use platform::upstream::ocis::OcisConfig;
+use platform::upstream::authentik::service_account::ServiceAccountConfig;
+use platform::upstream::ocis::{OcisAuth, OcisConfig};
 use platform::upstream::stalwart::{StalwartAuth, StalwartConfig};
 use sandbox::dns::DnsSandbox;
 use sandbox::ocis::OcisSandbox;
@@ -15,7 +16,7 @@ use sandbox::stalwart::StalwartSandbox;
 use sandbox::{AuthentikSandbox, OAuthClientRegistration};
 use secrecy::SecretString;
 
-use crate::config::Settings;
+use crate::config::{OcisAuthMode, Settings};
 
 /// The upstreams the console talks to, after the embedded sandbox (if any) has started.
 pub struct ResolvedUpstreams {
@@ -36,6 +37,15 @@ pub struct ResolvedUpstreams {
 
 pub const SANDBOX_CLIENT_ID: &str = "dezky-console";
 pub const SANDBOX_APP_SLUG: &str = "dezky";
+/// The sandbox's OCIS web client in the Authentik stand-in: its issuer is the one the OCIS
+/// stand-in trusts, and the console's service account asks it for tokens.
+pub const SANDBOX_OCIS_CLIENT_ID: &str = "ocis-web";
+pub const SANDBOX_OCIS_APP_SLUG: &str = "ocis";
+/// The service identity: an Authentik service account and the OCIS user with the Admin role.
+pub const SANDBOX_OCIS_ADMIN: &str = "dezky-svc";
+/// The scopes the service account asks for: `profile` carries the `preferred_username`
+/// OCIS resolves the user by (`PROXY_USER_OIDC_CLAIM`).
+const OCIS_SERVICE_SCOPE: &str = "openid profile email";
 
 pub(super) fn derived_public_url(settings: &Settings, bound: SocketAddr) -> url::Url {
     settings.public_url.clone().unwrap_or_else(|| {
@@ -103,22 +113,52 @@ pub async fn resolve_upstreams(
         token: admin_token,
         timeout,
     };
-    // In sandbox mode OCIS is the embedded stand-in; otherwise the configured one, if enabled.
+    // In sandbox mode OCIS is the embedded stand-in, reached as production reaches it: with a
+    // service account's bearer token from the Authentik stand-in (which OCIS trusts), or with
+    // an app token when Authentik is a real one. Otherwise the configured OCIS, if enabled.
     let (ocis, ocis_sandbox) = if settings.sandbox {
         let token = platform::crypto::random_token(24);
         let (sb, base) = OcisSandbox::start(
             SocketAddr::from(([127, 0, 0, 1], settings.sandbox_ocis_port)),
-            "dezky-svc".into(),
+            SANDBOX_OCIS_ADMIN.into(),
             token.clone(),
         )
         .await
         .context("starting the embedded OCIS sandbox")?;
         sb.faults.require_token(&settings.sandbox_control_token);
+        let auth = match &sandbox {
+            Some((authentik, authentik_base)) => {
+                authentik.register_client(OAuthClientRegistration {
+                    slug: SANDBOX_OCIS_APP_SLUG.into(),
+                    client_id: SANDBOX_OCIS_CLIENT_ID.into(),
+                    client_secret: String::new(),
+                    redirect_uris: Vec::new(),
+                    post_logout_redirect_uris: Vec::new(),
+                });
+                let app_password =
+                    authentik.add_service_account(SANDBOX_OCIS_ADMIN, "Dezky service account");
+                sb.trust_issuer(AuthentikSandbox::issuer(
+                    authentik_base,
+                    SANDBOX_OCIS_APP_SLUG,
+                ));
+                OcisAuth::ServiceAccount(ServiceAccountConfig {
+                    token_url: format!("{authentik_base}/application/o/token/"),
+                    client_id: SANDBOX_OCIS_CLIENT_ID.into(),
+                    username: SANDBOX_OCIS_ADMIN.into(),
+                    app_password: SecretString::from(app_password),
+                    scope: OCIS_SERVICE_SCOPE.into(),
+                    timeout: settings.ocis.timeout,
+                })
+            }
+            None => OcisAuth::AppToken {
+                user: SANDBOX_OCIS_ADMIN.into(),
+                token: SecretString::from(token),
+            },
+        };
         (
             Some(OcisConfig {
                 base_url: base.clone(),
-                user: "dezky-svc".into(),
-                token: SecretString::from(token),
+                auth,
                 timeout: settings.ocis.timeout,
             }),
             Some((sb, base)),
@@ -127,12 +167,30 @@ pub async fn resolve_upstreams(
         (
             Some(OcisConfig {
                 base_url: settings.ocis.url.clone().unwrap_or_default(),
-                user: settings.ocis.admin_user.clone().unwrap_or_default(),
-                token: settings
-                    .ocis
-                    .admin_password
-                    .clone()
-                    .unwrap_or_else(|| SecretString::from("")),
+                auth: match settings.ocis.auth {
+                    OcisAuthMode::ServiceAccount => {
+                        OcisAuth::ServiceAccount(ServiceAccountConfig {
+                            token_url: format!("{}/application/o/token/", authentik_admin.base_url),
+                            client_id: settings.ocis.oidc_client_id.clone().unwrap_or_default(),
+                            username: settings.ocis.service_account.clone().unwrap_or_default(),
+                            app_password: settings
+                                .ocis
+                                .service_account_app_password
+                                .clone()
+                                .unwrap_or_else(|| SecretString::from("")),
+                            scope: OCIS_SERVICE_SCOPE.into(),
+                            timeout: settings.ocis.timeout,
+                        })
+                    }
+                    OcisAuthMode::AppToken => OcisAuth::AppToken {
+                        user: settings.ocis.admin_user.clone().unwrap_or_default(),
+                        token: settings
+                            .ocis
+                            .admin_password
+                            .clone()
+                            .unwrap_or_else(|| SecretString::from("")),
+                    },
+                },
                 timeout: settings.ocis.timeout,
             }),
             None,

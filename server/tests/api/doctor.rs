@@ -42,6 +42,13 @@ async fn doctor_reports_each_check_with_a_fix_hint() {
         "{:?}",
         by("authentik console provider")
     );
+    let ocis = by("ocis credentials");
+    assert_eq!(ocis.status, CheckStatus::Ok, "{ocis:?}");
+    assert!(
+        ocis.detail.contains("service account dezky-svc"),
+        "the sandbox reaches OCIS as production does, with a service account's bearer token: {}",
+        ocis.detail
+    );
     assert_eq!(by("stripe").status, CheckStatus::Disabled);
     assert!(
         checks.iter().all(|c| c.name != "stripe plans"),
