@@ -15,12 +15,14 @@ pub mod branding;
 pub mod call;
 pub mod components;
 pub mod dashboard;
+pub mod dialog;
 pub mod domains;
 pub mod error;
 pub mod frame;
 pub mod home;
 pub mod members;
 pub mod partner;
+pub mod resilient;
 pub mod security;
 pub mod sso_apps;
 pub mod storage;
@@ -36,7 +38,7 @@ use branding::BrandingPage;
 use dashboard::{AdminDashboard, AdminHome};
 use domains::{DomainPage, DomainsPage};
 use frame::Layout;
-use home::{Home, NotFound, ProfilePage, SignedOutPage};
+use home::{Home, NotFound, ProfilePage, SignedInPage, SignedOutPage};
 use members::MembersPage;
 use partner::PartnerHome;
 use security::{MfaPage, SecurityPage};
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/:tenant/branding") view=BrandingPage ssr=SsrMode::Async/>
                     <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>
+                    <Route path=path!("/signed-in") view=SignedInPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -23,14 +23,14 @@ const DNS = `http://127.0.0.1:${process.env.E2E_DNS_CONTROL_PORT ?? "3902"}`;
 
 type Rec = { kind: string; name: string; value: string; required: boolean; state: string };
 
-/** Gives acme a verified primary domain through the API, publishing its records in the DNS sandbox. */
-export async function primaryDomain(page: Page, request: APIRequestContext, domain: string) {
-  expect((await page.request.post("/api/tenants/acme/reconcile")).ok()).toBeTruthy();
-  expect((await page.request.post("/api/tenants/acme/domains", { data: { name: domain } })).status()).toBe(201);
+/** Gives a tenant (acme unless told) a verified primary domain through the API, publishing its records in the DNS sandbox. */
+export async function primaryDomain(page: Page, request: APIRequestContext, domain: string, tenant = "acme") {
+  expect((await page.request.post(`/api/tenants/${tenant}/reconcile`)).ok()).toBeTruthy();
+  expect((await page.request.post(`/api/tenants/${tenant}/domains`, { data: { name: domain } })).status()).toBe(201);
   let records: Rec[] = [];
   await expect
     .poll(async () => {
-      records = (await (await page.request.get(`/api/tenants/acme/domains/${domain}`)).json()).records;
+      records = (await (await page.request.get(`/api/tenants/${tenant}/domains/${domain}`)).json()).records;
       return records.filter((r) => r.kind === "DKIM" && r.state !== "pending").length;
     })
     .toBe(2);
@@ -40,8 +40,8 @@ export async function primaryDomain(page: Page, request: APIRequestContext, doma
     });
     expect(res.status()).toBe(204);
   }
-  const verified = await (await page.request.post(`/api/tenants/acme/domains/${domain}/recheck`)).json();
+  const verified = await (await page.request.post(`/api/tenants/${tenant}/domains/${domain}/recheck`)).json();
   expect(verified.status).toBe("verified");
-  expect((await page.request.patch(`/api/tenants/acme/domains/${domain}`, { data: { primary: true } })).ok()).toBeTruthy();
+  expect((await page.request.patch(`/api/tenants/${tenant}/domains/${domain}`, { data: { primary: true } })).ok()).toBeTruthy();
 }
 

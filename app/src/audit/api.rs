@@ -22,7 +22,7 @@ pub fn search_of(q: &AuditQuery) -> String {
         .finish()
 }
 
-#[server(prefix = "/api/fn", endpoint = "audit_events")]
+#[server(prefix = "/api/fn", endpoint = "audit_events", client = crate::resilient::Resilient)]
 pub async fn get_audit_events(tenant: String, search: String) -> Result<AuditPage, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -33,7 +33,7 @@ pub async fn get_audit_events(tenant: String, search: String) -> Result<AuditPag
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "audit_summary")]
+#[server(prefix = "/api/fn", endpoint = "audit_summary", client = crate::resilient::Resilient)]
 pub async fn get_audit_summary(tenant: String, search: String) -> Result<AuditSummary, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;

@@ -13,7 +13,7 @@ use crate::call::call;
 use crate::error::AppError;
 
 /// The billing details, read from Stripe.
-#[server(prefix = "/api/fn", endpoint = "billing_details")]
+#[server(prefix = "/api/fn", endpoint = "billing_details", client = crate::resilient::Resilient)]
 pub async fn get_billing_details(tenant: String) -> Result<BillingDetails, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -21,7 +21,7 @@ pub async fn get_billing_details(tenant: String) -> Result<BillingDetails, AppEr
 }
 
 /// Saves the billing details form (every field as typed).
-#[server(prefix = "/api/fn", endpoint = "update_billing_details")]
+#[server(prefix = "/api/fn", endpoint = "update_billing_details", client = crate::resilient::Resilient)]
 pub async fn update_billing_details(
     tenant: String,
     company_name: String,
@@ -45,7 +45,7 @@ pub async fn update_billing_details(
 }
 
 /// Subscription, spend, seats, card and details, read from Stripe.
-#[server(prefix = "/api/fn", endpoint = "billing_overview")]
+#[server(prefix = "/api/fn", endpoint = "billing_overview", client = crate::resilient::Resilient)]
 pub async fn get_billing_overview(tenant: String) -> Result<BillingOverview, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -53,7 +53,7 @@ pub async fn get_billing_overview(tenant: String) -> Result<BillingOverview, App
 }
 
 /// A page of invoices, newest first (`cursor`: empty for the newest).
-#[server(prefix = "/api/fn", endpoint = "billing_invoices")]
+#[server(prefix = "/api/fn", endpoint = "billing_invoices", client = crate::resilient::Resilient)]
 pub async fn get_billing_invoices(tenant: String, cursor: String) -> Result<InvoicePage, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -66,7 +66,7 @@ pub async fn get_billing_invoices(tenant: String, cursor: String) -> Result<Invo
 }
 
 /// The plan catalogue (for partner staff choosing a plan).
-#[server(prefix = "/api/fn", endpoint = "billing_plans")]
+#[server(prefix = "/api/fn", endpoint = "billing_plans", client = crate::resilient::Resilient)]
 pub async fn get_billing_plans(tenant: String) -> Result<Vec<PlanView>, AppError> {
     let call = call()?;
     call.tenant_admin(&tenant).await?;
@@ -74,7 +74,7 @@ pub async fn get_billing_plans(tenant: String) -> Result<Vec<PlanView>, AppError
 }
 
 /// Partner staff choose the workspace's plan.
-#[server(prefix = "/api/fn", endpoint = "choose_plan")]
+#[server(prefix = "/api/fn", endpoint = "choose_plan", client = crate::resilient::Resilient)]
 pub async fn choose_plan(
     tenant: String,
     plan: String,
@@ -93,7 +93,7 @@ pub async fn choose_plan(
 }
 
 /// Sets the subscription to the seats the members call for now.
-#[server(prefix = "/api/fn", endpoint = "sync_billing_seats")]
+#[server(prefix = "/api/fn", endpoint = "sync_billing_seats", client = crate::resilient::Resilient)]
 pub async fn sync_billing_seats(tenant: String) -> Result<Option<SubscriptionView>, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -101,7 +101,7 @@ pub async fn sync_billing_seats(tenant: String) -> Result<Option<SubscriptionVie
 }
 
 /// A SetupIntent for the card dialog (its client secret goes to Stripe.js only).
-#[server(prefix = "/api/fn", endpoint = "start_card_change")]
+#[server(prefix = "/api/fn", endpoint = "start_card_change", client = crate::resilient::Resilient)]
 pub async fn start_card_change(tenant: String) -> Result<SetupIntentStart, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -113,7 +113,7 @@ pub async fn start_card_change(tenant: String) -> Result<SetupIntentStart, AppEr
 }
 
 /// Makes the card of the SetupIntent Stripe.js confirmed the default.
-#[server(prefix = "/api/fn", endpoint = "finish_card_change")]
+#[server(prefix = "/api/fn", endpoint = "finish_card_change", client = crate::resilient::Resilient)]
 pub async fn finish_card_change(
     tenant: String,
     setup_intent: String,

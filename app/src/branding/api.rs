@@ -10,7 +10,7 @@ use crate::call::call;
 use crate::error::AppError;
 
 /// What is set, the resulting theme and its contrast, the logo's size.
-#[server(prefix = "/api/fn", endpoint = "branding")]
+#[server(prefix = "/api/fn", endpoint = "branding", client = crate::resilient::Resilient)]
 pub async fn get_branding(tenant: String) -> Result<BrandingView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -18,7 +18,7 @@ pub async fn get_branding(tenant: String) -> Result<BrandingView, AppError> {
 }
 
 /// The WCAG check of a colour as typed (the live preview); nothing is stored.
-#[server(prefix = "/api/fn", endpoint = "check_accent")]
+#[server(prefix = "/api/fn", endpoint = "check_accent", client = crate::resilient::Resilient)]
 pub async fn check_accent(tenant: String, accent: String) -> Result<AccentCheck, AppError> {
     let call = call()?;
     call.tenant_admin(&tenant).await?;
@@ -26,7 +26,7 @@ pub async fn check_accent(tenant: String, accent: String) -> Result<AccentCheck,
 }
 
 /// Saves the product name and accent (empty: back to the default).
-#[server(prefix = "/api/fn", endpoint = "update_branding")]
+#[server(prefix = "/api/fn", endpoint = "update_branding", client = crate::resilient::Resilient)]
 pub async fn update_branding(
     tenant: String,
     product_name: String,
@@ -47,7 +47,7 @@ pub async fn update_branding(
 
 /// Uploads a logo given as a `data:` URL (what the browser's `FileReader` reads); the service
 /// decodes and re-encodes the image.
-#[server(prefix = "/api/fn", endpoint = "upload_logo")]
+#[server(prefix = "/api/fn", endpoint = "upload_logo", client = crate::resilient::Resilient)]
 pub async fn upload_logo(tenant: String, data_url: String) -> Result<BrandingView, AppError> {
     use base64::Engine;
     let call = call()?;
@@ -63,7 +63,7 @@ pub async fn upload_logo(tenant: String, data_url: String) -> Result<BrandingVie
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "remove_logo")]
+#[server(prefix = "/api/fn", endpoint = "remove_logo", client = crate::resilient::Resilient)]
 pub async fn remove_logo(tenant: String) -> Result<BrandingView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -75,7 +75,7 @@ pub async fn remove_logo(tenant: String) -> Result<BrandingView, AppError> {
 }
 
 /// Every email template (the workspace's own or the default) with its placeholders.
-#[server(prefix = "/api/fn", endpoint = "email_templates")]
+#[server(prefix = "/api/fn", endpoint = "email_templates", client = crate::resilient::Resilient)]
 pub async fn get_email_templates(tenant: String) -> Result<Vec<EmailTemplateView>, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -83,7 +83,7 @@ pub async fn get_email_templates(tenant: String) -> Result<Vec<EmailTemplateView
 }
 
 /// Validates and saves a template.
-#[server(prefix = "/api/fn", endpoint = "save_email_template")]
+#[server(prefix = "/api/fn", endpoint = "save_email_template", client = crate::resilient::Resilient)]
 pub async fn save_email_template(
     tenant: String,
     kind: String,
@@ -102,7 +102,7 @@ pub async fn save_email_template(
 }
 
 /// Back to the console's default.
-#[server(prefix = "/api/fn", endpoint = "reset_email_template")]
+#[server(prefix = "/api/fn", endpoint = "reset_email_template", client = crate::resilient::Resilient)]
 pub async fn reset_email_template(
     tenant: String,
     kind: String,
@@ -118,7 +118,7 @@ pub async fn reset_email_template(
 }
 
 /// A template as typed, rendered with sample data.
-#[server(prefix = "/api/fn", endpoint = "preview_email_template")]
+#[server(prefix = "/api/fn", endpoint = "preview_email_template", client = crate::resilient::Resilient)]
 pub async fn preview_email_template(
     tenant: String,
     kind: String,

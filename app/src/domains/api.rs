@@ -7,28 +7,28 @@ use crate::call::call;
 use crate::error::AppError;
 use wire::domains::{DnsRecordView, MailDomainView};
 
-#[server(prefix = "/api/fn", endpoint = "domains")]
+#[server(prefix = "/api/fn", endpoint = "domains", client = crate::resilient::Resilient)]
 pub async fn get_domains(tenant: String) -> Result<Vec<MailDomainView>, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
     Ok(call.platform.domains.list(&admin).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "domain")]
+#[server(prefix = "/api/fn", endpoint = "domain", client = crate::resilient::Resilient)]
 pub async fn get_domain(tenant: String, name: String) -> Result<MailDomainView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
     Ok(call.platform.domains.get(&admin, &name).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "add_domain")]
+#[server(prefix = "/api/fn", endpoint = "add_domain", client = crate::resilient::Resilient)]
 pub async fn add_domain(tenant: String, name: String) -> Result<MailDomainView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
     Ok(call.platform.domains.add(&call.ctx, &admin, &name).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "recheck_domain")]
+#[server(prefix = "/api/fn", endpoint = "recheck_domain", client = crate::resilient::Resilient)]
 pub async fn recheck_domain(tenant: String, name: String) -> Result<MailDomainView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -41,7 +41,7 @@ pub async fn recheck_domain(tenant: String, name: String) -> Result<MailDomainVi
 
 /// Sandbox mode only: publishes the expected records in the sandbox's DNS server, then
 /// verifies.
-#[server(prefix = "/api/fn", endpoint = "publish_sandbox_records")]
+#[server(prefix = "/api/fn", endpoint = "publish_sandbox_records", client = crate::resilient::Resilient)]
 pub async fn publish_sandbox_records(
     tenant: String,
     name: String,
@@ -57,7 +57,7 @@ pub async fn publish_sandbox_records(
 
 /// The DMARC policy (`none`, `quarantine`, `reject`) and the aggregate report address (empty:
 /// none).
-#[server(prefix = "/api/fn", endpoint = "set_domain_dmarc")]
+#[server(prefix = "/api/fn", endpoint = "set_domain_dmarc", client = crate::resilient::Resilient)]
 pub async fn set_domain_dmarc(
     tenant: String,
     name: String,
@@ -74,7 +74,7 @@ pub async fn set_domain_dmarc(
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "make_domain_primary")]
+#[server(prefix = "/api/fn", endpoint = "make_domain_primary", client = crate::resilient::Resilient)]
 pub async fn make_domain_primary(tenant: String, name: String) -> Result<MailDomainView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -85,7 +85,7 @@ pub async fn make_domain_primary(tenant: String, name: String) -> Result<MailDom
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "remove_domain")]
+#[server(prefix = "/api/fn", endpoint = "remove_domain", client = crate::resilient::Resilient)]
 pub async fn remove_domain(tenant: String, name: String) -> Result<(), AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -97,7 +97,7 @@ pub async fn remove_domain(tenant: String, name: String) -> Result<(), AppError>
 }
 
 /// One record's check, for the page to show results as they arrive.
-#[server(prefix = "/api/fn", endpoint = "check_domain_record")]
+#[server(prefix = "/api/fn", endpoint = "check_domain_record", client = crate::resilient::Resilient)]
 pub async fn check_domain_record(
     tenant: String,
     name: String,

@@ -9,7 +9,7 @@ use wire::branding::ThemeView;
 use wire::tenants::{AdminSidebarView, SessionInfo};
 
 /// The frame of every page: who is signed in (if anyone), sandbox or not, partner mode or not.
-#[server(prefix = "/api/fn", endpoint = "session_info")]
+#[server(prefix = "/api/fn", endpoint = "session_info", client = crate::resilient::Resilient)]
 pub async fn get_session_info() -> Result<SessionInfo, AppError> {
     let call = call()?;
     let sandbox = crate::call::flags().sandbox;
@@ -21,7 +21,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
 }
 
 /// Leaves partner mode (partner staff only ever enter it from the partner view).
-#[server(prefix = "/api/fn", endpoint = "exit_partner_mode")]
+#[server(prefix = "/api/fn", endpoint = "exit_partner_mode", client = crate::resilient::Resilient)]
 pub async fn exit_partner_mode() -> Result<(), AppError> {
     let call = call()?;
     if call.user.is_none() {
@@ -32,7 +32,7 @@ pub async fn exit_partner_mode() -> Result<(), AppError> {
 
 /// The admin sidebar: the tenant's real name, the number of domains needing attention, and
 /// whether the subscription is behind on payment (the dunning banner).
-#[server(prefix = "/api/fn", endpoint = "admin_sidebar")]
+#[server(prefix = "/api/fn", endpoint = "admin_sidebar", client = crate::resilient::Resilient)]
 pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppError> {
     let call = call()?;
     let admin = match call.tenant_admin(&tenant).await {
@@ -75,7 +75,7 @@ pub async fn get_admin_sidebar(tenant: String) -> Result<AdminSidebarView, AppEr
 /// check, so nothing of a tenant reaches anyone who may not open it), for the start page the
 /// caller's own workspace when they belong to exactly one; otherwise, and on any refusal,
 /// the console's own.
-#[server(prefix = "/api/fn", endpoint = "theme")]
+#[server(prefix = "/api/fn", endpoint = "theme", client = crate::resilient::Resilient)]
 pub async fn get_theme(path: String) -> Result<ThemeView, AppError> {
     let call = call()?;
     if call.user.is_none() {

@@ -60,7 +60,62 @@ pub fn Layout(children: Children) -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <SessionBanner/>
             <main class="flex-1 w-full max-w-6xl mx-auto px-4 py-6">{children()}</main>
+        </div>
+    }
+}
+
+/// What a waiting call needs from the person (`crate::resilient`): to sign in again after the
+/// session ended, or to try again when the console could not be reached. Always in the page
+/// (hidden when nothing waits), so screen readers hear it appear.
+#[component]
+fn SessionBanner() -> impl IntoView {
+    use crate::resilient::{Waiting, SIGN_IN_URL};
+    #[cfg(feature = "hydrate")]
+    let waiting: Signal<Waiting> = crate::resilient::waiting().into();
+    #[cfg(not(feature = "hydrate"))]
+    let waiting: Signal<Waiting> = Signal::from(Waiting::Nothing);
+    let reopen = move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::resilient::open_sign_in();
+    };
+    let cancel = move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::resilient::give_up();
+    };
+    let again = move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::resilient::try_again();
+    };
+    let button =
+        "rounded-md border border-slate-400 bg-white px-3 py-1 text-sm font-medium text-slate-900";
+    view! {
+        <div id="session-banner" role="alert" data-waiting=move || match waiting.get() {
+                Waiting::Nothing => "nothing",
+                Waiting::SignIn { .. } => "sign-in",
+                Waiting::Unreachable => "unreachable",
+            }
+            class="sticky top-0 z-50 bg-sky-100 text-sky-950 text-sm px-4 py-2 flex flex-wrap items-center justify-center gap-3"
+            class:hidden=move || waiting.get() == Waiting::Nothing>
+            {move || match waiting.get() {
+                Waiting::Nothing => ().into_any(),
+                Waiting::SignIn { window_opened: true } => view! {
+                    <span>"Your session has ended. Sign in in the window that opened: what you typed stays here and is sent when you are back."</span>
+                    <button id="session-reopen" type="button" class=button on:click=reopen>"Open the sign-in window again"</button>
+                    <button id="session-cancel" type="button" class=button on:click=cancel>"Cancel"</button>
+                }.into_any(),
+                Waiting::SignIn { window_opened: false } => view! {
+                    <span>"Your session has ended. Sign in to carry on: what you typed stays here and is sent when you are back."</span>
+                    <a id="session-sign-in" href=SIGN_IN_URL target="_blank" class=button>"Sign in (opens a new tab)"</a>
+                    <button id="session-cancel" type="button" class=button on:click=cancel>"Cancel"</button>
+                }.into_any(),
+                Waiting::Unreachable => view! {
+                    <span>"The console could not be reached (offline, or no answer). What you typed is kept."</span>
+                    <button id="session-try-again" type="button" class=button on:click=again>"Try again"</button>
+                    <button id="session-give-up" type="button" class=button on:click=cancel>"Give up"</button>
+                }.into_any(),
+            }}
         </div>
     }
 }

@@ -9,7 +9,7 @@ use wire::tenants::ProfileView;
 
 /// The person's own profile, with the claims the IdP returns for their access token (the
 /// token is refreshed and the call retried once if the IdP answers 401).
-#[server(prefix = "/api/fn", endpoint = "profile")]
+#[server(prefix = "/api/fn", endpoint = "profile", client = crate::resilient::Resilient)]
 pub async fn get_profile() -> Result<ProfileView, AppError> {
     let call = call()?;
     let who = call.platform.access.signed_in(&call.ctx).await?;

@@ -136,6 +136,35 @@ pub fn SignedOutPage() -> impl IntoView {
     }
 }
 
+/// Where the sign-in window lands after a session ended mid-work (`crate::resilient`): it
+/// tells the console's other tabs on the session channel, so their waiting calls go on, and
+/// closes itself.
+#[component]
+pub fn SignedInPage() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Ok(channel) = web_sys::BroadcastChannel::new(crate::resilient::SESSION_CHANNEL) {
+            let _ = channel.post_message(&wasm_bindgen::JsValue::from_str("signed-in"));
+            // Closed with the window, once the message has left: closing at once can drop it.
+            set_timeout(
+                move || {
+                    channel.close();
+                    // Scripts may close only windows a script opened: a tab the person
+                    // opened stays.
+                    let _ = window().close();
+                },
+                std::time::Duration::from_millis(500),
+            );
+        }
+    });
+    view! {
+        <section id="signed-in" class="max-w-xl mx-auto mt-12 rounded-xl border border-slate-200 bg-white p-8">
+            <h1 class="text-xl font-semibold mb-2">"You are signed in again"</h1>
+            <p class="text-slate-700">"Your page carries on where it stopped. This window closes by itself; if it stays, close it and go back to your page."</p>
+        </section>
+    }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {

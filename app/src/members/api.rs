@@ -9,7 +9,7 @@ use crate::error::AppError;
 use wire::members::{MemberView, MembersOverview, RemovalItem, RevealedMember, SignOutReport};
 
 /// The members of a tenant, its primary domain and whether the caller manages owners.
-#[server(prefix = "/api/fn", endpoint = "members")]
+#[server(prefix = "/api/fn", endpoint = "members", client = crate::resilient::Resilient)]
 pub async fn get_members(tenant: String) -> Result<MembersOverview, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -17,7 +17,7 @@ pub async fn get_members(tenant: String) -> Result<MembersOverview, AppError> {
 }
 
 /// Creates a member; the answer carries the one-time password, shown once.
-#[server(prefix = "/api/fn", endpoint = "create_member")]
+#[server(prefix = "/api/fn", endpoint = "create_member", client = crate::resilient::Resilient)]
 pub async fn create_member(
     tenant: String,
     first_name: String,
@@ -43,7 +43,7 @@ pub async fn create_member(
 }
 
 /// The member with this address while their creation runs (the dialog's progress).
-#[server(prefix = "/api/fn", endpoint = "member_progress")]
+#[server(prefix = "/api/fn", endpoint = "member_progress", client = crate::resilient::Resilient)]
 pub async fn get_member_progress(
     tenant: String,
     address: String,
@@ -53,7 +53,7 @@ pub async fn get_member_progress(
     Ok(call.platform.members.by_address(&admin, &address).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "suspend_member")]
+#[server(prefix = "/api/fn", endpoint = "suspend_member", client = crate::resilient::Resilient)]
 pub async fn suspend_member(tenant: String, id: String) -> Result<MemberView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -64,14 +64,14 @@ pub async fn suspend_member(tenant: String, id: String) -> Result<MemberView, Ap
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "resume_member")]
+#[server(prefix = "/api/fn", endpoint = "resume_member", client = crate::resilient::Resilient)]
 pub async fn resume_member(tenant: String, id: String) -> Result<MemberView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
     Ok(call.platform.members.resume(&call.ctx, &admin, &id).await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "set_member_role")]
+#[server(prefix = "/api/fn", endpoint = "set_member_role", client = crate::resilient::Resilient)]
 pub async fn set_member_role(
     tenant: String,
     id: String,
@@ -87,7 +87,7 @@ pub async fn set_member_role(
 }
 
 /// A new one-time password for the member, shown once.
-#[server(prefix = "/api/fn", endpoint = "reset_member_password")]
+#[server(prefix = "/api/fn", endpoint = "reset_member_password", client = crate::resilient::Resilient)]
 pub async fn reset_member_password(tenant: String, id: String) -> Result<RevealedMember, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -101,7 +101,7 @@ pub async fn reset_member_password(tenant: String, id: String) -> Result<Reveale
 
 /// Completes what failed: the member (with a one-time password when one was set), or `None`
 /// when the retry completed a removal (the member is gone).
-#[server(prefix = "/api/fn", endpoint = "retry_member")]
+#[server(prefix = "/api/fn", endpoint = "retry_member", client = crate::resilient::Resilient)]
 pub async fn retry_member(tenant: String, id: String) -> Result<Option<RevealedMember>, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -113,7 +113,7 @@ pub async fn retry_member(tenant: String, id: String) -> Result<Option<RevealedM
         .map(|m| m.reveal()))
 }
 
-#[server(prefix = "/api/fn", endpoint = "sign_out_member")]
+#[server(prefix = "/api/fn", endpoint = "sign_out_member", client = crate::resilient::Resilient)]
 pub async fn sign_out_member(tenant: String, id: String) -> Result<SignOutReport, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -125,7 +125,7 @@ pub async fn sign_out_member(tenant: String, id: String) -> Result<SignOutReport
 }
 
 /// What removing the member does in each system (the confirmation names it).
-#[server(prefix = "/api/fn", endpoint = "member_removal_plan")]
+#[server(prefix = "/api/fn", endpoint = "member_removal_plan", client = crate::resilient::Resilient)]
 pub async fn get_removal_plan(tenant: String, id: String) -> Result<Vec<RemovalItem>, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -133,7 +133,7 @@ pub async fn get_removal_plan(tenant: String, id: String) -> Result<Vec<RemovalI
 }
 
 /// Removes the member everywhere; an incomplete removal is an error naming what is left.
-#[server(prefix = "/api/fn", endpoint = "remove_member")]
+#[server(prefix = "/api/fn", endpoint = "remove_member", client = crate::resilient::Resilient)]
 pub async fn remove_member(tenant: String, id: String) -> Result<(), AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -141,7 +141,7 @@ pub async fn remove_member(tenant: String, id: String) -> Result<(), AppError> {
 }
 
 /// Undoes an incomplete creation.
-#[server(prefix = "/api/fn", endpoint = "cancel_member")]
+#[server(prefix = "/api/fn", endpoint = "cancel_member", client = crate::resilient::Resilient)]
 pub async fn cancel_member(tenant: String, id: String) -> Result<(), AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -150,7 +150,7 @@ pub async fn cancel_member(tenant: String, id: String) -> Result<(), AppError> {
 
 /// Sends a member's welcome message (how to sign in; never the password) to an address the
 /// admin gives. `member` is the member's id or address.
-#[server(prefix = "/api/fn", endpoint = "send_welcome")]
+#[server(prefix = "/api/fn", endpoint = "send_welcome", client = crate::resilient::Resilient)]
 pub async fn send_welcome(
     tenant: String,
     member: String,

@@ -12,6 +12,7 @@ mod api;
 pub use api::*;
 
 use crate::components::{copy_to_clipboard, format_time, ErrorView, StateChip, StepList};
+use crate::dialog::Dialog;
 use crate::error::AppError;
 use crate::frame::{AdminSection, AdminSidebar};
 
@@ -86,8 +87,7 @@ fn PasswordReveal(
         });
     };
     view! {
-        <section id="otp-reveal" role="dialog" aria-label="One-time password" class="mb-6 rounded-xl border-2 border-accent bg-slate-100 p-5">
-            <h2 class="text-lg font-semibold mb-1">"One-time password for " {address}</h2>
+        <Dialog id="otp-reveal" title=format!("One-time password for {address}") on_close=on_close width="max-w-2xl">
             <p class="text-sm text-slate-700 mb-3">
                 "It is set on their sign-in and their mailbox. It is shown only now and is not stored anywhere: copy it and hand it over safely. They should change it after their first sign-in."
             </p>
@@ -112,7 +112,7 @@ fn PasswordReveal(
                     {move || sent.get().map(|r| r.unwrap_or_else(|e| e)).unwrap_or_default()}
                 </p>
             </form>
-        </section>
+        </Dialog>
     }
 }
 
@@ -145,6 +145,7 @@ fn CreateMemberDialog(
     domain: String,
     can_manage_owners: bool,
     #[prop(into)] on_created: Callback<(String, Option<String>)>,
+    #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
     let first = RwSignal::new(String::new());
     let last = RwSignal::new(String::new());
@@ -192,8 +193,7 @@ fn CreateMemberDialog(
     };
     let input_class = "mt-1 rounded-md border border-slate-300 px-2 py-1.5";
     view! {
-        <section id="create-member" class="mb-6 rounded-xl border border-slate-200 bg-white p-5">
-            <h2 class="text-lg font-semibold mb-3">"Add a member"</h2>
+        <Dialog id="create-member" title="Add a member".to_string() on_close=on_close>
             <form class="flex flex-wrap items-end gap-3" on:submit=submit>
                 <label class="flex flex-col text-sm">"First name"
                     <input id="member-first-name" class=input_class required prop:value=move || first.get() on:input=move |ev| first.set(event_target_value(&ev))/>
@@ -232,7 +232,7 @@ fn CreateMemberDialog(
                     {format!("{} was created with a step in error: use Retry in the table to complete it, or Cancel to undo what was made.", m.address)}
                 </p>
             })}
-        </section>
+        </Dialog>
     }
 }
 
@@ -356,9 +356,6 @@ pub fn MembersPage() -> impl IntoView {
                     _ => ().into_any(),
                 }}
                 <div class:hidden=move || tab.get() != "members">
-                    {move || reveal.get().map(|(address, password)| view! {
-                        <PasswordReveal tenant=tenant() address password on_close=move |_| reveal.set(None)/>
-                    })}
                     {move || notice.get().map(|n| view! { <p id="member-notice" role="status" class="mb-3 rounded-md bg-emerald-50 p-2 text-sm text-emerald-800">{n}</p> })}
                     {move || failure.get().map(|n| view! { <p id="member-error" role="alert" class="mb-3 rounded-md bg-red-50 p-2 text-sm text-red-800">{n}</p> })}
                     {move || pending.get().map(|p| {
@@ -416,9 +413,14 @@ pub fn MembersPage() -> impl IntoView {
                                     on_created=move |(address, pw): (String, Option<String>)| {
                                         if let Some(pw) = pw { reveal.set(Some((address, pw))); }
                                         refresh();
-                                    }/>
+                                    }
+                                    on_close=move |_| creating.set(false)/>
                             })
                         })
+                    })}
+                    // After the create dialog, so that it shows over it; Done closes both.
+                    {move || reveal.get().map(|(address, password)| view! {
+                        <PasswordReveal tenant=tenant() address password on_close=move |_| { reveal.set(None); creating.set(false); }/>
                     })}
                     <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                         {move || Suspend::new(async move {

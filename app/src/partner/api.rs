@@ -8,7 +8,7 @@ use crate::error::AppError;
 use wire::billing::PlanView;
 use wire::tenants::{PartnerView, TenantProvisioning};
 
-#[server(prefix = "/api/fn", endpoint = "partner_overview")]
+#[server(prefix = "/api/fn", endpoint = "partner_overview", client = crate::resilient::Resilient)]
 pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
     let call = call()?;
     let staff = call.partner_staff().await?;
@@ -19,7 +19,7 @@ pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
 /// `POST /api/tenants`): the answer is the tenant with every step's result. The page follows
 /// the steps with `get_tenant_provisioning` while this runs; provisioning carries on if the
 /// browser goes away.
-#[server(prefix = "/api/fn", endpoint = "create_tenant")]
+#[server(prefix = "/api/fn", endpoint = "create_tenant", client = crate::resilient::Resilient)]
 pub async fn create_tenant(
     name: String,
     slug: String,
@@ -35,7 +35,7 @@ pub async fn create_tenant(
 }
 
 /// The plan catalogue, for partner staff creating a workspace (empty when billing is off).
-#[server(prefix = "/api/fn", endpoint = "plan_catalogue")]
+#[server(prefix = "/api/fn", endpoint = "plan_catalogue", client = crate::resilient::Resilient)]
 pub async fn get_plan_catalogue() -> Result<Vec<PlanView>, AppError> {
     let call = call()?;
     call.partner_staff().await?;
@@ -43,7 +43,7 @@ pub async fn get_plan_catalogue() -> Result<Vec<PlanView>, AppError> {
 }
 
 /// The provisioning progress of a tenant the caller's partner looks after.
-#[server(prefix = "/api/fn", endpoint = "tenant_provisioning")]
+#[server(prefix = "/api/fn", endpoint = "tenant_provisioning", client = crate::resilient::Resilient)]
 pub async fn get_tenant_provisioning(tenant: String) -> Result<TenantProvisioning, AppError> {
     let call = call()?;
     let (_, tenant) = call
@@ -56,7 +56,7 @@ pub async fn get_tenant_provisioning(tenant: String) -> Result<TenantProvisionin
 
 /// Partner staff open a tenant they look after; the session enters partner mode. Returns the
 /// page to go to.
-#[server(prefix = "/api/fn", endpoint = "enter_partner_mode")]
+#[server(prefix = "/api/fn", endpoint = "enter_partner_mode", client = crate::resilient::Resilient)]
 pub async fn enter_partner_mode(tenant: String) -> Result<String, AppError> {
     let call = call()?;
     let entered = call

@@ -14,7 +14,7 @@ use crate::call::call;
 use crate::error::AppError;
 
 /// The policy (owners reach it whatever the network rules say).
-#[server(prefix = "/api/fn", endpoint = "security_policy")]
+#[server(prefix = "/api/fn", endpoint = "security_policy", client = crate::resilient::Resilient)]
 pub async fn get_security_policy(tenant: String) -> Result<SecurityPolicyView, AppError> {
     let call = call()?;
     let admin = call.policy_admin(&tenant).await?;
@@ -22,7 +22,7 @@ pub async fn get_security_policy(tenant: String) -> Result<SecurityPolicyView, A
 }
 
 /// Saves the Security form (every field as typed; see `SecurityPolicyPatch::from_form`).
-#[server(prefix = "/api/fn", endpoint = "update_security_policy")]
+#[server(prefix = "/api/fn", endpoint = "update_security_policy", client = crate::resilient::Resilient)]
 pub async fn update_security_policy(
     tenant: String,
     mfa_mode: String,
@@ -52,7 +52,7 @@ pub async fn update_security_policy(
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "mfa_overview")]
+#[server(prefix = "/api/fn", endpoint = "mfa_overview", client = crate::resilient::Resilient)]
 pub async fn get_mfa_overview(tenant: String) -> Result<MfaOverview, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;

@@ -23,7 +23,7 @@ fn mode(s: &str) -> Result<MatchingMode, AppError> {
 }
 
 /// The tenant's apps (no secrets).
-#[server(prefix = "/api/fn", endpoint = "sso_apps")]
+#[server(prefix = "/api/fn", endpoint = "sso_apps", client = crate::resilient::Resilient)]
 pub async fn get_sso_apps(tenant: String) -> Result<Vec<SsoApp>, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -31,7 +31,7 @@ pub async fn get_sso_apps(tenant: String) -> Result<Vec<SsoApp>, AppError> {
 }
 
 /// One app with its endpoints.
-#[server(prefix = "/api/fn", endpoint = "sso_app")]
+#[server(prefix = "/api/fn", endpoint = "sso_app", client = crate::resilient::Resilient)]
 pub async fn get_sso_app(tenant: String, id: String) -> Result<SsoAppDetail, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -40,7 +40,7 @@ pub async fn get_sso_app(tenant: String, id: String) -> Result<SsoAppDetail, App
 
 /// Registers an app; `redirect_uris` is the form's box (one per line). The answer carries the
 /// client secret, shown once.
-#[server(prefix = "/api/fn", endpoint = "create_sso_app")]
+#[server(prefix = "/api/fn", endpoint = "create_sso_app", client = crate::resilient::Resilient)]
 pub async fn create_sso_app(
     tenant: String,
     name: String,
@@ -64,7 +64,7 @@ pub async fn create_sso_app(
 }
 
 /// Saves the edit form (every field as shown).
-#[server(prefix = "/api/fn", endpoint = "update_sso_app")]
+#[server(prefix = "/api/fn", endpoint = "update_sso_app", client = crate::resilient::Resilient)]
 pub async fn update_sso_app(
     tenant: String,
     id: String,
@@ -89,7 +89,7 @@ pub async fn update_sso_app(
 }
 
 /// A new client secret, shown once; the old one stops working.
-#[server(prefix = "/api/fn", endpoint = "rotate_sso_app_secret")]
+#[server(prefix = "/api/fn", endpoint = "rotate_sso_app_secret", client = crate::resilient::Resilient)]
 pub async fn rotate_sso_app_secret(tenant: String, id: String) -> Result<SsoAppSecret, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -100,7 +100,7 @@ pub async fn rotate_sso_app_secret(tenant: String, id: String) -> Result<SsoAppS
         .await?)
 }
 
-#[server(prefix = "/api/fn", endpoint = "delete_sso_app")]
+#[server(prefix = "/api/fn", endpoint = "delete_sso_app", client = crate::resilient::Resilient)]
 pub async fn delete_sso_app(tenant: String, id: String) -> Result<(), AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -114,7 +114,7 @@ pub async fn delete_sso_app(tenant: String, id: String) -> Result<(), AppError> 
 /// The signed-in person's app tiles: each workspace's active apps with a launch URL. A
 /// workspace whose policy refuses this request now (network rules, an expired session)
 /// shows none; looking does not keep a session alive.
-#[server(prefix = "/api/fn", endpoint = "launch_tiles")]
+#[server(prefix = "/api/fn", endpoint = "launch_tiles", client = crate::resilient::Resilient)]
 pub async fn get_launch_tiles() -> Result<Vec<LaunchTile>, AppError> {
     let call = call()?;
     let workspaces = call.platform.access.member_workspaces(&call.ctx).await?;

@@ -10,7 +10,7 @@ use crate::call::call;
 use crate::error::AppError;
 
 /// Every member's mail and files with their quotas.
-#[server(prefix = "/api/fn", endpoint = "storage")]
+#[server(prefix = "/api/fn", endpoint = "storage", client = crate::resilient::Resilient)]
 pub async fn get_storage(tenant: String) -> Result<StorageView, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
@@ -18,7 +18,7 @@ pub async fn get_storage(tenant: String) -> Result<StorageView, AppError> {
 }
 
 /// Sets a member's quotas as typed (`5 GiB`, `unlimited`; empty: unchanged).
-#[server(prefix = "/api/fn", endpoint = "set_storage_quota")]
+#[server(prefix = "/api/fn", endpoint = "set_storage_quota", client = crate::resilient::Resilient)]
 pub async fn set_storage_quota(
     tenant: String,
     id: String,
