@@ -41,70 +41,55 @@ pub struct Resilient;
 
 /// How to build a request again (its body was consumed by the first send).
 #[derive(Clone)]
-enum Recipe {
-    Query {
-        path: String,
-        content_type: String,
-        accepts: String,
-        query: String,
-        method: Method,
-    },
-    Text {
-        path: String,
-        content_type: String,
-        accepts: String,
-        body: String,
-        method: Method,
-    },
-    Bytes {
-        path: String,
-        content_type: String,
-        accepts: String,
-        body: Bytes,
-        method: Method,
-    },
+struct Recipe {
+    path: String,
+    content_type: String,
+    accepts: String,
+    method: Method,
+    body: Body,
+}
+
+#[derive(Clone)]
+enum Body {
+    Query(String),
+    Text(String),
+    Bytes(Bytes),
 }
 
 impl Recipe {
+    fn new(path: &str, content_type: &str, accepts: &str, method: Method, body: Body) -> Self {
+        Self {
+            path: path.into(),
+            content_type: content_type.into(),
+            accepts: accepts.into(),
+            method,
+            body,
+        }
+    }
+
     fn build<E: FromServerFnError>(&self) -> Result<BrowserRequest, E> {
-        match self.clone() {
-            Recipe::Query {
+        let (path, ct, accepts, method) = (
+            self.path.as_str(),
+            self.content_type.as_str(),
+            self.accepts.as_str(),
+            self.method.clone(),
+        );
+        match &self.body {
+            Body::Query(q) => {
+                <BrowserRequest as ClientReq<E>>::try_new_req_query(path, ct, accepts, q, method)
+            }
+            Body::Text(t) => <BrowserRequest as ClientReq<E>>::try_new_req_text(
                 path,
-                content_type,
+                ct,
                 accepts,
-                query,
-                method,
-            } => <BrowserRequest as ClientReq<E>>::try_new_req_query(
-                &path,
-                &content_type,
-                &accepts,
-                &query,
+                t.clone(),
                 method,
             ),
-            Recipe::Text {
+            Body::Bytes(b) => <BrowserRequest as ClientReq<E>>::try_new_req_bytes(
                 path,
-                content_type,
+                ct,
                 accepts,
-                body,
-                method,
-            } => <BrowserRequest as ClientReq<E>>::try_new_req_text(
-                &path,
-                &content_type,
-                &accepts,
-                body,
-                method,
-            ),
-            Recipe::Bytes {
-                path,
-                content_type,
-                accepts,
-                body,
-                method,
-            } => <BrowserRequest as ClientReq<E>>::try_new_req_bytes(
-                &path,
-                &content_type,
-                &accepts,
-                body,
+                b.clone(),
                 method,
             ),
         }
@@ -125,6 +110,10 @@ impl ResilientRequest {
             again: Some(recipe),
         })
     }
+
+    fn once(first: BrowserRequest) -> Self {
+        Self { first, again: None }
+    }
 }
 
 impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
@@ -137,13 +126,13 @@ impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
         query: &str,
         method: Method,
     ) -> Result<Self, E> {
-        Self::with(Recipe::Query {
-            path: path.into(),
-            content_type: content_type.into(),
-            accepts: accepts.into(),
-            query: query.into(),
+        Self::with(Recipe::new(
+            path,
+            content_type,
+            accepts,
             method,
-        })
+            Body::Query(query.into()),
+        ))
     }
 
     fn try_new_req_text(
@@ -153,13 +142,13 @@ impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
         body: String,
         method: Method,
     ) -> Result<Self, E> {
-        Self::with(Recipe::Text {
-            path: path.into(),
-            content_type: content_type.into(),
-            accepts: accepts.into(),
-            body,
+        Self::with(Recipe::new(
+            path,
+            content_type,
+            accepts,
             method,
-        })
+            Body::Text(body),
+        ))
     }
 
     fn try_new_req_bytes(
@@ -169,13 +158,13 @@ impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
         body: Bytes,
         method: Method,
     ) -> Result<Self, E> {
-        Self::with(Recipe::Bytes {
-            path: path.into(),
-            content_type: content_type.into(),
-            accepts: accepts.into(),
-            body,
+        Self::with(Recipe::new(
+            path,
+            content_type,
+            accepts,
             method,
-        })
+            Body::Bytes(body),
+        ))
     }
 
     fn try_new_req_form_data(
@@ -185,16 +174,15 @@ impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
         body: Self::FormData,
         method: Method,
     ) -> Result<Self, E> {
-        Ok(Self {
-            first: <BrowserRequest as ClientReq<E>>::try_new_req_form_data(
+        Ok(Self::once(
+            <BrowserRequest as ClientReq<E>>::try_new_req_form_data(
                 path,
                 accepts,
                 content_type,
                 body,
                 method,
             )?,
-            again: None,
-        })
+        ))
     }
 
     fn try_new_req_multipart(
@@ -203,12 +191,9 @@ impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
         body: Self::FormData,
         method: Method,
     ) -> Result<Self, E> {
-        Ok(Self {
-            first: <BrowserRequest as ClientReq<E>>::try_new_req_multipart(
-                path, accepts, body, method,
-            )?,
-            again: None,
-        })
+        Ok(Self::once(
+            <BrowserRequest as ClientReq<E>>::try_new_req_multipart(path, accepts, body, method)?,
+        ))
     }
 
     fn try_new_req_streaming(
@@ -218,16 +203,15 @@ impl<E: FromServerFnError> ClientReq<E> for ResilientRequest {
         body: impl futures::Stream<Item = Bytes> + Send + 'static,
         method: Method,
     ) -> Result<Self, E> {
-        Ok(Self {
-            first: <BrowserRequest as ClientReq<E>>::try_new_req_streaming(
+        Ok(Self::once(
+            <BrowserRequest as ClientReq<E>>::try_new_req_streaming(
                 path,
                 accepts,
                 content_type,
                 body,
                 method,
             )?,
-            again: None,
-        })
+        ))
     }
 }
 

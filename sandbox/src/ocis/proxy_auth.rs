@@ -158,28 +158,18 @@ async fn bearer_username(s: &OcisSandbox, token: &str) -> Option<String> {
 /// The issuer's discovery document (whose `issuer` must equal the trusted one exactly) and
 /// its JWKS.
 async fn discover(http: &reqwest::Client, issuer: &str) -> Option<Discovered> {
-    let config: Value = http
-        .get(format!(
+    let config = get_json(
+        http,
+        &format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
-        ))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+        ),
+    )
+    .await?;
     if config["issuer"].as_str() != Some(issuer) {
         return None;
     }
-    let jwks: Value = http
-        .get(config["jwks_uri"].as_str()?)
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let jwks = get_json(http, config["jwks_uri"].as_str()?).await?;
     let keys = jwks["keys"]
         .as_array()?
         .iter()
@@ -196,4 +186,8 @@ async fn discover(http: &reqwest::Client, issuer: &str) -> Option<Discovered> {
         userinfo_endpoint: config["userinfo_endpoint"].as_str()?.to_string(),
         keys,
     })
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Option<Value> {
+    http.get(url).send().await.ok()?.json().await.ok()
 }
