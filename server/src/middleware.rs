@@ -220,6 +220,7 @@ fn cross_site(headers: &axum::http::HeaderMap, origin: &str) -> Option<String> {
 fn is_private_page(path: &str) -> bool {
     path == "/"
         || path == "/profile"
+        || path == "/signed-in"
         || path == "/admin"
         || path.starts_with("/admin/")
         || path == "/partner"
@@ -352,7 +353,14 @@ mod tests {
 
     #[test]
     fn private_pages_are_the_console_not_the_sign_in_machinery() {
-        for p in ["/", "/admin", "/admin/acme", "/partner", "/profile"] {
+        for p in [
+            "/",
+            "/admin",
+            "/admin/acme",
+            "/partner",
+            "/profile",
+            "/signed-in",
+        ] {
             assert!(is_private_page(p), "{p}");
         }
         for p in [

@@ -33,7 +33,9 @@ use crate::config::Settings;
 pub use router::page_paths;
 pub use seed::demo_seed;
 use upstreams::{derived_public_url, join};
-pub use upstreams::{resolve_upstreams, ResolvedUpstreams, SANDBOX_APP_SLUG, SANDBOX_CLIENT_ID};
+pub use upstreams::{
+    resolve_upstreams, ResolvedUpstreams, SANDBOX_APP_SLUG, SANDBOX_CLIENT_ID, SANDBOX_OCIS_ADMIN,
+};
 
 /// The sandbox DNS server as the domain service writes to it (sandbox mode only).
 struct SandboxDnsWriter(DnsSandbox);

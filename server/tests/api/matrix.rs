@@ -173,7 +173,7 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/preview_email_template"
             | "/api/fn/send_welcome",
         ) => AcmeAdmins,
-        ("page", _, "/" | "/profile") => SignedIn,
+        ("page", _, "/" | "/profile" | "/signed-in") => SignedIn,
         ("page", _, "/signed-out") => Public,
         ("page", _, "/admin") => AnyAdmin,
         ("page", _, "/partner") => PartnerStaff,

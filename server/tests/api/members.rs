@@ -651,7 +651,15 @@ async fn a_failed_step_leaves_a_member_that_retry_or_cancel_settles(backend: Bac
     );
     assert_eq!(app.stalwart().account_count(), 4);
     assert_eq!(app.ocis.user_count(), 4);
-    assert_eq!(users, 5 + 4, "demo people and the four retried members");
+    assert_eq!(
+        users,
+        5 + 1 + 4,
+        "demo people, the OCIS service account and the four retried members"
+    );
+    assert!(app
+        .authentik
+        .user(server::startup::SANDBOX_OCIS_ADMIN)
+        .is_some());
     app.cleanup().await;
 }
 on_both_backends!(
