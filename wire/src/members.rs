@@ -77,13 +77,31 @@ pub struct MemberView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembersOverview {
+    /// One page of members in name order (first name, last name, address).
     pub members: Vec<MemberView>,
+    /// Members matching the search in all pages.
+    pub total: i64,
+    /// Where the next page starts (opaque; pass it back as `cursor`), if there is one.
+    pub next_cursor: Option<String>,
     /// Where new members get their address (ASCII form), if the tenant has one.
     pub primary_domain: Option<String>,
     /// The caller may create owners and change owners' roles.
     pub can_manage_owners: bool,
     /// Why mailbox usage is missing, when Stalwart could not be asked.
     pub usage_note: Option<String>,
+}
+
+/// Which members to list: `q` (a case-insensitive piece of the name or address), `cursor`
+/// (opaque, a page's `next_cursor`) and `limit` (1–500, default 100). Strings as given, so a
+/// bad value is refused with its field (`MemberError::Invalid`), never dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<String>,
 }
 
 /// A member with the one-time password that was just set: the one answer that shows it

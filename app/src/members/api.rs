@@ -6,14 +6,26 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::call::call;
 use crate::error::AppError;
-use wire::members::{MemberView, MembersOverview, RemovalItem, RevealedMember, SignOutReport};
+use wire::members::{
+    MemberQuery, MemberView, MembersOverview, RemovalItem, RevealedMember, SignOutReport,
+};
 
-/// The members of a tenant, its primary domain and whether the caller manages owners.
+/// One page of a tenant's members (`q`: a piece of the name or address; `cursor`: a page's
+/// `next_cursor`), its primary domain and whether the caller manages owners.
 #[server(prefix = "/api/fn", endpoint = "members", client = crate::resilient::Resilient)]
-pub async fn get_members(tenant: String) -> Result<MembersOverview, AppError> {
+pub async fn get_members(
+    tenant: String,
+    q: Option<String>,
+    cursor: Option<String>,
+) -> Result<MembersOverview, AppError> {
     let call = call()?;
     let admin = call.tenant_admin(&tenant).await?;
-    Ok(call.platform.members.list(&admin).await?)
+    let query = MemberQuery {
+        q,
+        cursor,
+        limit: None,
+    };
+    Ok(call.platform.members.list(&admin, &query).await?)
 }
 
 /// Creates a member; the answer carries the one-time password, shown once.

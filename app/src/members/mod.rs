@@ -241,13 +241,25 @@ pub fn MembersPage() -> impl IntoView {
     let params = use_params_map();
     let tenant = move || params.read().get("tenant").unwrap_or_default();
     let version = RwSignal::new(0u32);
-    let list = Resource::new(move || (tenant(), version.get()), |(t, _)| get_members(t));
+    let search = RwSignal::new(String::new());
+    // The cursors of the pages before the one shown (the first page has none).
+    let pages = RwSignal::new(Vec::<String>::new());
+    let list = Resource::new(
+        move || {
+            (
+                tenant(),
+                version.get(),
+                search.get(),
+                pages.get().last().cloned(),
+            )
+        },
+        |(t, _, q, cursor)| get_members(t, Some(q).filter(|q| !q.trim().is_empty()), cursor),
+    );
     let mfa = Resource::new(
         move || (tenant(), version.get()),
         |(t, _)| crate::security::get_mfa_overview(t),
     );
     let tab = RwSignal::new("members");
-    let search = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
     let reveal = RwSignal::new(None::<(String, String)>);
     let pending = RwSignal::new(None::<Pending>);
@@ -380,11 +392,11 @@ pub fn MembersPage() -> impl IntoView {
                         };
                         let can_owner = list.get().and_then(|r| r.ok()).map(|v| v.can_manage_owners).unwrap_or(false);
                         view! {
-                            <section id="confirm" role="dialog" data-action=p.action.as_str() class="mb-6 rounded-xl border border-amber-300 bg-amber-50 p-5">
-                                <h2 class="text-lg font-semibold mb-1">{title}</h2>
+                            <Dialog id="member-confirm" title=title width="max-w-lg" on_close=move |_| pending.set(None)>
+                            <div id="confirm" data-action=p.action.as_str()>
                                 <p class="text-sm text-slate-700 mb-3">{explain}</p>
                                 {(p.action == MemberAction::SetRole).then(|| view! {
-                                    <select id="confirm-role" class="mb-3 rounded-md border border-slate-300 px-2 py-1.5" on:change=move |ev| new_role.set(event_target_value(&ev))>
+                                    <select id="confirm-role" aria-label="New role" class="mb-3 rounded-md border border-slate-300 px-2 py-1.5" on:change=move |ev| new_role.set(event_target_value(&ev))>
                                         <option value="member" selected=move || new_role.get() == "member">"Member"</option>
                                         <option value="admin" selected=move || new_role.get() == "admin">"Admin"</option>
                                         {can_owner.then(|| view! { <option value="owner" selected=move || new_role.get() == "owner">"Owner"</option> })}
@@ -401,7 +413,8 @@ pub fn MembersPage() -> impl IntoView {
                                     </button>
                                     <button id="confirm-no" type="button" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm" on:click=move |_| pending.set(None)>"Back"</button>
                                 </div>
-                            </section>
+                            </div>
+                            </Dialog>
                         }
                     })}
                     // Outside the list, so that refreshing the list after a creation keeps the
@@ -422,7 +435,12 @@ pub fn MembersPage() -> impl IntoView {
                     {move || reveal.get().map(|(address, password)| view! {
                         <PasswordReveal tenant=tenant() address password on_close=move |_| { reveal.set(None); creating.set(false); }/>
                     })}
-                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    // Outside the list, so that typing keeps focus while the matching page loads.
+                    <input id="member-search" type="search" aria-label="Search members by name or address" placeholder="Search by name or address"
+                        class="mb-3 w-80 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+                        prop:value=move || search.get()
+                        on:input=move |ev| { pages.set(Vec::new()); search.set(event_target_value(&ev)); }/>
+                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             let (list, mfa) = (list.await, mfa.await);
                             match list {
@@ -448,11 +466,12 @@ pub fn MembersPage() -> impl IntoView {
                                     };
                                     let members = v.members.clone();
                                     let can_manage_owners = v.can_manage_owners;
+                                    let page_number = pages.get_untracked().len() + 1;
+                                    let shown = members.len();
+                                    let next_cursor = v.next_cursor.clone();
                                     view! {
                                         {header}
                                         {v.usage_note.clone().map(|n| view! { <p class="mb-2 text-xs text-slate-500">{n}</p> })}
-                                        <input id="member-search" type="search" placeholder="Search by name or address" class="mb-3 w-80 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
-                                            prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
                                         <table id="members" class="w-full text-sm bg-white border border-slate-200 rounded-lg">
                                             <thead class="text-left text-slate-500"><tr>
                                                 <th class="p-2">"Name"</th><th class="p-2">"Address"</th><th class="p-2">"Role"</th><th class="p-2">"Status"</th>
@@ -460,13 +479,11 @@ pub fn MembersPage() -> impl IntoView {
                                             </tr></thead>
                                             <tbody>
                                                 {members.into_iter().map(|m| {
-                                                    let hay = format!("{} {}", m.name, m.address).to_lowercase();
-                                                    let shown = move || { let q = search.get().trim().to_lowercase(); q.is_empty() || hay.contains(&q) };
                                                     let problems: Vec<StepStatus> = m.steps.iter().filter(|s| s.state == StepState::Error).cloned().collect();
                                                     let mfa_cell = mfa_cell(&mfa, &m.id);
                                                     let since = m.suspended_at.map(|at| format!("since {} by {}", format_time(at), m.suspended_by.clone().unwrap_or_else(|| "unknown".into())));
                                                     view! {
-                                                        <tr class="border-t border-slate-100 align-top" data-address=m.address.clone() data-status=m.status.as_str() class:hidden=move || !shown()>
+                                                        <tr class="border-t border-slate-100 align-top" data-address=m.address.clone() data-status=m.status.as_str()>
                                                             <td class="p-2 font-medium">{m.name.clone()}{m.is_self.then(|| view! { <span class="ml-1 text-xs text-slate-500">"(you)"</span> })}</td>
                                                             <td class="p-2 font-mono text-xs">{m.address.clone()}</td>
                                                             <td class="p-2 member-role">{m.role.as_str()}</td>
@@ -489,14 +506,39 @@ pub fn MembersPage() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
+                                        {pager(page_number, shown, v.total, next_cursor, pages)}
                                     }.into_any()
                                 }
                             }
                         })}
-                    </Suspense>
+                    </Transition>
                 </div>
             </div>
         </div>
+    }
+}
+
+/// Under the table: how many are shown of how many match, and the buttons to the previous and
+/// next pages (`pages` holds the cursors of the pages before this one).
+fn pager(
+    page_number: usize,
+    shown: usize,
+    total: i64,
+    next_cursor: Option<String>,
+    pages: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    let has_previous = page_number > 1;
+    let has_next = next_cursor.is_some();
+    view! {
+        <nav id="members-pager" aria-label="Member pages" class="mt-3 flex items-center gap-3 text-sm text-slate-600">
+            <span id="members-count" data-total=total.to_string()>
+                {format!("Page {page_number}: {shown} shown of {total} member{}", if total == 1 { "" } else { "s" })}
+            </span>
+            <button id="members-previous" type="button" class="rounded border border-slate-300 bg-white px-2 py-0.5 disabled:opacity-50"
+                disabled=!has_previous on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
+            <button id="members-next" type="button" class="rounded border border-slate-300 bg-white px-2 py-0.5 disabled:opacity-50"
+                disabled=!has_next on:click=move |_| if let Some(c) = next_cursor.clone() { pages.update(|p| p.push(c)); }>"Next"</button>
+        </nav>
     }
 }
 

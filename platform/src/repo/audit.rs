@@ -326,7 +326,7 @@ fn conditions(tenant_id: &str, filter: &AuditFilter, fts: bool) -> (String, Vec<
                 " AND rowid IN (SELECT rowid FROM audit_search WHERE audit_search MATCH {p})"
             ));
         }
-        let pattern = format!("%{}%", escape_like(text));
+        let pattern = format!("%{}%", super::escape_like(text));
         let p = next(&mut binds, Bind::Text(pattern));
         sql.push_str(&format!(" AND search LIKE {p} ESCAPE '\\'"));
     }
@@ -387,18 +387,6 @@ fn conditions(tenant_id: &str, filter: &AuditFilter, fts: bool) -> (String, Vec<
 
 fn sqlite_fts(db: &Db) -> bool {
     db.backend() == crate::db::Backend::Sqlite && db.audit_text_index()
-}
-
-/// `text` with LIKE's wildcards (and the escape character) taken literally.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn bind_all<'q>(

@@ -149,6 +149,89 @@ pub async fn of_tenant(db: &Db, tenant_id: &str) -> RepoResult<Vec<MemberRow>> {
     .await
 }
 
+/// A position in the name order of a tenant's members: a page starts after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberKey {
+    pub first_name: String,
+    pub last_name: String,
+    pub address: String,
+}
+
+impl From<&MemberRow> for MemberKey {
+    fn from(r: &MemberRow) -> Self {
+        Self {
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            address: r.address.clone(),
+        }
+    }
+}
+
+/// Which members of a tenant a page shows: those whose "first last address" contains
+/// `search` (already lower case; ASCII letters compare case-insensitively on both backends),
+/// after `after` in name order.
+pub struct MemberFilter<'a> {
+    pub search: Option<&'a str>,
+    pub after: Option<&'a MemberKey>,
+}
+
+impl MemberFilter<'_> {
+    /// The WHERE clause from `$2` on (`$1` is the tenant) and its values in order.
+    fn clause(&self, keyset: bool) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        if let Some(s) = self.search {
+            binds.push(format!("%{}%", super::escape_like(s)));
+            sql.push_str(&format!(
+                " AND LOWER(first_name || ' ' || last_name || ' ' || address) LIKE ${} ESCAPE '\\'",
+                binds.len() + 1
+            ));
+        }
+        if let (true, Some(k)) = (keyset, self.after) {
+            let n = binds.len() + 2;
+            sql.push_str(&format!(
+                " AND (first_name, last_name, address) > (${n}, ${}, ${})",
+                n + 1,
+                n + 2
+            ));
+            binds.extend([k.first_name.clone(), k.last_name.clone(), k.address.clone()]);
+        }
+        (sql, binds)
+    }
+}
+
+/// Up to `limit` members of a tenant matching `filter`, in name order (first name, last name,
+/// address: the index `members_tenant_name`), read with a keyset so a page costs the same
+/// wherever it is.
+pub async fn page(
+    db: &Db,
+    tenant_id: &str,
+    filter: &MemberFilter<'_>,
+    limit: i64,
+) -> RepoResult<Vec<MemberRow>> {
+    let (clause, binds) = filter.clause(true);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM members WHERE tenant_id = $1{clause}
+          ORDER BY first_name, last_name, address LIMIT {limit}"
+    );
+    let mut q = sqlx::query_as(&sql).bind(tenant_id);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.fetch_all(db.pool()).await
+}
+
+/// How many members of a tenant match `filter`'s search (its position is ignored).
+pub async fn count(db: &Db, tenant_id: &str, filter: &MemberFilter<'_>) -> RepoResult<i64> {
+    let (clause, binds) = filter.clause(false);
+    let sql = format!("SELECT COUNT(*) FROM members WHERE tenant_id = $1{clause}");
+    let mut q = sqlx::query_scalar(&sql).bind(tenant_id);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.fetch_one(db.pool()).await
+}
+
 /// Members in other tenants with this address (the same mailbox used through another tenant).
 pub async fn count_address_elsewhere(
     db: &Db,

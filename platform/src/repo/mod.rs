@@ -27,3 +27,16 @@ pub type RepoResult<T> = Result<T, sqlx::Error>;
 pub(crate) fn state<T>(row: &AnyRow, column: &str, parse: impl FnOnce(&str) -> T) -> RepoResult<T> {
     Ok(parse(&row.try_get::<String, _>(column)?))
 }
+
+/// `text` with LIKE's wildcards (and the escape character) taken literally, for
+/// `LIKE … ESCAPE '\'`.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

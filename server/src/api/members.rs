@@ -1,11 +1,12 @@
 //! `/api/tenants/{slug}/members…`: one identity across SSO, mailbox and files.
 
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use platform::services::members::{
-    MemberView, MemberWithPassword, MembersOverview, RemovalItem, RevealedMember, SignOutReport,
+    MemberQuery, MemberView, MemberWithPassword, MembersOverview, RemovalItem, RevealedMember,
+    SignOutReport,
 };
 use serde::{Deserialize, Serialize};
 
@@ -36,9 +37,19 @@ struct MemberPath {
 }
 type Id = Path<MemberPath>;
 
-/// `GET …/members`: members with role, status, steps and mailbox usage.
-async fn list(a: Admin) -> Api<MembersOverview> {
-    Ok(Json(a.platform.members.list(&a.admin).await?))
+/// `GET …/members?q=&cursor=&limit=`: a page of members with role, status, steps and mailbox
+/// usage, the total matching and the next page's cursor.
+async fn list(a: Admin, RawQuery(raw): RawQuery) -> Api<MembersOverview> {
+    let mut query = MemberQuery::default();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "q" => query.q = Some(v.into_owned()),
+            "cursor" => query.cursor = Some(v.into_owned()),
+            "limit" => query.limit = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    Ok(Json(a.platform.members.list(&a.admin, &query).await?))
 }
 
 #[derive(Deserialize)]

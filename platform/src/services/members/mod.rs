@@ -47,8 +47,8 @@ use crate::{Ctx, Db};
 
 pub use error::MemberError;
 pub use view::{
-    MemberStatus, MemberStep, MemberView, MemberWithPassword, MembersOverview, RemovalAction,
-    RemovalItem, RevealedMember, SignOutReport,
+    MemberQuery, MemberStatus, MemberStep, MemberView, MemberWithPassword, MembersOverview,
+    RemovalAction, RemovalItem, RevealedMember, SignOutReport,
 };
 
 /// The upstreams of a member, in the order the page shows them.

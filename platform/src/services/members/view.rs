@@ -5,15 +5,15 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{MemberError, MemberService, MEMBER_UPSTREAMS};
 use crate::repo::mail_domains;
-use crate::repo::members::{self as repo, MemberRow, MemberStepRow};
+use crate::repo::members::{self as repo, MemberFilter, MemberKey, MemberRow, MemberStepRow};
 use crate::services::access::TenantAdmin;
 use crate::services::provisioning::STALWART;
 use crate::services::steps::{StepState, StepStatus};
 
 // The views are the wire's (the same for pages, the JSON API and here).
 pub use wire::members::{
-    MemberStatus, MemberView, MembersOverview, RemovalAction, RemovalItem, RevealedMember,
-    SignOutReport,
+    MemberQuery, MemberStatus, MemberView, MembersOverview, RemovalAction, RemovalItem,
+    RevealedMember, SignOutReport,
 };
 
 /// One upstream's step of a member: the same shape as a tenant's provisioning step.
@@ -39,10 +39,40 @@ impl MemberWithPassword {
 }
 
 impl MemberService {
+    /// One page of a tenant's members (`query`: search, cursor, limit) with their steps and
+    /// mailbox usage (asked of Stalwart for this page's mailboxes only).
+    ///
+    /// Errors: `Invalid` (`limit` not 1–500, a cursor this list did not give out), `Store`.
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, actor = %admin.user().id))]
-    pub async fn list(&self, admin: &TenantAdmin) -> Result<MembersOverview, MemberError> {
+    pub async fn list(
+        &self,
+        admin: &TenantAdmin,
+        query: &MemberQuery,
+    ) -> Result<MembersOverview, MemberError> {
         let tenant = admin.tenant();
-        let rows = repo::of_tenant(&self.db, &tenant.id).await?;
+        let limit = page_limit(query.limit.as_deref())?;
+        let after = query
+            .cursor
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?;
+        let search = query
+            .q
+            .as_deref()
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        let filter = MemberFilter {
+            search: search.as_deref(),
+            after: after.as_ref(),
+        };
+        let mut rows = repo::page(&self.db, &tenant.id, &filter, limit + 1).await?;
+        let next_cursor = (rows.len() as i64 > limit).then(|| {
+            rows.truncate(limit as usize);
+            encode_cursor(&MemberKey::from(rows.last().expect("a full page")))
+        });
+        let total = repo::count(&self.db, &tenant.id, &filter).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let steps = repo::steps(&self.db, &ids).await?;
         let mailbox_ids: Vec<String> = steps
@@ -71,6 +101,8 @@ impl MemberService {
             .map(|d| d.name);
         Ok(MembersOverview {
             members,
+            total,
+            next_cursor,
             primary_domain: primary,
             can_manage_owners: Self::may_manage_owners(admin),
             usage_note,
@@ -138,6 +170,89 @@ impl MemberService {
                 || steps.iter().any(|s| s.state == StepState::Error),
             steps,
             mailbox_used_bytes: used,
+        }
+    }
+}
+
+/// Members per page unless `limit` says otherwise (1–500).
+const DEFAULT_PAGE: i64 = 100;
+
+fn page_limit(limit: Option<&str>) -> Result<i64, MemberError> {
+    match limit.map(str::trim) {
+        None | Some("") => Ok(DEFAULT_PAGE),
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=500).contains(&n) => Ok(n),
+            _ => Err(MemberError::Invalid {
+                field: "limit",
+                message: format!("limit must be a whole number from 1 to 500 (got {l:?})."),
+            }),
+        },
+    }
+}
+
+/// The opaque cursor of a position: base64url of the JSON array [first, last, address].
+fn encode_cursor(k: &MemberKey) -> String {
+    use base64::Engine;
+    let raw =
+        serde_json::to_vec(&[&k.first_name, &k.last_name, &k.address]).expect("strings serialise");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(c: &str) -> Result<MemberKey, MemberError> {
+    use base64::Engine;
+    let bad = || MemberError::Invalid {
+        field: "cursor",
+        message:
+            "The cursor is not one this member list gave out; start again from the first page."
+                .into(),
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c.trim())
+        .map_err(|_| bad())?;
+    let [first_name, last_name, address]: [String; 3] =
+        serde_json::from_slice(&raw).map_err(|_| bad())?;
+    Ok(MemberKey {
+        first_name,
+        last_name,
+        address,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_what_they_did_not_give() {
+        let k = MemberKey {
+            first_name: "Zoë".into(),
+            last_name: "O'Brien, \"Jr\"".into(),
+            address: "zoe@acme.example".into(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&k)).unwrap(), k);
+        for bad in ["!!", "eHx5", "WyJhIl0"] {
+            assert!(
+                matches!(
+                    decode_cursor(bad),
+                    Err(MemberError::Invalid {
+                        field: "cursor",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert_eq!(page_limit(None).unwrap(), DEFAULT_PAGE);
+        assert_eq!(page_limit(Some("500")).unwrap(), 500);
+        for bad in ["0", "501", "ten", "-1"] {
+            assert!(matches!(
+                page_limit(Some(bad)),
+                Err(MemberError::Invalid { field: "limit", .. })
+            ));
         }
     }
 }
