@@ -6,9 +6,9 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::call::call;
 use crate::error::AppError;
-use wire::members::{
-    MemberQuery, MemberView, MembersOverview, RemovalItem, RevealedMember, SignOutReport,
-};
+#[cfg(feature = "ssr")]
+use wire::members::MemberQuery;
+use wire::members::{MemberView, MembersOverview, RemovalItem, RevealedMember, SignOutReport};
 
 /// One page of a tenant's members (`q`: a piece of the name or address; `cursor`: a page's
 /// `next_cursor`), its primary domain and whether the caller manages owners.
