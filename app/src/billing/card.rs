@@ -5,6 +5,8 @@
 //! and keeps the dialog open.
 
 use leptos::prelude::*;
+
+use crate::dialog::Dialog;
 use wire::billing::{CardView, StripeJs};
 
 use super::{finish_card_change, start_card_change};
@@ -148,10 +150,9 @@ pub fn CardSection(
                 <span class="text-xs text-slate-500">"Changing the card is not set up on this console."</span>
             })}
         </div>
-        <div id="card-dialog" role="dialog" aria-modal="true" aria-labelledby="card-dialog-title"
-            class="fixed inset-0 z-20 flex items-center justify-center bg-black/30" class:hidden=move || !open.get()>
-            <form class="w-full max-w-md rounded-lg bg-white p-4 shadow" on:submit=save>
-                <h3 id="card-dialog-title" class="mb-2 font-semibold">"Change card"</h3>
+        // Kept mounted while closed: Stripe.js's card frame lives in it.
+        <Dialog id="card-dialog" title="Change card".to_string() open=open width="max-w-md" on_close=move |_| open.set(false)>
+            <form on:submit=save>
                 <p class="mb-3 text-xs text-slate-600">"The card goes to Stripe directly; this console never sees its number."</p>
                 <div id="card-element" class="mb-3 rounded-md border border-slate-300 p-2"></div>
                 // Always in the page, shown when set: an optional view here lost its place once
@@ -166,6 +167,6 @@ pub fn CardSection(
                     </button>
                 </div>
             </form>
-        </div>
+        </Dialog>
     }
 }

@@ -11,6 +11,7 @@ mod api;
 pub use api::*;
 
 use crate::components::{copy_to_clipboard, format_time, ErrorView};
+use crate::dialog::Dialog;
 use crate::frame::{AdminSection, AdminSidebar};
 use wire::sso_apps::{Fence, MatchingMode, SsoApp, SsoAppSecret, SsoAppState, SsoEndpoints};
 
@@ -56,8 +57,7 @@ fn Endpoints(endpoints: Option<SsoEndpoints>) -> impl IntoView {
 #[component]
 fn SecretReveal(secret: SsoAppSecret, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     view! {
-        <section id="secret-reveal" role="dialog" aria-label="Client credentials" class="mb-6 rounded-xl border-2 border-accent bg-slate-100 p-5">
-            <h2 class="text-lg font-semibold mb-1">{format!("Credentials of {}", secret.detail.app.name)}</h2>
+        <Dialog id="secret-reveal" title=format!("Credentials of {}", secret.detail.app.name) width="max-w-2xl" on_close=on_close>
             <p class="text-sm text-slate-700 mb-3">
                 "The client secret is shown only now and Dezky keeps no copy: put it in your app's configuration. If it is lost, rotate it."
             </p>
@@ -68,7 +68,7 @@ fn SecretReveal(secret: SsoAppSecret, #[prop(into)] on_close: Callback<()>) -> i
             <button id="secret-done" type="button" class="mt-3 rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent" on:click=move |_| on_close.run(())>
                 "Done"
             </button>
-        </section>
+        </Dialog>
     }
 }
 
@@ -298,8 +298,8 @@ pub fn SsoAppsPage() -> impl IntoView {
                         Confirm::Delete(a) => (format!("Delete {}?", a.name), "Its binding, application and provider are deleted from Authentik, with every token it issued. Members can no longer sign in to it.", "delete"),
                     };
                     view! {
-                        <section id="sso-confirm" role="dialog" data-action=action class="mb-6 rounded-xl border border-amber-300 bg-amber-50 p-5">
-                            <h2 class="text-lg font-semibold mb-1">{title}</h2>
+                        <Dialog id="sso-confirm-dialog" title=title width="max-w-lg" on_close=move |_| confirm.set(None)>
+                        <div id="sso-confirm" data-action=action>
                             <p class="text-sm text-slate-700 mb-3">{explain}</p>
                             <div class="flex gap-2">
                                 <button id="sso-confirm-yes" type="button" class="rounded-md bg-accent px-3 py-1.5 text-sm text-on-accent disabled:opacity-50" disabled=move || working.get() on:click=run>
@@ -307,7 +307,8 @@ pub fn SsoAppsPage() -> impl IntoView {
                                 </button>
                                 <button id="sso-confirm-no" type="button" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm" on:click=move |_| confirm.set(None)>"Back"</button>
                             </div>
-                        </section>
+                        </div>
+                        </Dialog>
                     }
                 })}
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
