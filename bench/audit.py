@@ -35,7 +35,6 @@ accepted. Standard library only (plus `psql` for PostgreSQL).
 import argparse
 import csv
 import io
-import ipaddress
 import json
 import os
 import random
@@ -51,7 +50,7 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from load import fetch, sign_in  # noqa: E402  (bench/load.py: the sandbox sign-in)
+from load import fetch, loopback_only, sign_in  # noqa: E402  (bench/load.py: the sandbox sign-in)
 
 DAY_MS = 86_400_000
 BATCH = 50_000  # rows per seeding transaction (SQLite) / progress step
@@ -343,9 +342,7 @@ def main():
     p.add_argument("--username", default="adam@acme.example")
     p.add_argument("--password", default="demo-admin-2026")
     a = p.parse_args()
-    host = urllib.parse.urlparse(a.url).hostname
-    if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
-        sys.exit("only loopback targets: this script seeds and loads a server on this machine")
+    loopback_only(a.url)
     db = Sqlite(a.database_url) if a.database_url.startswith("sqlite:") else Postgres(a.database_url)
 
     acme_id = db.scalar("SELECT id FROM tenants WHERE slug = 'acme'")

@@ -7,26 +7,11 @@
 #   bench/audit.sh
 #   NO_BUILD=1 BACKENDS=sqlite EVENTS=200000 ACME_EVENTS=20000 bench/audit.sh
 #   KEEP_DB=1 bench/audit.sh   # keep the seeded SQLite file and PostgreSQL database
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/dezky/target}"
-# The same server build as `cargo leptos build --release` (no erased component types).
-[ "${NO_BUILD:-}" = 1 ] || env -u RUSTFLAGS cargo build --release -p server
-work="$(mktemp -d)"
-port="${PORT:-3400}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 pg_url="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 pg_db="dezky_bench_$(date +%Y%m%d%H%M%S)"
-server=""
 pg_created=""
 
-stop_server() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-    server=""
-  fi
-}
 cleanup() {
   stop_server
   if [ -n "$pg_created" ] && [ "${KEEP_DB:-}" != 1 ]; then
@@ -39,21 +24,14 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+build_release
 
 # run_backend NAME DATABASE_URL: one server on that database, audit.py against it.
 run_backend() {
   local name="$1" url="$2"
-  DATABASE_URL="$url" \
-  DEZKY_SANDBOX=true DATA_DIR="$work" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD \
-  LOG_FORMAT=json RUST_LOG=warn LEPTOS_SITE_ROOT="$ROOT/target/site" \
-    "$CARGO_TARGET_DIR/release/server" >"$work/server-$name.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 150); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
-    sleep 0.2
-  done
+  start_server "$name" "$url"
   local rc=0
-  python3 bench/audit.py --url "http://127.0.0.1:$port" --database-url "$url" \
+  python3 bench/audit.py --url "$base" --database-url "$url" \
     --server-pid "$server" --events "${EVENTS:-1000000}" --acme-events "${ACME_EVENTS:-100000}" \
     --requests "${REQUESTS:-200}" || rc=$?
   stop_server

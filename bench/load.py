@@ -69,6 +69,13 @@ def sign_in(base, username, password):
     raise AssertionError("too many redirects during sign-in")
 
 
+def loopback_only(url):
+    """Exits unless the URL is on this machine: the bench scripts load a local server only."""
+    host = urllib.parse.urlparse(url).hostname
+    if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+        sys.exit("only loopback targets: this script loads a server on this machine")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--url", default="http://127.0.0.1:3000")
@@ -79,9 +86,7 @@ def main():
     p.add_argument("--password", default="demo-owner-2026")
     p.add_argument("--max-ms", type=float, default=2000)
     a = p.parse_args()
-    host = urllib.parse.urlparse(a.url).hostname
-    if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
-        sys.exit("only loopback targets: this script loads a server on this machine")
+    loopback_only(a.url)
 
     pages = [f"/admin/{a.tenant}", f"/admin/{a.tenant}/members", f"/admin/{a.tenant}/domains"]
     sessions = [sign_in(a.url, a.username, a.password) for _ in range(a.sessions)]
