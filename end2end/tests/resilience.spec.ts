@@ -94,3 +94,29 @@ test("offline: the call waits with Try again and keeps the input; dialogs close 
   await expect(page.locator("#otp-reveal")).toContainText(`${local}@${domain}`);
   await expect(page.locator("#session-banner")).toBeHidden();
 });
+
+test("pop-ups blocked: the banner offers sign-in in a new tab, and a read carries on after it", async ({ page, context }) => {
+  // The browser refuses every window a script opens.
+  await page.addInitScript(() => {
+    window.open = () => null;
+  });
+  await page.goto("/admin/globex/members");
+  await signInAtIdp(page, ADMIN);
+  await hydrated(page);
+  await expect(page.locator("#members")).toBeVisible();
+
+  expect((await page.request.post("/logout")).status()).toBeLessThan(400);
+  // A read: the search asks the server for the matching page.
+  await page.locator("#member-search").fill("gina");
+  await expect(page.locator("#session-banner")).toHaveAttribute("data-waiting", "sign-in");
+  await expect(page.locator("#session-reopen")).toHaveCount(0);
+  const tab = context.waitForEvent("page");
+  await page.locator("#session-sign-in").click();
+  const signIn = await tab;
+  await signInAtIdp(signIn, ADMIN);
+
+  await expect(page.locator("#session-banner")).toBeHidden();
+  await expect(page.locator("#member-search")).toHaveValue("gina");
+  await expect(page.locator('#members tr[data-address="gina@globex.example"]')).toBeVisible();
+  await expect(page.locator("#members tbody tr")).toHaveCount(1);
+});
