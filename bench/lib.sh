@@ -13,7 +13,7 @@ server=""
 base=""
 
 build_release() {
-  # The same server build as `cargo leptos build --release` (no erased component types).
+  # The same server build as `cargo leptos build --release --split` (no erased component types).
   [ "${NO_BUILD:-}" = 1 ] || env -u RUSTFLAGS cargo build --release -p server
 }
 

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { randomBytes } from "crypto";
 
-// The console binary built by `cargo leptos build` (see scripts/test.sh).
+// The console binary built by `cargo leptos build --split` (see scripts/test.sh).
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/dezky/target");
 const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, "debug/server");
 const root = path.resolve(__dirname, "..");

@@ -7,8 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 ensure_rust_tools
 ensure_node_packages
-say "building (cargo leptos build)"
-cargo leptos build
+say "building (cargo leptos build --split)"
+cargo leptos build --split
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 # The embedded default: stand-ins for the upstreams, the demo workspace (never without this).

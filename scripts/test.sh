@@ -22,7 +22,7 @@ say "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend 2>&1 | tee -a "$log"
 
 say "building the site for the end-to-end tests"
-cargo leptos build
+cargo leptos build --split
 
 run_e2e() {
   say "end-to-end tests on $1"

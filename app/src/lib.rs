@@ -30,7 +30,7 @@ pub mod storage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 use audit::AuditPage;
 use billing::BillingPage;
@@ -73,6 +73,50 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// A page whose code is its own wasm chunk (Leptos 0.8 lazy routes, `cargo leptos build
+/// --split`): the router loads it when the route is first entered, and hydration waits for it.
+/// The server renders the page as before and preloads the chunk from
+/// `pkg/__wasm_split_manifest.json`. `$route` is the route type, `$page` the page component.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        #[doc = concat!("The lazily loaded route of [`", stringify!($page), "`].")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    HomeRoute => Home,
+    ProfileRoute => ProfilePage,
+    AdminHomeRoute => AdminHome,
+    DashboardRoute => AdminDashboard,
+    MembersRoute => MembersPage,
+    DomainsRoute => DomainsPage,
+    DomainRoute => DomainPage,
+    SsoAppsRoute => SsoAppsPage,
+    SecurityRoute => SecurityPage,
+    MfaRoute => MfaPage,
+    AuditRoute => AuditPage,
+    StorageRoute => StoragePage,
+    BillingRoute => BillingPage,
+    BrandingRoute => BrandingPage,
+    PartnerRoute => PartnerHome,
+}
+
+/// The console: the frame and one route per page. Every page but the sign-in and sign-out
+/// landing pages and "not found" is a lazy route, so the first chunk holds the frame, the
+/// router and the runtime, and each page's code arrives with the page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -81,21 +125,21 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin") view=AdminHome ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant") view=AdminDashboard ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/members") view=MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/domains") view=DomainsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/domains/:domain") view=DomainPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/apps") view=SsoAppsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/security") view=SecurityPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/mfa") view=MfaPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/audit") view=AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/storage") view=StoragePage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/billing") view=BillingPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/:tenant/branding") view=BrandingPage ssr=SsrMode::Async/>
-                    <Route path=path!("/partner") view=PartnerHome ssr=SsrMode::Async/>
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/members") view={Lazy::<MembersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/domains") view={Lazy::<DomainsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/domains/:domain") view={Lazy::<DomainRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/apps") view={Lazy::<SsoAppsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/security") view={Lazy::<SecurityRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/mfa") view={Lazy::<MfaRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/storage") view={Lazy::<StorageRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/billing") view={Lazy::<BillingRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/:tenant/branding") view={Lazy::<BrandingRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/partner") view={Lazy::<PartnerRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/signed-out") view=SignedOutPage/>
                     <Route path=path!("/signed-in") view=SignedInPage ssr=SsrMode::Async/>
                 </Routes>
