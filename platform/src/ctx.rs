@@ -1,5 +1,9 @@
 //! Who is asking, and from where: the context every service call receives.
 
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde::{Deserialize, Serialize};
 
 /// Keys of the values kept in the (server-side, sealed) browser session.
@@ -72,6 +76,49 @@ pub struct Ctx {
     pub meta: RequestMeta,
     /// The console session (none for system work and API scripts without one).
     pub session: Option<SessionClock>,
+    /// Answers already worked out for this request, shared by the context's clones.
+    pub memo: RequestMemo,
+}
+
+/// Answers a request has already worked out, shared by every clone of its [`Ctx`]: a page
+/// renders several server functions in one request, and each starts with the same access
+/// check (the user, the tenant, the role, the security policy: four queries). Only granted
+/// answers are kept, under a key that names everything they depend on (the service puts the
+/// tenant, the purpose and partner mode in it); a refusal is worked out (and audited) again.
+/// It lives as long as the request: nothing is cached across requests.
+#[derive(Clone, Default)]
+pub struct RequestMemo(Arc<Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>>);
+
+impl RequestMemo {
+    /// The value kept under `key`, if one of type `T` is there.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<T> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.get(key)?.downcast_ref::<T>().cloned()
+    }
+
+    /// Keeps `value` under `key` for the rest of the request.
+    pub fn put<T: Clone + Send + Sync + 'static>(&self, key: String, value: &T) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.insert(key, Arc::new(value.clone()));
+    }
+}
+
+impl std::fmt::Debug for RequestMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f.debug_struct("RequestMemo")
+            .field("answers", &map.len())
+            .finish()
+    }
 }
 
 impl Ctx {
@@ -85,6 +132,7 @@ impl Ctx {
                 signed_in_at: u.signed_in_at,
                 last_seen_at: u.last_seen_at,
             }),
+            memo: RequestMemo::default(),
         }
     }
 
@@ -98,13 +146,28 @@ impl Ctx {
                 ..Default::default()
             },
             session: None,
+            memo: RequestMemo::default(),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::CurrentUser;
+    use super::{CurrentUser, RequestMemo};
+
+    #[test]
+    fn a_memo_is_shared_by_clones_and_typed() {
+        let memo = RequestMemo::default();
+        let clone = memo.clone();
+        memo.put("k".into(), &7_u32);
+        assert_eq!(clone.get::<u32>("k"), Some(7));
+        assert_eq!(clone.get::<String>("k"), None, "another type is not there");
+        assert_eq!(
+            RequestMemo::default().get::<u32>("k"),
+            None,
+            "a new request starts empty"
+        );
+    }
 
     #[test]
     fn debug_never_prints_the_auth_key() {

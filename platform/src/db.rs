@@ -58,6 +58,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(10))
+            // A SQLite connection is a file handle on a worker thread, not a socket that can
+            // go stale: pinging it before every use cost one more thread round trip per query.
+            .test_before_acquire(backend != Backend::Sqlite)
             .connect(&url)
             .await
             .map_err(DbError::Connect)?;

@@ -116,6 +116,7 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
             ..Default::default()
         },
         session: None,
+        memo: Default::default(),
     };
     let info = access.session_info(&ctx, true).await.unwrap();
     assert!(info.sandbox && info.partner_mode);
@@ -155,6 +156,21 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
     assert_eq!(view.tenants[0].attention, 0);
 
     let admin = access.tenant_admin(&ctx, "acme").await.unwrap();
+    // The grant is kept for the rest of the request only under what it depended on: the same
+    // request's context out of partner mode is refused (pat is no member of acme).
+    let outside = Ctx {
+        partner_mode: false,
+        ..ctx.clone()
+    };
+    let refused = access.tenant_admin(&outside, "acme").await;
+    assert!(
+        matches!(
+            refused,
+            Err(platform::services::access::AccessError::NotMember(_))
+        ),
+        "{refused:?}"
+    );
+    assert!(access.tenant_admin(&ctx, "acme").await.is_ok());
     let dash = tenants.dashboard(&admin).await.unwrap();
     assert_eq!(
         (
