@@ -237,7 +237,7 @@ pub fn StepList(steps: Vec<StepStatus>) -> impl IntoView {
                             <StateChip state=s.state.as_str()/>
                         </span>
                         <span class="flex-1 text-sm text-slate-700">{s.message}</span>
-                        <span class="text-xs text-slate-400 whitespace-nowrap">{s.last_run_at.map(format_time)}</span>
+                        <span class="text-xs text-slate-500 whitespace-nowrap">{s.last_run_at.map(format_time)}</span>
                     </li>
                 }
             }).collect_view()}

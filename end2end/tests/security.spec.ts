@@ -37,7 +37,7 @@ test("an admin filters the audit log by the URL, opens an event and downloads th
   // An action chip narrows to its family and says so.
   await page.locator('#audit-chips a[data-family="security"]').click();
   await expect(page).toHaveURL(/action=security\./);
-  await expect(page.locator('#audit-chips a[data-family="security"]')).toHaveAttribute("aria-pressed", "true");
+  await expect(page.locator('#audit-chips a[data-family="security"]')).toHaveAttribute("aria-current", "true");
 
   // The export is the current filter as CSV.
   const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#audit-export").click()]);

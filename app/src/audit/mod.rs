@@ -131,7 +131,7 @@ pub fn AuditPage() -> impl IntoView {
                                         if on { n.action.retain(|a| a != &prefix) } else { n.action.push(prefix.clone()) }
                                     });
                                     let class = if on { "rounded-full bg-accent px-3 py-0.5 text-xs text-on-accent" } else { "rounded-full border border-slate-300 bg-white px-3 py-0.5 text-xs text-slate-700" };
-                                    view! { <a class=format!("action-chip {class}") data-family=f.clone() aria-pressed=on.to_string() href=href>{f.clone()}</a> }
+                                    view! { <a class=format!("action-chip {class}") data-family=f.clone() aria-current=on.to_string() href=href>{f.clone()}</a> }
                                 }).collect_view();
                                 view! {
                                     <div id="audit-chips" class="flex flex-wrap gap-2 mb-3" aria-label="Action families">{chips}</div>

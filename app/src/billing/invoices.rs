@@ -58,7 +58,7 @@ pub fn InvoiceList(tenant: String) -> impl IntoView {
                             <td class="p-2 text-right">
                                 {match i.url.clone() {
                                     Some(u) => view! { <a href=u target="_blank" rel="noopener" class="text-accent underline">"View"</a> }.into_any(),
-                                    None => view! { <span class="text-xs text-slate-400">"No document at Stripe"</span> }.into_any(),
+                                    None => view! { <span class="text-xs text-slate-500">"No document at Stripe"</span> }.into_any(),
                                 }}
                             </td>
                         </tr>

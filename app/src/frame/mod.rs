@@ -39,13 +39,12 @@ pub fn Layout(children: Children) -> impl IntoView {
             }
         },
     );
-    // Set only in the browser, once the wasm has taken over the page.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    // `data-hydrated` turns "true" in the browser once the whole page, the lazily loaded
+    // route included, has hydrated (set by the hydrate entry, `frontend`).
     view! {
         <div
             id="app"
-            data-hydrated=move || if hydrated.get() { "true" } else { "false" }
+            data-hydrated="false"
             class="min-h-screen flex flex-col"
         >
             <Suspense fallback=|| ()>

@@ -70,9 +70,9 @@ pub fn PartnerHome() -> impl IntoView {
                     <CreateTenantWizard on_settled=refresh/>
                     {move || failure.get().map(|m| view! { <p role="alert" class="text-red-700 mb-4">{m}</p> })}
                     <div class="flex gap-3 mb-3">
-                        <input id="tenant-search" type="search" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"
+                        <input id="tenant-search" type="search" aria-label="Search workspaces" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"
                             prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
-                        <select id="tenant-sort" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| sort.set(event_target_value(&ev))>
+                        <select id="tenant-sort" aria-label="Sort workspaces" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| sort.set(event_target_value(&ev))>
                             <option value="name">"Sort by name"</option>
                             <option value="status">"Sort by status"</option>
                             <option value="attention">"Needs attention first"</option>

@@ -224,7 +224,7 @@ pub fn MfaPage() -> impl IntoView {
                                     let on = move || show() == key;
                                     view! {
                                         <a class=move || format!("mfa-filter text-xs rounded-full px-3 py-0.5 {}", if on() { "bg-accent text-on-accent" } else { "border border-slate-300 bg-white" })
-                                            aria-pressed=move || on().to_string() data-show=key href=href>{label}</a>
+                                            aria-current=move || on().to_string() data-show=key href=href>{label}</a>
                                     }
                                 };
                                 let rows = o.members.clone();

@@ -34,7 +34,7 @@ fn level_class(level: UsageLevel) -> &'static str {
 #[component]
 fn UsageCell(usage: Option<Usage>, note: Option<String>, column: StoreColumn) -> impl IntoView {
     if !column.available {
-        return view! { <span class="text-xs text-slate-400">"Unavailable"</span> }.into_any();
+        return view! { <span class="text-xs text-slate-500">"Unavailable"</span> }.into_any();
     }
     let Some(u) = usage else {
         return view! { <span class="text-xs text-slate-500">{note.unwrap_or_default()}</span> }
