@@ -59,21 +59,18 @@ test("every admin page and its dialogs", async ({ page, request }) => {
 
 test("the partner view and an end user's own page", async ({ browser }) => {
   // One browser context each (own cookies); axe-core needs pages of a context.
-  const partnerContext = await browser.newContext();
-  const partner = await partnerContext.newPage();
-  await partner.goto("/partner");
-  await signInAtIdp(partner, PARTNER);
-  await hydrated(partner);
-  await accessible(partner, "/partner");
-  await partnerContext.close();
-
-  const memberContext = await browser.newContext();
-  const member = await memberContext.newPage();
-  await member.goto("/");
-  await signInAtIdp(member, MEMBER);
-  await hydrated(member);
-  await accessible(member, "/ (an end user's tiles)");
-  await memberContext.close();
+  for (const [who, path, what] of [
+    [PARTNER, "/partner", "/partner"],
+    [MEMBER, "/", "/ (an end user's tiles)"],
+  ] as const) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(path);
+    await signInAtIdp(page, who);
+    await hydrated(page);
+    await accessible(page, what);
+    await context.close();
+  }
 });
 
 test("the pages anyone sees", async ({ page }) => {
