@@ -80,9 +80,10 @@ pub struct Ctx {
     pub memo: RequestMemo,
 }
 
-/// Answers a request has already worked out, shared by every clone of its [`Ctx`]: a page
-/// renders several server functions in one request, and each starts with the same access
-/// check (the user, the tenant, the role, the security policy: four queries). Only granted
+/// Answers a request has already worked out, shared by every clone of its [`Ctx`]: a request
+/// that makes the same access check again (the user, the tenant, the role, the security
+/// policy: four queries) reuses the first answer. Checks running at the same moment (a page's
+/// resources) do not wait for each other and each work it out. Only granted
 /// answers are kept, under a key that names everything they depend on (the service puts the
 /// tenant, the purpose and partner mode in it); a refusal is worked out (and audited) again.
 /// It lives as long as the request: nothing is cached across requests.
