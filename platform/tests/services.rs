@@ -156,21 +156,6 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
     assert_eq!(view.tenants[0].attention, 0);
 
     let admin = access.tenant_admin(&ctx, "acme").await.unwrap();
-    // The grant is kept for the rest of the request only under what it depended on: the same
-    // request's context out of partner mode is refused (pat is no member of acme).
-    let outside = Ctx {
-        partner_mode: false,
-        ..ctx.clone()
-    };
-    let refused = access.tenant_admin(&outside, "acme").await;
-    assert!(
-        matches!(
-            refused,
-            Err(platform::services::access::AccessError::NotMember(_))
-        ),
-        "{refused:?}"
-    );
-    assert!(access.tenant_admin(&ctx, "acme").await.is_ok());
     let dash = tenants.dashboard(&admin).await.unwrap();
     assert_eq!(
         (
@@ -328,6 +313,22 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
         members.get(&admin, &jane.member.id).await,
         Err(MemberError::NotFound(_))
     ));
+
+    // The grant is kept for the rest of the request only under what it depended on: the same
+    // request's context out of partner mode is refused (pat is no member of acme).
+    let outside = Ctx {
+        partner_mode: false,
+        ..ctx.clone()
+    };
+    let refused = access.tenant_admin(&outside, "acme").await;
+    assert!(
+        matches!(
+            refused,
+            Err(platform::services::access::AccessError::NotMember(_))
+        ),
+        "{refused:?}"
+    );
+    assert!(access.tenant_admin(&ctx, "acme").await.is_ok());
     tdb.cleanup().await;
 }
 on_both_backends!(
