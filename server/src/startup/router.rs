@@ -79,6 +79,39 @@ fn with_security_headers(router: Router<AppState>, https: bool) -> Router<AppSta
     }
 }
 
+/// What no route takes: a file of the site (`LEPTOS_SITE_ROOT`: the wasm, JS and CSS under
+/// `/pkg`, `public/`) by tower-http's `ServeDir`, else the console's "not found" page (404).
+///
+/// Not leptos_axum's `file_and_error_handler`: it answers a file inside `Owner::new()`, a
+/// child of whatever reactive owner the worker thread last left current, and applies that
+/// owner's `ResponseOptions` to the file. When that was a page still rendering on the same
+/// thread, the file took the page's headers (its Content-Security-Policy) and the page went
+/// out without them, so the browser refused its scripts and it never hydrated (seen in the
+/// Security journey: one reload in two full runs).
+fn static_files(
+    options: &LeptosOptions,
+    app_context: impl Fn() + Clone + Send + Sync + 'static,
+) -> tower_http::services::ServeDir<
+    impl tower::Service<
+            axum::extract::Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future = impl Send,
+        > + Clone,
+> {
+    let not_found = {
+        let options = options.clone();
+        leptos_axum::render_app_async_with_context(app_context, move || shell(options.clone()))
+    };
+    tower_http::services::ServeDir::new(options.site_root.as_ref())
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(tower::service_fn(move |req: axum::extract::Request| {
+            let render = not_found(req);
+            async move { Ok(render.await) }
+        }))
+}
+
 /// The paths of the console's pages (Leptos's route list), as `/admin/{tenant}/…`.
 pub fn page_paths() -> Vec<String> {
     route_list().iter().map(|r| r.path().to_string()).collect()
@@ -108,10 +141,7 @@ pub(super) fn router(state: AppState, settings: &Settings, public_url: &url::Url
         .leptos_routes_with_context(&state, routes, app_context.clone(), move || {
             shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(app_context, shell))
+        .fallback_service(static_files(&state.leptos, app_context))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::identity,
@@ -132,4 +162,53 @@ pub(super) fn router(state: AppState, settings: &Settings, public_url: &url::Url
             middleware::request_context,
         ))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use leptos::config::LeptosOptions;
+    use leptos::prelude::{provide_context, Owner};
+    use tower::ServiceExt;
+
+    /// A page's render may leave its reactive owner current on a worker thread; a file served
+    /// on that thread next must neither take the page's response headers nor carry them.
+    #[tokio::test]
+    async fn a_file_never_takes_the_headers_of_a_page_rendering_on_the_same_thread() {
+        let site = std::env::temp_dir().join(format!("dezky-site-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(site.join("pkg")).unwrap();
+        std::fs::write(site.join("pkg/app.css"), "body{}").unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("app")
+            .site_root(site.to_string_lossy().to_string())
+            .build();
+
+        // The page still rendering: its owner holds its ResponseOptions, with its policy.
+        let page = Owner::new_root(None);
+        let page_headers = leptos_axum::ResponseOptions::default();
+        page.with(|| provide_context(page_headers.clone()));
+        let policy = header::HeaderValue::from_static("script-src 'nonce-page'");
+        page_headers.insert_header(header::CONTENT_SECURITY_POLICY, policy.clone());
+        page.set();
+
+        let file = super::static_files(&options, || {})
+            .oneshot(Request::get("/pkg/app.css").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(file.status(), StatusCode::OK);
+        assert_eq!(file.headers()[header::CONTENT_TYPE], "text/css");
+        assert_eq!(file.headers().get(header::CONTENT_SECURITY_POLICY), None);
+        assert_eq!(
+            page_headers
+                .0
+                .read()
+                .unwrap()
+                .headers
+                .get(header::CONTENT_SECURITY_POLICY),
+            Some(&policy),
+            "the page keeps its policy"
+        );
+        std::fs::remove_dir_all(site).unwrap();
+    }
 }

@@ -104,6 +104,20 @@ async fn answers_carry_security_headers(backend: Backend) {
         .unwrap()
         .to_string();
     assert_ne!(csp, csp2, "one nonce per response");
+    // An address no route takes (and no file of the site): the "not found" page, with the
+    // page's policy and its own nonce.
+    let missing = b.get(&app.url("/no-such-page")).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let csp3 = missing.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp3.contains("'nonce-") && csp3 != csp2, "{csp3}");
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("There is no page at this address."));
     // API answers get a policy that allows nothing.
     let api = b.get(&app.url("/api/me")).await;
     assert_eq!(
