@@ -1,10 +1,11 @@
 //! Who is asking, and from where: the context every service call receives.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
 
 /// Keys of the values kept in the (server-side, sealed) browser session.
 pub mod session_keys {
@@ -83,30 +84,39 @@ pub struct Ctx {
 /// Answers a request has already worked out, shared by every clone of its [`Ctx`]: a request
 /// that makes the same access check again (the user, the tenant, the role, the security
 /// policy: four queries) reuses the first answer. Checks running at the same moment (a page's
-/// resources) do not wait for each other and each work it out. Only granted
-/// answers are kept, under a key that names everything they depend on (the service puts the
-/// tenant, the purpose and partner mode in it); a refusal is worked out (and audited) again.
-/// It lives as long as the request: nothing is cached across requests.
+/// resources, rendered concurrently) share one piece of work: the first works the answer out
+/// and the others wait for it (`tokio::sync::OnceCell`). Only granted answers are kept, under
+/// a key that names everything they depend on (the service puts the tenant, the purpose and
+/// partner mode in it); a refusal is not kept, so the next check works it out (and audits it)
+/// again. It lives as long as the request: nothing is cached across requests.
 #[derive(Clone, Default)]
-pub struct RequestMemo(Arc<Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>>);
+pub struct RequestMemo(Arc<Mutex<HashMap<(TypeId, String), Arc<dyn Any + Send + Sync>>>>);
 
 impl RequestMemo {
-    /// The value kept under `key`, if one of type `T` is there.
-    pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &str) -> Option<T> {
-        let map = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        map.get(key)?.downcast_ref::<T>().cloned()
-    }
-
-    /// Keeps `value` under `key` for the rest of the request.
-    pub fn put<T: Clone + Send + Sync + 'static>(&self, key: String, value: &T) {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        map.insert(key, Arc::new(value.clone()));
+    /// The answer kept under `key`, else the one `work` gives (kept when it is `Ok`). Calls
+    /// with the same key and type at the same moment run `work` once; after an `Err`, the
+    /// next waiting call runs its own `work`.
+    pub async fn get_or_try_init<T, E, F, Fut>(&self, key: String, work: F) -> Result<T, E>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let cell = {
+            let mut map = self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            map.entry((TypeId::of::<T>(), key))
+                .or_insert_with(|| Arc::new(OnceCell::<T>::new()))
+                .clone()
+        };
+        // The key holds the type, so the cell is always a `OnceCell<T>`; were it not, the work
+        // is simply done without being kept.
+        let cell = cell
+            .downcast::<OnceCell<T>>()
+            .unwrap_or_else(|_| Arc::new(OnceCell::new()));
+        cell.get_or_try_init(work).await.cloned()
     }
 }
 
@@ -117,7 +127,7 @@ impl std::fmt::Debug for RequestMemo {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f.debug_struct("RequestMemo")
-            .field("answers", &map.len())
+            .field("keys", &map.len())
             .finish()
     }
 }
@@ -155,19 +165,75 @@ impl Ctx {
 #[cfg(test)]
 mod tests {
     use super::{CurrentUser, RequestMemo};
+    use std::sync::Arc;
 
-    #[test]
-    fn a_memo_is_shared_by_clones_and_typed() {
+    #[tokio::test]
+    async fn a_memo_is_shared_by_clones_and_typed() {
         let memo = RequestMemo::default();
         let clone = memo.clone();
-        memo.put("k".into(), &7_u32);
-        assert_eq!(clone.get::<u32>("k"), Some(7));
-        assert_eq!(clone.get::<String>("k"), None, "another type is not there");
+        let seven = memo
+            .get_or_try_init("k".into(), || async { Ok::<_, ()>(7_u32) })
+            .await;
+        assert_eq!(seven, Ok(7));
+        let kept = clone
+            .get_or_try_init("k".into(), || async { Ok::<_, ()>(8_u32) })
+            .await;
+        assert_eq!(kept, Ok(7), "a clone sees the first answer");
+        let other_type = clone
+            .get_or_try_init("k".into(), || async { Ok::<_, ()>(String::from("s")) })
+            .await;
         assert_eq!(
-            RequestMemo::default().get::<u32>("k"),
-            None,
-            "a new request starts empty"
+            other_type.as_deref(),
+            Ok("s"),
+            "another type is another answer"
         );
+        let fresh = RequestMemo::default()
+            .get_or_try_init("k".into(), || async { Ok::<_, ()>(9_u32) })
+            .await;
+        assert_eq!(fresh, Ok(9), "a new request starts empty");
+    }
+
+    #[tokio::test]
+    async fn concurrent_checks_share_one_piece_of_work_and_refusals_are_not_kept() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let memo = RequestMemo::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let entered = Arc::new(AtomicUsize::new(0));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let check = |memo: RequestMemo| {
+            let (runs, entered) = (runs.clone(), entered.clone());
+            let mut released = released.clone();
+            async move {
+                entered.fetch_add(1, Ordering::SeqCst);
+                memo.get_or_try_init("admin".into(), || async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    // Held open until every caller is waiting on the same answer.
+                    let _ = released.wait_for(|r| *r).await;
+                    Ok::<_, ()>(1_u8)
+                })
+                .await
+            }
+        };
+        let tasks: Vec<_> = (0..3).map(|_| tokio::spawn(check(memo.clone()))).collect();
+        // The test runtime has one thread: each task runs until it waits (on the work, or on
+        // the first task's work) before the next is polled.
+        while entered.load(Ordering::SeqCst) < 3 {
+            tokio::task::yield_now().await;
+        }
+        release.send(true).unwrap();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(1));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one query for three checks");
+
+        let refused = memo
+            .get_or_try_init("refused".into(), || async { Err::<u8, _>("no") })
+            .await;
+        assert_eq!(refused, Err("no"));
+        let again = memo
+            .get_or_try_init("refused".into(), || async { Ok::<u8, &str>(2) })
+            .await;
+        assert_eq!(again, Ok(2), "a refusal is worked out again");
     }
 
     #[test]

@@ -148,14 +148,14 @@ impl AccessService {
     #[tracing::instrument(skip_all, fields(actor = ctx.user_id.as_deref()))]
     pub async fn signed_in(&self, ctx: &Ctx) -> Result<SignedIn, AccessError> {
         let id = ctx.user_id.as_deref().ok_or(AccessError::Unauthenticated)?;
-        let key = format!("user:{id}");
-        if let Some(user) = ctx.memo.get::<User>(&key) {
-            return Ok(SignedIn { user });
-        }
-        let user = repo::user_by_id(&self.db, id)
-            .await?
-            .ok_or(AccessError::Unauthenticated)?;
-        ctx.memo.put(key, &user);
+        let user = ctx
+            .memo
+            .get_or_try_init(format!("user:{id}"), || async {
+                repo::user_by_id(&self.db, id)
+                    .await?
+                    .ok_or(AccessError::Unauthenticated)
+            })
+            .await?;
         Ok(SignedIn { user })
     }
 
@@ -278,22 +278,23 @@ impl AccessService {
         slug: &str,
         purpose: Purpose,
     ) -> Result<TenantAdmin, AccessError> {
-        // Granted once per request: a page's server functions each start with this check.
+        // Granted once per request: a page's server functions each start with this check,
+        // and concurrent ones wait for the first.
         let key = format!(
             "admin:{}:{slug}:{purpose:?}:{}",
             ctx.user_id.as_deref().unwrap_or_default(),
             ctx.partner_mode
         );
-        if let Some(admin) = ctx.memo.get::<TenantAdmin>(&key) {
-            return Ok(admin);
-        }
-        let admin = self.admin_role(ctx, slug).await?;
-        let exempt = purpose == Purpose::SecurityPolicy
-            && !admin.via_partner
-            && admin.role == Some(Role::Owner);
-        self.enforce_policy(ctx, &admin.tenant, exempt).await?;
-        ctx.memo.put(key, &admin);
-        Ok(admin)
+        ctx.memo
+            .get_or_try_init(key, || async {
+                let admin = self.admin_role(ctx, slug).await?;
+                let exempt = purpose == Purpose::SecurityPolicy
+                    && !admin.via_partner
+                    && admin.role == Some(Role::Owner);
+                self.enforce_policy(ctx, &admin.tenant, exempt).await?;
+                Ok(admin)
+            })
+            .await
     }
 
     async fn admin_role(&self, ctx: &Ctx, slug: &str) -> Result<TenantAdmin, AccessError> {
