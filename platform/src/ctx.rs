@@ -90,7 +90,12 @@ pub struct Ctx {
 /// partner mode in it); a refusal is not kept, so the next check works it out (and audits it)
 /// again. It lives as long as the request: nothing is cached across requests.
 #[derive(Clone, Default)]
-pub struct RequestMemo(Arc<Mutex<HashMap<(TypeId, String), Arc<dyn Any + Send + Sync>>>>);
+pub struct RequestMemo(Arc<Mutex<HashMap<MemoKey, MemoCell>>>);
+
+/// The type of the answer and the caller's key.
+type MemoKey = (TypeId, String);
+/// A `OnceCell<T>` for the `T` of its key.
+type MemoCell = Arc<dyn Any + Send + Sync>;
 
 impl RequestMemo {
     /// The answer kept under `key`, else the one `work` gives (kept when it is `Ok`). Calls
