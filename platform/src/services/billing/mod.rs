@@ -223,14 +223,13 @@ impl BillingService {
 
     /// The sidebar mark: the plan's name (from Stripe, remembered after the first read; `None`
     /// without a plan or when Stripe cannot say) and the seats (what Stripe bills when known,
-    /// else the members). Never fails on Stripe.
+    /// else the members holding a seat, [`seats::seats_used`], one `COUNT`). Never fails on
+    /// Stripe.
     pub async fn mark(&self, admin: &TenantAdmin) -> Result<(Option<String>, i64), BillingError> {
         let row = crate::repo::billing::get(&self.db, &admin.tenant().id).await?;
         let seats = match row.seats_paid {
             Some(paid) => paid,
-            None => crate::repo::members::of_tenant(&self.db, &admin.tenant().id)
-                .await?
-                .len() as i64,
+            None => seats::seats_used(&self.db, &admin.tenant().id).await? as i64,
         };
         let Some(plan) = row.plan_id else {
             return Ok((None, seats));
