@@ -149,6 +149,28 @@ async fn billing_without_stripe_is_unavailable_not_broken(backend: Backend) {
     assert_eq!(s, StatusCode::CONFLICT, "switched off: {e}");
     assert_eq!(e["error"], "billing_disabled");
     assert!(e["message"].as_str().unwrap().contains("STRIPE_ENABLED"));
+    // Without a seat count from Stripe the sidebar shows the members holding a seat, as the
+    // dashboard counts them: one being removed holds none.
+    let acme = platform::repo::identity::tenant_by_slug(&off.platform.db, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let members = platform::repo::members::of_tenant(&off.platform.db, &acme.id)
+        .await
+        .unwrap();
+    platform::repo::members::set_status(
+        &off.platform.db,
+        &members[0].id,
+        wire::members::MemberStatus::Removing,
+        None,
+    )
+    .await
+    .unwrap();
+    let r = off
+        .server_fn(&owner, "admin_sidebar", &[("tenant", "acme")])
+        .await;
+    let mark: Value = r.json().await.unwrap();
+    assert_eq!(mark["seats"], members.len() - 1, "{mark}");
     off.cleanup().await;
 
     let down = stripe_app(backend, "http://127.0.0.1:9".into()).await;
