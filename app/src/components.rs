@@ -264,3 +264,39 @@ mod tests {
         );
     }
 }
+
+/// What a [`pager`] is about: `id` prefixes its elements' ids (`{id}-pager`, `{id}-count`,
+/// `{id}-previous`, `{id}-next`), `label` names the navigation for a screen reader, `noun` is
+/// one and many of what is listed.
+#[derive(Clone, Copy)]
+pub struct Pages {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub noun: (&'static str, &'static str),
+}
+
+/// Under a cursor-paged table: how many are shown of how many match, and the buttons to the
+/// previous and next pages (`pages` holds the cursors of the pages before this one).
+pub fn pager(
+    what: Pages,
+    page_number: usize,
+    shown: usize,
+    total: i64,
+    next_cursor: Option<String>,
+    pages: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    let has_previous = page_number > 1;
+    let has_next = next_cursor.is_some();
+    let noun = if total == 1 { what.noun.0 } else { what.noun.1 };
+    view! {
+        <nav id=format!("{}-pager", what.id) aria-label=what.label class="mt-3 flex items-center gap-3 text-sm text-slate-600">
+            <span id=format!("{}-count", what.id) data-total=total.to_string()>
+                {format!("Page {page_number}: {shown} shown of {total} {noun}")}
+            </span>
+            <button id=format!("{}-previous", what.id) type="button" class="rounded border border-slate-300 bg-white px-2 py-0.5 disabled:opacity-50"
+                disabled=!has_previous on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
+            <button id=format!("{}-next", what.id) type="button" class="rounded border border-slate-300 bg-white px-2 py-0.5 disabled:opacity-50"
+                disabled=!has_next on:click=move |_| if let Some(c) = next_cursor.clone() { pages.update(|p| p.push(c)); }>"Next"</button>
+        </nav>
+    }
+}

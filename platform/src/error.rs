@@ -294,9 +294,21 @@ impl Classify for MemberError {
 
 impl Classify for TenantError {
     fn class(&self) -> ErrorClass {
-        ErrorClass::Internal
+        match self {
+            TenantError::Invalid { .. } => ErrorClass::Invalid,
+            TenantError::Store(_) | TenantError::Steps(_) => ErrorClass::Internal,
+        }
     }
     fn code(&self) -> &'static str {
-        "internal"
+        match self {
+            TenantError::Invalid { .. } => "invalid",
+            TenantError::Store(_) | TenantError::Steps(_) => "internal",
+        }
+    }
+    fn field(&self) -> Option<&str> {
+        match self {
+            TenantError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
     }
 }

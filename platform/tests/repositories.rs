@@ -116,11 +116,15 @@ async fn memberships_and_partners(backend: Backend) {
     assert!(!identity::partner_looks_after(&db, &p.id, &globex.id)
         .await
         .unwrap());
+    let all = platform::repo::partner_tenants::PartnerTenantFilter {
+        search: None,
+        sort: wire::tenants::PartnerSort::Name,
+        after: None,
+    };
     assert_eq!(
-        identity::tenants_of_partner(&db, &p.id)
+        platform::repo::partner_tenants::count(&db, &p.id, &all)
             .await
-            .unwrap()
-            .len(),
+            .unwrap(),
         1
     );
     tdb.cleanup().await;

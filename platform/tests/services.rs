@@ -150,7 +150,10 @@ async fn a_workspace_from_creation_to_a_failed_removal(backend: Backend) {
     let progress = provisioning.progress(&created.tenant).await.unwrap();
     assert_eq!(progress, created);
 
-    let view = tenants.partner_view(&staff).await.unwrap();
+    let view = tenants
+        .partner_view(&staff, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(view.partner_name, "Northwind");
     assert_eq!(view.tenants.len(), 1);
     assert_eq!(view.tenants[0].attention, 0);

@@ -223,10 +223,63 @@ pub struct PartnerTenantView {
     pub billing_state: Option<crate::billing::SubscriptionState>,
 }
 
+/// One page of the workspaces a partner looks after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnerView {
     pub partner_name: String,
+    /// At most the query's `limit`, in the query's order.
     pub tenants: Vec<PartnerTenantView>,
+    /// Workspaces matching the search in all pages.
+    pub total: i64,
+    /// Where the next page starts (opaque; pass it back as `cursor`), if there is one.
+    pub next_cursor: Option<String>,
+    /// The order the page is in.
+    pub sort: PartnerSort,
+}
+
+/// How the partner view orders workspaces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerSort {
+    /// By name, then slug.
+    #[default]
+    Name,
+    /// By status (`active`, `failed`, `provisioning`, …), then name.
+    Status,
+    /// Most things needing attention first, then name.
+    Attention,
+}
+
+impl PartnerSort {
+    pub const ALL: [PartnerSort; 3] = [Self::Name, Self::Status, Self::Attention];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Status => "status",
+            Self::Attention => "attention",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Which workspaces the partner view lists: `q` (a case-insensitive piece of the name or
+/// slug), `sort` (`name`, `status` or `attention`; default `name`), `cursor` (opaque, a
+/// page's `next_cursor`, valid for the same sort) and `limit` (1–200, default 50). Strings as
+/// given, so a bad value is refused with its field, never dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<String>,
 }
 
 /// The person's own profile and what the identity provider says about them.

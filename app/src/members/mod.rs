@@ -11,7 +11,9 @@ mod api;
 
 pub use api::*;
 
-use crate::components::{copy_to_clipboard, format_time, ErrorView, StateChip, StepList};
+use crate::components::{
+    copy_to_clipboard, format_time, pager, ErrorView, Pages, StateChip, StepList,
+};
 use crate::dialog::Dialog;
 use crate::error::AppError;
 use crate::frame::{AdminSection, AdminSidebar};
@@ -244,6 +246,8 @@ pub fn MembersPage() -> impl IntoView {
     let search = RwSignal::new(String::new());
     // The cursors of the pages before the one shown (the first page has none).
     let pages = RwSignal::new(Vec::<String>::new());
+    // The page of members, then the MFA state of those members only (looked up in Authentik
+    // one by one: never the whole workspace for one page).
     let list = Resource::new(
         move || {
             (
@@ -253,11 +257,18 @@ pub fn MembersPage() -> impl IntoView {
                 pages.get().last().cloned(),
             )
         },
-        |(t, _, q, cursor)| get_members(t, Some(q).filter(|q| !q.trim().is_empty()), cursor),
-    );
-    let mfa = Resource::new(
-        move || (tenant(), version.get()),
-        |(t, _)| crate::security::get_mfa_overview(t),
+        |(t, _, q, cursor)| async move {
+            let list =
+                get_members(t.clone(), Some(q).filter(|q| !q.trim().is_empty()), cursor).await;
+            let mfa = match &list {
+                Ok(page) => {
+                    let ids = page.members.iter().map(|m| m.id.clone()).collect();
+                    crate::security::get_members_mfa(t, ids).await
+                }
+                Err(e) => Err(e.clone()),
+            };
+            (list, mfa)
+        },
     );
     let tab = RwSignal::new("members");
     let creating = RwSignal::new(false);
@@ -390,7 +401,7 @@ pub fn MembersPage() -> impl IntoView {
                             MemberAction::SetRole => "Owners manage everything including other owners; admins manage the workspace; members use it.",
                             MemberAction::Cancel | MemberAction::Remove => "",
                         };
-                        let can_owner = list.get().and_then(|r| r.ok()).map(|v| v.can_manage_owners).unwrap_or(false);
+                        let can_owner = list.get().and_then(|(r, _)| r.ok()).map(|v| v.can_manage_owners).unwrap_or(false);
                         view! {
                             <Dialog id="member-confirm" title=title width="max-w-lg" on_close=move |_| pending.set(None)>
                             <div id="confirm" data-action=p.action.as_str()>
@@ -420,7 +431,7 @@ pub fn MembersPage() -> impl IntoView {
                     // Outside the list, so that refreshing the list after a creation keeps the
                     // dialog (and its step results) on screen.
                     {move || creating.get().then(|| {
-                        list.get_untracked().and_then(|r| r.ok()).and_then(|v| {
+                        list.get_untracked().and_then(|(r, _)| r.ok()).and_then(|v| {
                             v.primary_domain.map(|domain| view! {
                                 <CreateMemberDialog tenant=tenant() domain can_manage_owners=v.can_manage_owners
                                     on_created=move |(address, pw): (String, Option<String>)| {
@@ -442,7 +453,7 @@ pub fn MembersPage() -> impl IntoView {
                         on:input=move |ev| { pages.set(Vec::new()); search.set(event_target_value(&ev)); }/>
                     <Transition fallback=|| view! { <p>"Loading…"</p> }>
                         {move || Suspend::new(async move {
-                            let (list, mfa) = (list.await, mfa.await);
+                            let (list, mfa) = list.await;
                             match list {
                                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
                                 Ok(v) => {
@@ -506,7 +517,7 @@ pub fn MembersPage() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
-                                        {pager(page_number, shown, v.total, next_cursor, pages)}
+                                        {pager(Pages { id: "members", label: "Member pages", noun: ("member", "members") }, page_number, shown, v.total, next_cursor, pages)}
                                     }.into_any()
                                 }
                             }
@@ -518,48 +529,23 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
-/// Under the table: how many are shown of how many match, and the buttons to the previous and
-/// next pages (`pages` holds the cursors of the pages before this one).
-fn pager(
-    page_number: usize,
-    shown: usize,
-    total: i64,
-    next_cursor: Option<String>,
-    pages: RwSignal<Vec<String>>,
-) -> impl IntoView {
-    let has_previous = page_number > 1;
-    let has_next = next_cursor.is_some();
-    view! {
-        <nav id="members-pager" aria-label="Member pages" class="mt-3 flex items-center gap-3 text-sm text-slate-600">
-            <span id="members-count" data-total=total.to_string()>
-                {format!("Page {page_number}: {shown} shown of {total} member{}", if total == 1 { "" } else { "s" })}
-            </span>
-            <button id="members-previous" type="button" class="rounded border border-slate-300 bg-white px-2 py-0.5 disabled:opacity-50"
-                disabled=!has_previous on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
-            <button id="members-next" type="button" class="rounded border border-slate-300 bg-white px-2 py-0.5 disabled:opacity-50"
-                disabled=!has_next on:click=move |_| if let Some(c) = next_cursor.clone() { pages.update(|p| p.push(c)); }>"Next"</button>
-        </nav>
-    }
-}
-
 /// The MFA column of one member: enrolled (with the methods), not enrolled, or unknown with
 /// the reason — never "not enrolled" when it is not known.
 fn mfa_cell(
-    overview: &Result<wire::security::MfaOverview, AppError>,
+    mfa: &Result<Vec<wire::security::MemberMfa>, AppError>,
     member_id: &str,
 ) -> impl IntoView {
     use wire::security::MfaState;
-    let state = match overview {
+    let state = match mfa {
         Err(e) => MfaState::Unknown {
             reason: e.message(),
         },
-        Ok(o) => o
-            .members
+        Ok(members) => members
             .iter()
             .find(|m| m.member_id == member_id)
             .map(|m| m.mfa.clone())
             .unwrap_or(MfaState::Unknown {
-                reason: "Not in the MFA overview.".into(),
+                reason: "The MFA lookup did not return this member.".into(),
             }),
     };
     match state {

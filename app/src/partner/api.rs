@@ -8,11 +8,23 @@ use crate::error::AppError;
 use wire::billing::PlanView;
 use wire::tenants::{PartnerView, TenantProvisioning};
 
+/// One page of the partner view: `q` a piece of a workspace's name or slug, `sort` `name`
+/// (default), `status` or `attention`, `cursor` a page's `next_cursor` (for the same sort).
 #[server(prefix = "/api/fn", endpoint = "partner_overview", client = crate::resilient::Resilient)]
-pub async fn get_partner_overview() -> Result<PartnerView, AppError> {
+pub async fn get_partner_overview(
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+) -> Result<PartnerView, AppError> {
     let call = call()?;
     let staff = call.partner_staff().await?;
-    Ok(call.platform.tenants.partner_view(&staff).await?)
+    let query = wire::tenants::PartnerQuery {
+        q,
+        sort,
+        cursor,
+        limit: None,
+    };
+    Ok(call.platform.tenants.partner_view(&staff, &query).await?)
 }
 
 /// Partner staff create a workspace and provision it (the same service method as

@@ -8,16 +8,38 @@ pub use api::*;
 
 use leptos::prelude::*;
 
-use crate::components::{ErrorView, StateChip, StepList};
-use wire::tenants::{PartnerTenantView, TenantProvisioning};
+use crate::components::{pager, ErrorView, Pages, StateChip, StepList};
+use wire::tenants::{PartnerSort, PartnerTenantView, TenantProvisioning};
 
 #[component]
 pub fn PartnerHome() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_partner_overview());
+    let version = RwSignal::new(0u32);
+    let search = RwSignal::new(String::new());
+    let sort = RwSignal::new(PartnerSort::Name);
+    // The cursors of the pages before the one shown (the first page has none).
+    let pages = RwSignal::new(Vec::<String>::new());
+    let data = Resource::new(
+        move || {
+            (
+                version.get(),
+                search.get(),
+                sort.get(),
+                pages.get().last().cloned(),
+            )
+        },
+        |(_, q, sort, cursor)| {
+            get_partner_overview(
+                Some(q).filter(|q| !q.trim().is_empty()),
+                Some(sort.as_str().to_string()),
+                cursor,
+            )
+        },
+    );
     let opening = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<String>);
-    let search = RwSignal::new(String::new());
-    let sort = RwSignal::new("name".to_string());
+    // The page refreshes in place once a workspace is created; the wizard, outside the
+    // list, keeps showing its progress.
+    let refresh = move || version.update(|v| *v += 1);
     let open = move |slug: String| {
         opening.set(Some(slug.clone()));
         leptos::task::spawn_local(async move {
@@ -33,103 +55,97 @@ pub fn PartnerHome() -> impl IntoView {
         });
     };
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <h1 class="text-2xl font-semibold mb-1">"Partner view"</h1> }>
+            {move || Suspend::new(async move {
+                let name = data.await.map(|d| format!("Partner view — {}", d.partner_name)).unwrap_or_else(|_| "Partner view".into());
+                view! { <h1 class="text-2xl font-semibold mb-1">{name}</h1> }
+            })}
+        </Transition>
+        <p class="text-slate-600 mb-6">"The workspaces your organisation looks after."</p>
+        <CreateTenantWizard on_settled=refresh/>
+        {move || failure.get().map(|m| view! { <p role="alert" class="text-red-700 mb-4">{m}</p> })}
+        <div class="flex gap-3 mb-3">
+            <input id="tenant-search" type="search" aria-label="Search workspaces" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"
+                prop:value=move || search.get() on:input=move |ev| { pages.set(Vec::new()); search.set(event_target_value(&ev)); }/>
+            <select id="tenant-sort" aria-label="Sort workspaces" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+                on:change=move |ev| { pages.set(Vec::new()); sort.set(PartnerSort::parse(&event_target_value(&ev)).unwrap_or_default()); }>
+                <option value="name">"Sort by name"</option>
+                <option value="status">"Sort by status"</option>
+                <option value="attention">"Needs attention first"</option>
+            </select>
+        </div>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let d = match data.await {
                     Ok(d) => d,
                     Err(e) => return view! { <ErrorView error=e/> }.into_any(),
                 };
-                // The list refreshes in place (not through the resource, which would
-                // rebuild the wizard that is still showing its progress).
-                let list = RwSignal::new(d.tenants.clone());
-                let refresh = move || {
-                    leptos::task::spawn_local(async move {
-                        if let Ok(fresh) = get_partner_overview().await {
-                            list.set(fresh.tenants);
-                        }
-                    })
-                };
-                let rows = move || {
-                    let needle = search.get().trim().to_lowercase();
-                    let mut rows: Vec<PartnerTenantView> = list
-                        .get()
-                        .iter()
-                        .filter(|t| needle.is_empty() || t.tenant.name.to_lowercase().contains(&needle) || t.tenant.slug.contains(&needle))
-                        .cloned()
-                        .collect();
-                    match sort.get().as_str() {
-                        "status" => rows.sort_by(|a, b| (a.tenant.status.as_str(), &a.tenant.name).cmp(&(b.tenant.status.as_str(), &b.tenant.name))),
-                        "attention" => rows.sort_by(|a, b| b.attention.cmp(&a.attention).then(a.tenant.name.cmp(&b.tenant.name))),
-                        _ => rows.sort_by_key(|t| t.tenant.name.to_lowercase()),
-                    }
-                    rows
-                };
+                let page_number = pages.get_untracked().len() + 1;
+                let shown = d.tenants.len();
                 view! {
-                    <h1 class="text-2xl font-semibold mb-1">{format!("Partner view — {}", d.partner_name)}</h1>
-                    <p class="text-slate-600 mb-6">"The workspaces your organisation looks after."</p>
-                    <CreateTenantWizard on_settled=refresh/>
-                    {move || failure.get().map(|m| view! { <p role="alert" class="text-red-700 mb-4">{m}</p> })}
-                    <div class="flex gap-3 mb-3">
-                        <input id="tenant-search" type="search" aria-label="Search workspaces" placeholder="Search by name or slug" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm w-64"
-                            prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev))/>
-                        <select id="tenant-sort" aria-label="Sort workspaces" class="rounded-md border border-slate-300 px-2 py-1.5 text-sm" on:change=move |ev| sort.set(event_target_value(&ev))>
-                            <option value="name">"Sort by name"</option>
-                            <option value="status">"Sort by status"</option>
-                            <option value="attention">"Needs attention first"</option>
-                        </select>
-                    </div>
                     <table id="partner-tenants" class="w-full text-sm bg-white border border-slate-200 rounded-lg">
                         <thead class="text-left text-slate-500"><tr>
                             <th class="p-2">"Workspace"</th><th class="p-2">"Status"</th><th class="p-2">"Provisioning"</th>
                             <th class="p-2">"Seats used"</th><th class="p-2">"Needs attention"</th><th class="p-2"></th>
                         </tr></thead>
                         <tbody>
-                            <For each=rows key=|t| t.tenant.slug.clone() let:t>
-                                {
-                                    let slug = t.tenant.slug.clone();
-                                    let busy = { let slug = slug.clone(); Signal::derive(move || opening.get().as_deref() == Some(slug.as_str())) };
-                                    view! {
-                                        <tr class="border-t border-slate-100" data-slug=t.tenant.slug.clone()>
-                                            <td class="p-2"><span class="font-medium">{t.tenant.name.clone()}</span><br/><span class="text-xs text-slate-500 font-mono">{t.tenant.slug.clone()}</span></td>
-                                            <td class="p-2 capitalize tenant-status">{t.tenant.status.as_str()}</td>
-                                            <td class="p-2">
-                                                <div class="flex flex-wrap gap-1">
-                                                    {t.steps.iter().map(|s| view! {
-                                                        <span title=s.message.clone() class="text-xs">{s.upstream.clone()}" "<StateChip state=s.state.as_str()/></span>
-                                                    }).collect_view()}
-                                                </div>
-                                            </td>
-                                            <td class="p-2 seats">{t.seats_used}</td>
-                                            <td class="p-2 attention">
-                                                {t.attention}
-                                                {(t.domains_attention > 0).then(|| view! {
-                                                    <span class="domains-chip ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900" title="Verified mail domains that lost a DNS record">
-                                                        {format!("{} domain{}", t.domains_attention, if t.domains_attention == 1 { "" } else { "s" })}
-                                                    </span>
-                                                })}
-                                                {t.billing_state.filter(|s| s.behind_on_payment()).map(|s| view! {
-                                                    <span class="billing-chip ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800" title="Behind on payment: Stripe could not collect the last invoice">{s.label()}</span>
-                                                })}
-                                            </td>
-                                            <td class="p-2 text-right">
-                                                <button
-                                                    id=format!("open-{}", t.tenant.slug)
-                                                    class="rounded-md bg-accent px-3 py-1 text-on-accent"
-                                                    disabled=busy
-                                                    on:click={ let slug = slug.clone(); move |_| open(slug.clone()) }
-                                                >
-                                                    {move || if busy.get() { "Opening…" } else { "Open" }}
-                                                </button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }
-                            </For>
+                            {d.tenants.into_iter().map(|t| tenant_row(t, opening, open)).collect_view()}
                         </tbody>
                     </table>
+                    {pager(Pages { id: "tenants", label: "Workspace pages", noun: ("workspace", "workspaces") }, page_number, shown, d.total, d.next_cursor, pages)}
                 }.into_any()
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+/// One workspace of the partner view: name and slug, status, a chip per upstream step, seats,
+/// what needs attention (with chips for mail domains and payment) and the button that opens it
+/// in partner mode.
+fn tenant_row(
+    t: PartnerTenantView,
+    opening: RwSignal<Option<String>>,
+    open: impl Fn(String) + Copy + 'static,
+) -> impl IntoView {
+    let slug = t.tenant.slug.clone();
+    let busy = {
+        let slug = slug.clone();
+        Signal::derive(move || opening.get().as_deref() == Some(slug.as_str()))
+    };
+    view! {
+        <tr class="border-t border-slate-100" data-slug=t.tenant.slug.clone()>
+            <td class="p-2"><span class="font-medium">{t.tenant.name.clone()}</span><br/><span class="text-xs text-slate-500 font-mono">{t.tenant.slug.clone()}</span></td>
+            <td class="p-2 capitalize tenant-status">{t.tenant.status.as_str()}</td>
+            <td class="p-2">
+                <div class="flex flex-wrap gap-1">
+                    {t.steps.iter().map(|s| view! {
+                        <span title=s.message.clone() class="text-xs">{s.upstream.clone()}" "<StateChip state=s.state.as_str()/></span>
+                    }).collect_view()}
+                </div>
+            </td>
+            <td class="p-2 seats">{t.seats_used}</td>
+            <td class="p-2 attention">
+                {t.attention}
+                {(t.domains_attention > 0).then(|| view! {
+                    <span class="domains-chip ml-2 rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900" title="Verified mail domains that lost a DNS record">
+                        {format!("{} domain{}", t.domains_attention, if t.domains_attention == 1 { "" } else { "s" })}
+                    </span>
+                })}
+                {t.billing_state.filter(|s| s.behind_on_payment()).map(|s| view! {
+                    <span class="billing-chip ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800" title="Behind on payment: Stripe could not collect the last invoice">{s.label()}</span>
+                })}
+            </td>
+            <td class="p-2 text-right">
+                <button
+                    id=format!("open-{}", t.tenant.slug)
+                    class="rounded-md bg-accent px-3 py-1 text-on-accent"
+                    disabled=busy
+                    on:click=move |_| open(slug.clone())
+                >
+                    {move || if busy.get() { "Opening…" } else { "Open" }}
+                </button>
+            </td>
+        </tr>
     }
 }
 

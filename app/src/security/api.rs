@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use wire::security::SecurityPolicyPatch;
-use wire::security::{MfaOverview, SecurityPolicyView};
+use wire::security::{MemberMfa, MfaOverview, SecurityPolicyView};
 
 #[cfg(feature = "ssr")]
 use crate::call::call;
@@ -49,6 +49,23 @@ pub async fn update_security_policy(
         .platform
         .security
         .update(&call.ctx, &admin, &patch)
+        .await?)
+}
+
+/// The MFA state of the members `member_ids` (one page of the members list, at most 500), in
+/// that order: what the members page shows in its MFA column without looking up the whole
+/// workspace.
+#[server(prefix = "/api/fn", endpoint = "members_mfa", client = crate::resilient::Resilient)]
+pub async fn get_members_mfa(
+    tenant: String,
+    member_ids: Vec<String>,
+) -> Result<Vec<MemberMfa>, AppError> {
+    let call = call()?;
+    let admin = call.tenant_admin(&tenant).await?;
+    Ok(call
+        .platform
+        .security
+        .mfa_of_members(&admin, &member_ids)
         .await?)
 }
 

@@ -289,20 +289,6 @@ pub async fn partner_of_staff(db: &Db, user_id: &str) -> RepoResult<Option<Partn
     Ok(row.map(Into::into))
 }
 
-/// The tenants a partner looks after.
-pub async fn tenants_of_partner(db: &Db, partner_id: &str) -> RepoResult<Vec<Tenant>> {
-    let rows: Vec<TenantRow> = sqlx::query_as(
-        "SELECT t.id, t.slug, t.name, t.status FROM tenants t
-           JOIN partner_tenants pt ON pt.tenant_id = t.id
-          WHERE pt.partner_id = $1
-          ORDER BY t.name, t.slug",
-    )
-    .bind(partner_id)
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
-}
-
 pub async fn partner_looks_after(db: &Db, partner_id: &str, tenant_id: &str) -> RepoResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM partner_tenants WHERE partner_id = $1 AND tenant_id = $2",

@@ -149,6 +149,24 @@ pub async fn of_tenant(db: &Db, tenant_id: &str) -> RepoResult<Vec<MemberRow>> {
     .await
 }
 
+/// The members `ids` of a tenant (ids of other tenants' members, or of none, are left out),
+/// in no particular order.
+pub async fn by_ids(db: &Db, tenant_id: &str, ids: &[String]) -> RepoResult<Vec<MemberRow>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM members WHERE tenant_id = $1 AND id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as(&sql).bind(tenant_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(db.pool()).await
+}
+
 /// A position in the name order of a tenant's members: a page starts after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberKey {

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod leases;
 pub mod mail_domains;
 pub mod members;
+pub mod partner_tenants;
 pub mod provisioning;
 pub mod security;
 pub mod sessions;

@@ -54,6 +54,31 @@ pub async fn steps(db: &Db, tenant_id: &str) -> RepoResult<Vec<StepRow>> {
     .await
 }
 
+/// The steps of the tenants `tenant_ids` (a page's), as (tenant id, step), in one query.
+pub async fn steps_of_tenants(
+    db: &Db,
+    tenant_ids: &[String],
+) -> RepoResult<Vec<(String, StepRow)>> {
+    if tenant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=tenant_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT tenant_id, upstream, state, message, upstream_id, last_run_at
+           FROM provisioning_steps WHERE tenant_id IN ({}) ORDER BY tenant_id, upstream",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in tenant_ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("tenant_id")?, StepRow::from_row(r)?)))
+        .collect()
+}
+
 pub async fn record(
     db: &Db,
     tenant_id: &str,

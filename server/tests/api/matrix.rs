@@ -146,6 +146,7 @@ fn audience(kind: &str, method: &Method, path: &str) -> Option<Audience> {
             | "/api/fn/security_policy"
             | "/api/fn/update_security_policy"
             | "/api/fn/mfa_overview"
+            | "/api/fn/members_mfa"
             | "/api/fn/sso_apps"
             | "/api/fn/sso_app"
             | "/api/fn/create_sso_app"
@@ -216,6 +217,9 @@ const FN_ARGS: &[(&str, &str)] = &[
     ("country", "DE"),
     ("vat_id", ""),
     ("cursor", ""),
+    ("sort", "attention"),
+    // A list argument, as server functions' url-encoded bodies carry them (serde_qs).
+    ("member_ids[0]", "00000000-0000-7000-8000-000000000000"),
     ("plan", "matrix-nowhere"),
     ("setup_intent", "seti_matrix"),
     // Quotas that get through are refused as invalid (neither given).

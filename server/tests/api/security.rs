@@ -531,6 +531,68 @@ async fn the_mfa_overview_reads_authentik_and_never_guesses(backend: Backend) {
     );
     assert_eq!(o["enforced_at_sign_in"], false);
 
+    // The members page asks for its own page's members only: in the order asked, the same
+    // states, and nothing of a member of another workspace (gina's id, sent as a probe).
+    let id_of = |address: &str| by[address]["member_id"].as_str().unwrap().to_string();
+    let gina = platform::repo::members::by_address(
+        &app.platform.db,
+        &platform::repo::identity::tenant_by_slug(&app.platform.db, "globex")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "gina@globex.example",
+    )
+    .await
+    .unwrap()
+    .expect("gina is a member of globex");
+    let (mia, jane_id) = (id_of("mia@acme.example"), id_of("jane@mfa.example"));
+    let r = app
+        .server_fn(
+            &owner,
+            "members_mfa",
+            &[
+                ("tenant", "acme"),
+                ("member_ids[0]", &mia),
+                ("member_ids[1]", &gina.id),
+                ("member_ids[2]", &jane_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page: Value = r.json().await.unwrap();
+    let states: Vec<(&str, &str)> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["address"].as_str().unwrap(),
+                m["mfa"]["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("mia@acme.example", "not_enrolled"),
+            ("jane@mfa.example", "enrolled")
+        ]
+    );
+    let too_many: Vec<(String, String)> = (0..501)
+        .map(|i| (format!("member_ids[{i}]"), mia.clone()))
+        .collect();
+    let mut form: Vec<(&str, &str)> = vec![("tenant", "acme")];
+    form.extend(too_many.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let r = app.server_fn(&owner, "members_mfa", &form).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(
+        (e["error"].as_str(), e["field"].as_str()),
+        (Some("invalid"), Some("member_ids")),
+        "{e}"
+    );
+
     // Authentik failing: unknown with the reason, never "not enrolled".
     app.fault(
         &app.sandbox_url,

@@ -586,3 +586,167 @@ on_both_backends!(
     stripe_customer,
     the_stripe_customer_is_ensured_once_and_recreated_when_deleted
 );
+
+/// The partner overview's rows of one call, as (slug, attention).
+async fn partner_page(
+    app: &TestApp,
+    pat: &Browser,
+    args: &[(&str, &str)],
+) -> (Vec<(String, i64)>, i64, Option<String>) {
+    let r = app.server_fn(pat, "partner_overview", args).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let rows = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tenant"]["slug"].as_str().unwrap().to_string(),
+                t["attention"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    (
+        rows,
+        v["total"].as_i64().unwrap(),
+        v["next_cursor"].as_str().map(String::from),
+    )
+}
+
+async fn the_partner_overview_pages_and_orders_on_the_server(backend: Backend) {
+    use platform::repo::{billing, identity, mail_domains, provisioning};
+    use wire::billing::SubscriptionState;
+    use wire::domains::DomainStatus;
+    use wire::steps::StepState;
+    use wire::tenants::TenantStatus;
+
+    let app = spawn_app(backend).await;
+    let db = &app.platform.db;
+    let pat = Browser::new();
+    app.sign_in(&pat, &PARTNER, "/").await;
+    let (slug, name) = sandbox::demo::DEMO_PARTNER;
+    let northwind = identity::ensure_partner(db, slug, name).await.unwrap();
+    // 60 more workspaces (a page is 50): probe-00 … probe-59, every tenth pending.
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let status = if i % 10 == 0 {
+            TenantStatus::Pending
+        } else {
+            TenantStatus::Active
+        };
+        let t = identity::insert_tenant(
+            db,
+            &format!("probe-{i:02}"),
+            &format!("Probe {i:02}"),
+            status,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        identity::add_partner_tenant(db, &northwind.id, &t.id)
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    // What needs attention: two steps in error (probe-41), a payment behind (probe-07), a
+    // domain that lost a record (probe-33).
+    for upstream in ["authentik", "ocis"] {
+        provisioning::record(db, &ids[41], upstream, StepState::Error, "down", None)
+            .await
+            .unwrap();
+    }
+    billing::record_subscription(
+        db,
+        &ids[7],
+        "sub_probe",
+        SubscriptionState::PastDue,
+        None,
+        1,
+    )
+    .await
+    .unwrap();
+    mail_domains::insert(
+        db,
+        &mail_domains::NewDomain {
+            id: "00000000-0000-7000-8000-0000000000d1",
+            tenant_id: &ids[33],
+            name: "probe-33.example",
+            unicode_name: "probe-33.example",
+            ownership_token: "t",
+        },
+    )
+    .await
+    .unwrap();
+    mail_domains::set_checks(
+        db,
+        "00000000-0000-7000-8000-0000000000d1",
+        DomainStatus::NeedsAttention,
+        "[]",
+    )
+    .await
+    .unwrap();
+
+    // By name, two pages: every workspace once, in order, 61 in all (with acme).
+    let (first, total, next) = partner_page(&app, &pat, &[]).await;
+    assert_eq!((first.len(), total), (50, 61));
+    let next = next.expect("a second page");
+    let (second, total2, last) = partner_page(&app, &pat, &[("cursor", &next)]).await;
+    assert_eq!((second.len(), total2, last), (11, 61, None));
+    let slugs: Vec<&str> = first
+        .iter()
+        .chain(&second)
+        .map(|(s, _)| s.as_str())
+        .collect();
+    let mut want: Vec<String> = (0..60).map(|i| format!("probe-{i:02}")).collect();
+    want.insert(0, "acme".into()); // "Acme Corp" sorts before "Probe 00"
+    assert_eq!(slugs, want);
+
+    // Most attention first, counted the same way the rows show it; then by name.
+    let (by_attention, _, cursor) = partner_page(&app, &pat, &[("sort", "attention")]).await;
+    assert_eq!(
+        by_attention[..4],
+        [
+            ("probe-41".to_string(), 2),
+            ("probe-07".to_string(), 1),
+            ("probe-33".to_string(), 1),
+            ("acme".to_string(), 0),
+        ]
+    );
+    let (rest, _, _) = partner_page(
+        &app,
+        &pat,
+        &[("sort", "attention"), ("cursor", &cursor.unwrap())],
+    )
+    .await;
+    assert_eq!(rest.len(), 11);
+    assert!(rest.iter().all(|(_, a)| *a == 0));
+    // By status: the active ones before the pending ones.
+    let (by_status, _, _) = partner_page(&app, &pat, &[("sort", "status")]).await;
+    assert_eq!(by_status[0].0, "acme");
+    // Search on the server, case-insensitive, on name or slug; the total follows it.
+    let (found, total, none) = partner_page(&app, &pat, &[("q", "PROBE 4")]).await;
+    assert_eq!((found.len(), total, none), (10, 10, None));
+    let (found, total, _) = partner_page(&app, &pat, &[("q", "probe-07")]).await;
+    assert_eq!((found, total), (vec![("probe-07".to_string(), 1)], 1));
+
+    // Bad input names its field; a cursor of another order is not taken.
+    for (args, field) in [
+        (vec![("sort", "size")], "sort"),
+        (vec![("cursor", "not-ours")], "cursor"),
+        (
+            vec![("sort", "attention"), ("cursor", next.as_str())],
+            "cursor",
+        ),
+    ] {
+        let r = app.server_fn(&pat, "partner_overview", &args).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{args:?}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["field"], field, "{e}");
+    }
+    app.cleanup().await;
+}
+on_both_backends!(
+    partner_overview_pages,
+    the_partner_overview_pages_and_orders_on_the_server
+);

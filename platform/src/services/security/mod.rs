@@ -15,9 +15,13 @@ use std::net::IpAddr;
 use futures::StreamExt;
 use serde_json::json;
 use wire::security::{
-    Authenticator, Enforcement, EnforcementNote, MemberMfa, MfaOverview, MfaState,
+    Authenticator, Enforcement, EnforcementNote, MemberMfa, MfaMode, MfaOverview, MfaState,
     SecurityPolicyPatch, SecurityPolicyView,
 };
+
+/// The most members [`SecurityService::mfa_of_members`] looks up at once: the largest page of
+/// the members list.
+pub const MFA_PAGE: usize = 500;
 
 use self::network::{GeoIp, NetworkRefusal};
 use self::policy::Policy;
@@ -338,51 +342,9 @@ impl SecurityService {
     #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug))]
     pub async fn mfa_overview(&self, admin: &TenantAdmin) -> Result<MfaOverview, SecurityError> {
         let tenant = admin.tenant();
-        let mode = repo::get(&self.db, &tenant.id)
-            .await?
-            .map(|r| r.policy.mfa_mode)
-            .unwrap_or_default();
+        let mode = self.mfa_mode(&tenant.id).await?;
         let rows = members_repo::of_tenant(&self.db, &tenant.id).await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let steps = members_repo::steps(&self.db, &ids).await?;
-        let inputs: Vec<(members_repo::MemberRow, Option<i64>)> = rows
-            .into_iter()
-            .map(|r| {
-                let pk = steps
-                    .iter()
-                    .find(|s| s.member_id == r.id && s.upstream == AUTHENTIK)
-                    .and_then(|s| s.upstream_id.as_deref())
-                    .and_then(|id| id.parse::<i64>().ok());
-                (r, pk)
-            })
-            .collect();
-        let lookups = inputs.into_iter().map(|(r, pk)| {
-            async move {
-                let state = match self.authenticators(pk, &r.address).await {
-                    Ok(Some(authenticators)) if authenticators.is_empty() => MfaState::NotEnrolled,
-                    Ok(Some(authenticators)) => MfaState::Enrolled { authenticators },
-                    Ok(None) => MfaState::Unknown {
-                        reason: "No SSO identity exists for this member yet.".into(),
-                    },
-                    Err(e) => {
-                        tracing::warn!(error = %crate::error::cause_chain(&e), "MFA status lookup failed");
-                        MfaState::Unknown {
-                            reason: format!("Authentik did not answer: {e}"),
-                        }
-                    }
-                };
-                MemberMfa {
-                    member_id: r.id,
-                    address: r.address,
-                    name: format!("{} {}", r.first_name, r.last_name).trim().to_string(),
-                    role: r.role,
-                    required_missing: mode.requires(r.role) && matches!(state, MfaState::NotEnrolled),
-                    mfa: state,
-                }
-            }
-        });
-        let mut members: Vec<MemberMfa> =
-            futures::stream::iter(lookups).buffered(8).collect().await;
+        let mut members = self.member_mfa(mode, rows).await?;
         let rank = |m: &MemberMfa| match (&m.mfa, m.role.is_admin()) {
             (MfaState::NotEnrolled, true) => 0,
             (MfaState::Unknown { .. }, true) => 1,
@@ -434,6 +396,91 @@ impl SecurityService {
             verdict,
             enforced_at_sign_in: false,
         })
+    }
+
+    /// The MFA state of the members `member_ids` of the admin's tenant (a page of the members
+    /// list: at most [`MFA_PAGE`]), in the order given; ids of no member of this tenant are
+    /// left out. The same lookups and verdicts as [`Self::mfa_overview`], for these members
+    /// only.
+    ///
+    /// Errors: `Invalid` (`member_ids`: more than [`MFA_PAGE`]), `Store`.
+    #[tracing::instrument(skip_all, fields(tenant = %admin.tenant().slug, members = member_ids.len()))]
+    pub async fn mfa_of_members(
+        &self,
+        admin: &TenantAdmin,
+        member_ids: &[String],
+    ) -> Result<Vec<MemberMfa>, SecurityError> {
+        if member_ids.len() > MFA_PAGE {
+            return Err(SecurityError::Invalid {
+                field: "member_ids",
+                message: format!(
+                    "At most {MFA_PAGE} members at a time (got {}).",
+                    member_ids.len()
+                ),
+            });
+        }
+        let tenant = admin.tenant();
+        let mode = self.mfa_mode(&tenant.id).await?;
+        let rows = members_repo::by_ids(&self.db, &tenant.id, member_ids).await?;
+        let mut members = self.member_mfa(mode, rows).await?;
+        members.sort_by_key(|m| member_ids.iter().position(|id| *id == m.member_id));
+        Ok(members)
+    }
+
+    /// The tenant's MFA mode (the default when no policy is stored).
+    async fn mfa_mode(&self, tenant_id: &str) -> Result<MfaMode, SecurityError> {
+        Ok(repo::get(&self.db, tenant_id)
+            .await?
+            .map(|r| r.policy.mfa_mode)
+            .unwrap_or_default())
+    }
+
+    /// Each member's confirmed second factors from Authentik, eight lookups at a time, in the
+    /// order of `rows`, flagged against `mode`.
+    async fn member_mfa(
+        &self,
+        mode: MfaMode,
+        rows: Vec<members_repo::MemberRow>,
+    ) -> Result<Vec<MemberMfa>, SecurityError> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let steps = members_repo::steps(&self.db, &ids).await?;
+        let inputs: Vec<(members_repo::MemberRow, Option<i64>)> = rows
+            .into_iter()
+            .map(|r| {
+                let pk = steps
+                    .iter()
+                    .find(|s| s.member_id == r.id && s.upstream == AUTHENTIK)
+                    .and_then(|s| s.upstream_id.as_deref())
+                    .and_then(|id| id.parse::<i64>().ok());
+                (r, pk)
+            })
+            .collect();
+        let lookups = inputs.into_iter().map(|(r, pk)| {
+            async move {
+                let state = match self.authenticators(pk, &r.address).await {
+                    Ok(Some(authenticators)) if authenticators.is_empty() => MfaState::NotEnrolled,
+                    Ok(Some(authenticators)) => MfaState::Enrolled { authenticators },
+                    Ok(None) => MfaState::Unknown {
+                        reason: "No SSO identity exists for this member yet.".into(),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %crate::error::cause_chain(&e), "MFA status lookup failed");
+                        MfaState::Unknown {
+                            reason: format!("Authentik did not answer: {e}"),
+                        }
+                    }
+                };
+                MemberMfa {
+                    member_id: r.id,
+                    address: r.address,
+                    name: format!("{} {}", r.first_name, r.last_name).trim().to_string(),
+                    role: r.role,
+                    required_missing: mode.requires(r.role) && matches!(state, MfaState::NotEnrolled),
+                    mfa: state,
+                }
+            }
+        });
+        Ok(futures::stream::iter(lookups).buffered(8).collect().await)
     }
 
     /// Refuses a change whose form did not even parse (a field named), audited like any
