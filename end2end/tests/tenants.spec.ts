@@ -37,6 +37,9 @@ test("partner staff create a workspace and watch every step complete", async ({ 
   await expect(page.locator('#partner-tenants tr[data-slug="acme"] [data-state="ok"]').first()).toBeVisible();
   await page.locator("#tenant-search").fill("playwright");
   await expect(page.locator("#partner-tenants tbody tr")).toHaveCount(1);
+  // The search runs on the server: the pager counts what matched in all pages.
+  await expect(page.locator("#tenants-count")).toHaveText("Page 1: 1 shown of 1 workspace");
+  await expect(page.locator("#tenants-next")).toBeDisabled();
   await page.locator("#tenant-search").fill("");
   await page.locator("#tenant-sort").selectOption("status");
   await expect(page.locator("#partner-tenants tbody tr").first()).toHaveAttribute("data-slug", "acme");
