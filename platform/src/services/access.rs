@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::ctx::RequestMemo;
 use crate::domain::{Me, Outcome, Partner, Role, Tenant, User};
 use crate::repo::identity as repo;
 use crate::services::audit::{AuditEntry, AuditRecorder};
@@ -76,6 +77,7 @@ pub struct TenantAdmin {
     tenant: Tenant,
     role: Option<Role>,
     via_partner: bool,
+    memo: RequestMemo,
 }
 
 impl TenantAdmin {
@@ -91,6 +93,11 @@ impl TenantAdmin {
     }
     pub fn via_partner(&self) -> bool {
         self.via_partner
+    }
+    /// The request's memo: reads that several parts of one page make of this tenant (the
+    /// theme, the billing row, the seat count) are done once per request.
+    pub fn memo(&self) -> &RequestMemo {
+        &self.memo
     }
 }
 
@@ -307,6 +314,7 @@ impl AccessService {
                 tenant,
                 role,
                 via_partner: false,
+                memo: ctx.memo.clone(),
             });
         }
         if ctx.partner_mode {
@@ -317,6 +325,7 @@ impl AccessService {
                         tenant,
                         role,
                         via_partner: true,
+                        memo: ctx.memo.clone(),
                     });
                 }
             }

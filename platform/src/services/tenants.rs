@@ -3,8 +3,8 @@
 // The views are the wire's; these paths stay importable from here.
 pub use wire::tenants::{DashboardView, PartnerQuery, PartnerSort, PartnerTenantView, PartnerView};
 
+use crate::repo::audit;
 use crate::repo::partner_tenants::{self, PartnerTenantFilter, PartnerTenantKey};
-use crate::repo::{audit, identity};
 use crate::services::access::{PartnerStaff, TenantAdmin};
 use crate::services::provisioning::{ProvisioningService, StepState};
 use crate::services::steps::StepStatus;
@@ -47,7 +47,8 @@ impl TenantService {
             viewer_name: admin.user().name.clone(),
             viewer_role: admin.role(),
             via_partner: admin.via_partner(),
-            seats_used: identity::count_members(&self.db, &tenant.id).await?,
+            seats_used: crate::services::billing::seats::seats_used_once(&self.db, admin).await?
+                as i64,
             steps: self.provisioning.steps(&tenant).await?,
             recent_audit: audit::for_tenant(&self.db, &tenant.id, RECENT_AUDIT).await?,
             tenant,

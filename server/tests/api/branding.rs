@@ -496,3 +496,79 @@ on_both_backends!(
     welcome_email,
     the_welcome_message_reaches_the_smtp_sink_without_the_password
 );
+
+/// The parts of one page (the layout's theme, the sidebar's mark and banner, the dashboard)
+/// read the theme, the billing row and the seat count once per request: a change made
+/// meanwhile shows on the next request, not halfway through this one.
+async fn a_page_reads_the_theme_and_seats_once_per_request(backend: Backend) {
+    use platform::repo::{branding, identity, members};
+    use platform::{Ctx, RequestMeta};
+    use wire::members::MemberStatus;
+
+    let app = spawn_app(backend).await;
+    let db = &app.platform.db;
+    let p = &app.platform;
+    let acme = identity::tenant_by_slug(db, "acme").await.unwrap().unwrap();
+    let acme_id = acme.id.as_str();
+    let member = |address: &'static str| async move {
+        members::by_address(db, acme_id, address)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let olivia = member("olivia@acme.example").await.user_id.unwrap();
+    let request = |id: &str| Ctx {
+        user_id: Some(olivia.clone()),
+        partner_mode: false,
+        meta: RequestMeta {
+            request_id: id.into(),
+            ..Default::default()
+        },
+        session: None,
+        memo: Default::default(),
+    };
+    let first = p
+        .access
+        .tenant_admin(&request("req-a"), "acme")
+        .await
+        .unwrap();
+    let theme = p.branding.theme_for_admin(&first).await.unwrap();
+    let seats = p.tenants.dashboard(&first).await.unwrap().seats_used;
+
+    // Meanwhile the workspace is renamed and Mia's removal starts (she gives up her seat).
+    branding::set_theme(db, &acme.id, Some("Renamed Console"), None)
+        .await
+        .unwrap();
+    let mia = member("mia@acme.example").await;
+    members::set_status(db, &mia.id, MemberStatus::Removing, None)
+        .await
+        .unwrap();
+
+    // The same request keeps what it read: the sidebar agrees with the layout and the dashboard.
+    assert_eq!(p.branding.theme_for_admin(&first).await.unwrap(), theme);
+    assert_eq!(p.billing.mark(&first).await.unwrap().1, seats);
+    // The next request reads afresh.
+    let next = p
+        .access
+        .tenant_admin(&request("req-b"), "acme")
+        .await
+        .unwrap();
+    assert_eq!(
+        p.branding
+            .theme_for_admin(&next)
+            .await
+            .unwrap()
+            .product_name,
+        "Renamed Console"
+    );
+    assert_eq!(p.billing.mark(&next).await.unwrap().1, seats - 1);
+    assert_eq!(
+        p.tenants.dashboard(&next).await.unwrap().seats_used,
+        seats - 1
+    );
+    app.cleanup().await;
+}
+on_both_backends!(
+    read_once_per_request,
+    a_page_reads_the_theme_and_seats_once_per_request
+);

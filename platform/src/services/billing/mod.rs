@@ -226,10 +226,10 @@ impl BillingService {
     /// else the members holding a seat, [`seats::seats_used`], one `COUNT`). Never fails on
     /// Stripe.
     pub async fn mark(&self, admin: &TenantAdmin) -> Result<(Option<String>, i64), BillingError> {
-        let row = crate::repo::billing::get(&self.db, &admin.tenant().id).await?;
+        let row = self.billing_row_once(admin).await?;
         let seats = match row.seats_paid {
             Some(paid) => paid,
-            None => seats::seats_used(&self.db, &admin.tenant().id).await? as i64,
+            None => seats::seats_used_once(&self.db, admin).await? as i64,
         };
         let Some(plan) = row.plan_id else {
             return Ok((None, seats));
@@ -259,10 +259,26 @@ impl BillingService {
         &self,
         admin: &TenantAdmin,
     ) -> Result<Option<wire::billing::SubscriptionState>, BillingError> {
-        Ok(crate::repo::billing::get(&self.db, &admin.tenant().id)
+        Ok(self
+            .billing_row_once(admin)
             .await?
             .state
             .filter(|s| s.behind_on_payment()))
+    }
+
+    /// The tenant's billing row, read once per request (the sidebar's mark and its dunning
+    /// banner both need it). Only for reads: a change reads the row itself.
+    async fn billing_row_once(
+        &self,
+        admin: &TenantAdmin,
+    ) -> Result<crate::repo::billing::TenantBilling, sqlx::Error> {
+        let tenant_id = &admin.tenant().id;
+        admin
+            .memo()
+            .get_or_try_init(format!("billing_row:{tenant_id}"), || {
+                crate::repo::billing::get(&self.db, tenant_id)
+            })
+            .await
     }
 
     /// Stripe.js for the billing page (its Content-Security-Policy allows the script's

@@ -38,6 +38,21 @@ pub(crate) async fn seats_used(db: &Db, tenant_id: &str) -> Result<u64, sqlx::Er
         .max(0) as u64)
 }
 
+/// [`seats_used`] of the admin's tenant, counted once per request (the dashboard and the
+/// sidebar both show it).
+pub(crate) async fn seats_used_once(
+    db: &Db,
+    admin: &crate::services::access::TenantAdmin,
+) -> Result<u64, sqlx::Error> {
+    let tenant_id = &admin.tenant().id;
+    admin
+        .memo()
+        .get_or_try_init(format!("seats_used:{tenant_id}"), || {
+            seats_used(db, tenant_id)
+        })
+        .await
+}
+
 /// Keeps the tenant's subscription on its plan and seats (see the module doc).
 #[derive(Clone)]
 pub struct SeatSync {

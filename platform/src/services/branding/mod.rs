@@ -117,8 +117,14 @@ impl BrandingService {
     // ---- the theme ---------------------------------------------------------------------------
 
     /// The theme of a tenant's admin pages (the partner's view of it included).
+    /// Read once per request: the layout and the sidebar both ask for it.
     pub async fn theme_for_admin(&self, admin: &TenantAdmin) -> Result<ThemeView, BrandingError> {
-        self.theme_of(admin.tenant()).await
+        admin
+            .memo()
+            .get_or_try_init(format!("theme:{}", admin.tenant().id), || {
+                self.theme_of(admin.tenant())
+            })
+            .await
     }
 
     /// The theme of a member's own pages (their start page).
