@@ -125,6 +125,42 @@ impl RequestMemo {
     }
 }
 
+impl RequestMemo {
+    /// A handle that does not keep the memo alive: for values kept in the memo itself (a
+    /// [`crate::services::access::TenantAdmin`] is), so that memo and value do not hold each
+    /// other past the request.
+    pub fn downgrade(&self) -> WeakRequestMemo {
+        WeakRequestMemo(Arc::downgrade(&self.0))
+    }
+}
+
+/// A [`RequestMemo`] that may be gone (the request ended): then the work is simply done.
+#[derive(Clone, Default)]
+pub struct WeakRequestMemo(std::sync::Weak<Mutex<HashMap<MemoKey, MemoCell>>>);
+
+impl WeakRequestMemo {
+    /// [`RequestMemo::get_or_try_init`] while the request's memo lives; `work` itself after.
+    pub async fn get_or_try_init<T, E, F, Fut>(&self, key: String, work: F) -> Result<T, E>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        match self.0.upgrade() {
+            Some(map) => RequestMemo(map).get_or_try_init(key, work).await,
+            None => work().await,
+        }
+    }
+}
+
+impl std::fmt::Debug for WeakRequestMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakRequestMemo")
+            .field("alive", &(self.0.strong_count() > 0))
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for RequestMemo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let map = self
@@ -169,7 +205,7 @@ impl Ctx {
 
 #[cfg(test)]
 mod tests {
-    use super::{CurrentUser, RequestMemo};
+    use super::{CurrentUser, RequestMemo, WeakRequestMemo};
     use std::sync::Arc;
 
     #[tokio::test]
@@ -255,5 +291,39 @@ mod tests {
             printed.contains("u1") && !printed.contains("the-secret-key"),
             "{printed}"
         );
+    }
+
+    /// A value kept in the memo that carries the memo's handle (a granted `TenantAdmin`)
+    /// does not keep the memo alive: once the request lets go of it, it is freed, and the
+    /// handle then simply does the work.
+    #[tokio::test]
+    async fn a_kept_value_holding_the_memo_does_not_keep_it_alive() {
+        #[derive(Clone)]
+        struct Admin(WeakRequestMemo);
+        let memo = RequestMemo::default();
+        let admin = memo
+            .get_or_try_init("admin".into(), || async {
+                Ok::<_, ()>(Admin(memo.downgrade()))
+            })
+            .await
+            .unwrap();
+        let kept = admin
+            .0
+            .get_or_try_init("theme".into(), || async { Ok::<_, ()>(1_u8) })
+            .await;
+        assert_eq!(kept, Ok(1));
+        let again = admin
+            .0
+            .get_or_try_init("theme".into(), || async { Ok::<_, ()>(2_u8) })
+            .await;
+        assert_eq!(again, Ok(1), "kept while the request lives");
+        let alive = Arc::downgrade(&memo.0);
+        drop(memo);
+        assert!(alive.upgrade().is_none(), "freed with the request");
+        let after = admin
+            .0
+            .get_or_try_init("theme".into(), || async { Ok::<_, ()>(3_u8) })
+            .await;
+        assert_eq!(after, Ok(3));
     }
 }

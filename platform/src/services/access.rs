@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::ctx::RequestMemo;
+use crate::ctx::WeakRequestMemo;
 use crate::domain::{Me, Outcome, Partner, Role, Tenant, User};
 use crate::repo::identity as repo;
 use crate::services::audit::{AuditEntry, AuditRecorder};
@@ -77,7 +77,9 @@ pub struct TenantAdmin {
     tenant: Tenant,
     role: Option<Role>,
     via_partner: bool,
-    memo: RequestMemo,
+    /// Weak: the memo keeps this value (the granted check), so a strong handle here would
+    /// keep both alive forever.
+    memo: WeakRequestMemo,
 }
 
 impl TenantAdmin {
@@ -96,7 +98,7 @@ impl TenantAdmin {
     }
     /// The request's memo: reads that several parts of one page make of this tenant (the
     /// theme, the billing row, the seat count) are done once per request.
-    pub fn memo(&self) -> &RequestMemo {
+    pub fn memo(&self) -> &WeakRequestMemo {
         &self.memo
     }
 }
@@ -314,7 +316,7 @@ impl AccessService {
                 tenant,
                 role,
                 via_partner: false,
-                memo: ctx.memo.clone(),
+                memo: ctx.memo.downgrade(),
             });
         }
         if ctx.partner_mode {
@@ -325,7 +327,7 @@ impl AccessService {
                         tenant,
                         role,
                         via_partner: true,
-                        memo: ctx.memo.clone(),
+                        memo: ctx.memo.downgrade(),
                     });
                 }
             }

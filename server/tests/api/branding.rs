@@ -527,11 +527,9 @@ async fn a_page_reads_the_theme_and_seats_once_per_request(backend: Backend) {
         session: None,
         memo: Default::default(),
     };
-    let first = p
-        .access
-        .tenant_admin(&request("req-a"), "acme")
-        .await
-        .unwrap();
+    // The request's context lives as long as the request (the memo with it).
+    let ctx_a = request("req-a");
+    let first = p.access.tenant_admin(&ctx_a, "acme").await.unwrap();
     let theme = p.branding.theme_for_admin(&first).await.unwrap();
     let seats = p.tenants.dashboard(&first).await.unwrap().seats_used;
 
@@ -566,6 +564,7 @@ async fn a_page_reads_the_theme_and_seats_once_per_request(backend: Backend) {
         p.tenants.dashboard(&next).await.unwrap().seats_used,
         seats - 1
     );
+    drop(ctx_a);
     app.cleanup().await;
 }
 on_both_backends!(
