@@ -95,11 +95,11 @@ pub async fn states(
     if tenant_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=tenant_ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = super::bind_list(1, tenant_ids.len());
     let sql = format!(
         "SELECT tenant_id, subscription_state FROM tenant_billing
           WHERE subscription_state IS NOT NULL AND tenant_id IN ({})",
-        placeholders.join(", ")
+        placeholders
     );
     let mut q = sqlx::query(&sql);
     for id in tenant_ids {

@@ -155,10 +155,10 @@ pub async fn by_ids(db: &Db, tenant_id: &str, ids: &[String]) -> RepoResult<Vec<
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let placeholders: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
+    let placeholders = super::bind_list(2, ids.len());
     let sql = format!(
         "SELECT {COLUMNS} FROM members WHERE tenant_id = $1 AND id IN ({})",
-        placeholders.join(", ")
+        placeholders
     );
     let mut q = sqlx::query_as(&sql).bind(tenant_id);
     for id in ids {
@@ -343,11 +343,11 @@ pub async fn steps(db: &Db, member_ids: &[String]) -> RepoResult<Vec<MemberStepR
     if member_ids.is_empty() {
         return Ok(vec![]);
     }
-    let placeholders: Vec<String> = (1..=member_ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = super::bind_list(1, member_ids.len());
     let sql = format!(
         "SELECT member_id, upstream, state, message, upstream_id, last_run_at
            FROM member_steps WHERE member_id IN ({}) ORDER BY member_id, upstream",
-        placeholders.join(", ")
+        placeholders
     );
     let mut q = sqlx::query_as(&sql);
     for id in member_ids {

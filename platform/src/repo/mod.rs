@@ -31,6 +31,14 @@ pub(crate) fn state<T>(row: &AnyRow, column: &str, parse: impl FnOnce(&str) -> T
 
 /// `text` with LIKE's wildcards (and the escape character) taken literally, for
 /// `LIKE … ESCAPE '\'`.
+/// The bind parameters `$first, $first+1, …` for `n` values of an `IN (…)` list.
+pub(crate) fn bind_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -191,7 +191,7 @@ pub async fn details(db: &Db, tenant_ids: &[String]) -> RepoResult<Vec<PartnerTe
     if tenant_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=tenant_ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = super::bind_list(1, tenant_ids.len());
     let sql = format!(
         "SELECT t.id, b.subscription_state,
                 (SELECT COUNT(*) FROM members m
@@ -200,7 +200,7 @@ pub async fn details(db: &Db, tenant_ids: &[String]) -> RepoResult<Vec<PartnerTe
                   WHERE d.tenant_id = t.id AND d.status = 'needs_attention') AS domains_attention
            FROM tenants t LEFT JOIN tenant_billing b ON b.tenant_id = t.id
           WHERE t.id IN ({})",
-        placeholders.join(", ")
+        placeholders
     );
     let mut q = sqlx::query(&sql);
     for id in tenant_ids {

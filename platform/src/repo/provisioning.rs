@@ -62,11 +62,11 @@ pub async fn steps_of_tenants(
     if tenant_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=tenant_ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = super::bind_list(1, tenant_ids.len());
     let sql = format!(
         "SELECT tenant_id, upstream, state, message, upstream_id, last_run_at
            FROM provisioning_steps WHERE tenant_id IN ({}) ORDER BY tenant_id, upstream",
-        placeholders.join(", ")
+        placeholders
     );
     let mut q = sqlx::query(&sql);
     for id in tenant_ids {
