@@ -100,10 +100,13 @@ impl TenantService {
         };
         let partner_id = &staff.partner().id;
         let mut rows = partner_tenants::page(&self.db, partner_id, &filter, limit + 1).await?;
-        let next_cursor = (rows.len() as i64 > limit).then(|| {
-            rows.truncate(limit as usize);
-            encode_partner_cursor(sort, &rows.last().expect("a full page").key())
-        });
+        // One row more than the page was asked for: there is a next page, after the last shown.
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = rows
+            .last()
+            .filter(|_| more)
+            .map(|last| encode_partner_cursor(sort, &last.key()));
         let total = partner_tenants::count(&self.db, partner_id, &filter).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.tenant.id.clone()).collect();
         let steps = crate::repo::provisioning::steps_of_tenants(&self.db, &ids).await?;
@@ -160,8 +163,7 @@ fn partner_page_limit(limit: Option<&str>) -> Result<i64, TenantError> {
 /// [sort, attention, status, name, slug].
 fn encode_partner_cursor(sort: PartnerSort, k: &PartnerTenantKey) -> String {
     use base64::Engine;
-    let raw = serde_json::to_vec(&(sort.as_str(), k.attention, &k.status, &k.name, &k.slug))
-        .expect("strings and numbers serialise");
+    let raw = serde_json::json!([sort.as_str(), k.attention, k.status, k.name, k.slug]).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
